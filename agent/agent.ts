@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import { ExecFailureReason, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
+import type { Logger } from "../src/log/index.js";
+import { ExecSlots } from "./exec-slots.js";
+import { completedReply, failedReply, failureReply } from "./exec-reply.js";
+import { RouterLink } from "./link/index.js";
+import type { ContainerRuntime } from "./runtime/index.js";
+
+export interface AgentOptions {
+  /** HOST:PORT of the router. */
+  router: string;
+  hostname: string;
+  labels: Record<string, string>;
+  joinToken: string;
+  runtime: ContainerRuntime;
+  log: Logger;
+  version: string;
+  maxInFlight?: number;
+  maxQueued?: number;
+  keepaliveMs?: number;
+}
+
+/**
+ * A node agent: keeps its link to the router up and runs each exec the router sends on the
+ * node's container runtime, at most maxInFlight at once.
+ */
+export class Agent {
+  readonly link: RouterLink;
+  private readonly slots: ExecSlots;
+  private readonly running = new Map<string, AbortController>();
+  private readonly settled = new Set<Promise<void>>();
+  private draining = false;
+
+  constructor(private readonly options: AgentOptions) {
+    this.slots = new ExecSlots(options.maxInFlight ?? 32, options.maxQueued ?? 64);
+    this.link = new RouterLink({
+      router: options.router,
+      joinToken: options.joinToken,
+      hello: { hostname: options.hostname, labels: options.labels, version: options.version, instanceId: randomUUID() },
+      keepaliveMs: options.keepaliveMs ?? 10_000,
+      log: options.log,
+      onExecRequest: (request) => this.track(this.serve(request)),
+      onCancelExec: (requestId) => this.running.get(requestId)?.abort(),
+      heartbeat: () => ({ inFlight: this.slots.inUse, draining: this.draining }),
+    });
+  }
+
+  start(): this {
+    this.link.start();
+    return this;
+  }
+
+  /** Takes no new execs, tells the router, lets those in flight finish (up to graceMs), then disconnects. */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    this.link.sendHeartbeat();
+    await Promise.race([Promise.allSettled([...this.settled]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    this.running.forEach((controller) => controller.abort());
+    this.link.stop();
+  }
+
+  private async serve(request: AgentExecRequest): Promise<void> {
+    const { requestId } = request;
+    if (this.draining) {
+      this.link.send({ kind: { $case: "execReply", value: failedReply(requestId, ExecFailureReason.EXEC_FAILURE_REASON_DRAINING, `agent ${this.options.hostname} is draining`) } });
+      return;
+    }
+    const release = await this.slots.acquire();
+    if (!release) {
+      const message = `agent ${this.options.hostname} is at its limit of ${this.options.maxInFlight ?? 32} running and ${this.options.maxQueued ?? 64} queued execs`;
+      this.link.send({ kind: { $case: "execReply", value: failedReply(requestId, ExecFailureReason.EXEC_FAILURE_REASON_OVERLOADED, message) } });
+      return;
+    }
+    const controller = new AbortController();
+    this.running.set(requestId, controller);
+    try {
+      const run = await this.options.runtime.exec(
+        { containerId: request.containerId, command: request.command, env: request.env, workingDir: request.workingDir, timeoutMs: request.timeoutMs },
+        controller.signal,
+      );
+      this.link.send({ kind: { $case: "execReply", value: completedReply(requestId, run) } });
+    } catch (err) {
+      this.link.send({ kind: { $case: "execReply", value: failureReply(requestId, err) } });
+    } finally {
+      this.running.delete(requestId);
+      release();
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.settled.add(work);
+    work.finally(() => this.settled.delete(work));
+  }
+}

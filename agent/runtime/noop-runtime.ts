@@ -1,0 +1,11 @@
+import type { ContainerRuntime, ExecRun } from "./container-runtime.js";
+
+/**
+ * Answers every exec at once with exit code 0 and no output, touching no engine. It exists only
+ * to benchmark the mesh itself (router, links, edge); never use it to run real work.
+ */
+export class NoopRuntime implements ContainerRuntime {
+  async exec(): Promise<ExecRun> {
+    return { exitCode: 0, timedOut: false, stdout: "", stderr: "", stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
+  }
+}

@@ -1,0 +1,2 @@
+export { startGateway, type GatewayOptions, type RunningGateway } from "./server.js";
+export { createGatewayApp, type GatewayDeps } from "./app.js";

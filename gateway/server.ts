@@ -1,0 +1,48 @@
+import { serve, type ServerType } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import type { TokenVerifier } from "../src/auth/index.js";
+import type { Logger } from "../src/log/index.js";
+import { createGatewayApp } from "./app.js";
+import { RouterClient } from "./router-client.js";
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  /** HOST:PORT of the router. */
+  router: string;
+  verifier: TokenVerifier;
+  log: Logger;
+}
+
+export interface RunningGateway {
+  port: number;
+  /** Stops accepting connections and waits (up to graceMs) for requests in flight. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const router = new RouterClient(options.router);
+  const app = createGatewayApp({ router, verifier: options.verifier, log: options.log });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  options.log.info({ address: `${options.host}:${port}`, port, router: options.router }, "gateway listening");
+  return {
+    port,
+    async stop(graceMs) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          if ("closeAllConnections" in server) server.closeAllConnections();
+          resolve();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+      });
+      router.close();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult } from "../src/gen/meshexec/v1/exec.js";
+import { invalidArgument } from "../src/errors/index.js";
+
+/**
+ * JSON ↔ proto for the REST routes, as Envoy's gRPC-JSON transcoder would do it: shapes and
+ * types only. What the values must be is the router's business, so gRPC callers get the same checks.
+ */
+
+const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds"] as const;
+
+export function execRequestFromHttp(target: string, containerId: string, body: unknown): ExecContainerRequest {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalidArgument("invalid request body", `the body must be a JSON object, got ${describeJsonType(body)}`);
+  }
+  const fields = body as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((key) => !(EXEC_BODY_FIELDS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw invalidArgument("unknown fields", `unknown field(s): ${unknown.join(", ")}; allowed: ${EXEC_BODY_FIELDS.join(", ")}`);
+  }
+  if (fields.command === undefined) throw invalidArgument("invalid command", "command is required: an array of strings (argv)");
+  return {
+    target,
+    containerId,
+    command: stringArray("command", fields.command),
+    env: fields.env === undefined ? [] : stringArray("env", fields.env),
+    workingDir: fields.working_dir === undefined ? "" : string("working_dir", fields.working_dir),
+    timeoutSeconds: fields.timeout_seconds === undefined ? undefined : uint32("timeout_seconds", fields.timeout_seconds),
+  };
+}
+
+export function execResponseToHttp(response: ExecContainerResponse) {
+  return { job_id: response.jobId, results: response.results.map(hostResultToHttp) };
+}
+
+export function hostResultToHttp(result: HostResult) {
+  return {
+    hostname: result.hostname,
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    exit_code: result.exitCode ?? null,
+    changed: result.changed,
+    error: result.error,
+    duration_ms: result.durationMs,
+    stdout_truncated: result.stdoutTruncated,
+    stderr_truncated: result.stderrTruncated,
+  };
+}
+
+export function agentToHttp(agent: AgentInfo) {
+  return {
+    hostname: agent.hostname,
+    labels: agent.labels,
+    connected_since: agent.connectedSince?.toISOString() ?? null,
+    in_flight: agent.inFlight,
+    version: agent.version,
+    draining: agent.draining,
+  };
+}
+
+function stringArray(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw invalidArgument(`invalid ${field}`, `${field} must be an array of strings, got ${describeJsonType(value)}`);
+  value.forEach((item, i) => {
+    if (typeof item !== "string") throw invalidArgument(`invalid ${field}`, `${field}[${i}] must be a string, got ${describeJsonType(item)}`);
+  });
+  return value as string[];
+}
+
+function string(field: string, value: unknown): string {
+  if (typeof value !== "string") throw invalidArgument(`invalid ${field}`, `${field} must be a string, got ${describeJsonType(value)}`);
+  return value;
+}
+
+function uint32(field: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw invalidArgument(`invalid ${field}`, `${field} must be a whole number of seconds, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function describeJsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
+}

@@ -1,0 +1,21 @@
+import { SignJWT } from "jose";
+import type { SigningKey } from "./token-keys.js";
+
+export interface TokenClaims {
+  subject: string;
+  scopes: readonly string[];
+  ttlMs: number;
+  issuer?: string;
+  audience?: string;
+}
+
+export async function mintToken(key: SigningKey, claims: TokenClaims): Promise<string> {
+  const jwt = new SignJWT({ scope: claims.scopes.join(" ") })
+    .setProtectedHeader({ alg: key.algorithm, typ: "JWT" })
+    .setSubject(claims.subject)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor((Date.now() + claims.ttlMs) / 1000));
+  if (claims.issuer) jwt.setIssuer(claims.issuer);
+  if (claims.audience) jwt.setAudience(claims.audience);
+  return jwt.sign(key.key);
+}

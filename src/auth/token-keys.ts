@@ -1,0 +1,56 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
+
+/** Where verification keys come from: exactly one of a shared secret, a PEM public key or a JWKS file. */
+export interface TokenKeyConfig {
+  /** HS256 shared secret (MESHEXEC_JWT_SECRET). */
+  secret?: string;
+  /** PEM public key file, RS256 or ES256 by its type. */
+  publicKeyFile?: string;
+  /** JWKS file (a JSON {"keys": [...]}) for RS256/ES256. */
+  jwksFile?: string;
+  /** PEM private key file, for minting RS256/ES256 tokens. */
+  privateKeyFile?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export interface VerificationKey {
+  key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  algorithms: string[];
+}
+
+export function loadVerificationKey(config: TokenKeyConfig): VerificationKey {
+  const sources = [config.secret, config.publicKeyFile, config.jwksFile].filter(Boolean);
+  if (sources.length !== 1) {
+    throw new Error("configure exactly one of --jwt-secret, --jwt-public-key or --jwt-jwks");
+  }
+  if (config.secret) return { key: new TextEncoder().encode(config.secret), algorithms: ["HS256"] };
+  if (config.publicKeyFile) {
+    const key = createPublicKey(readFileSync(config.publicKeyFile));
+    return { key, algorithms: [algorithmFor(key)] };
+  }
+  const jwks = JSON.parse(readFileSync(config.jwksFile!, "utf8"));
+  return { key: createLocalJWKSet(jwks), algorithms: ["RS256", "ES256"] };
+}
+
+export interface SigningKey {
+  key: Uint8Array | KeyObject;
+  algorithm: string;
+}
+
+export function loadSigningKey(config: TokenKeyConfig): SigningKey {
+  if (config.privateKeyFile) {
+    const key = createPrivateKey(readFileSync(config.privateKeyFile));
+    return { key, algorithm: algorithmFor(key) };
+  }
+  if (config.secret) return { key: new TextEncoder().encode(config.secret), algorithm: "HS256" };
+  throw new Error("minting needs --jwt-secret or --jwt-private-key");
+}
+
+function algorithmFor(key: KeyObject): string {
+  if (key.asymmetricKeyType === "rsa") return "RS256";
+  if (key.asymmetricKeyType === "ec") return "ES256";
+  throw new Error(`unsupported key type ${key.asymmetricKeyType}; use an RSA or P-256 key`);
+}

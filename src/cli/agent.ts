@@ -1,0 +1,56 @@
+import { hostname as osHostname } from "node:os";
+import { Agent, DockerRuntime } from "../../agent/index.js";
+import { parseDuration, parseHostPort, parsePositiveInt } from "../config/index.js";
+import { invalidArgument } from "../errors/index.js";
+import { createLogger } from "../log/index.js";
+import { MESHEXEC_VERSION } from "../version.js";
+import { defineCommand, stopOnSignals } from "./command.js";
+import { drainFlag, keepaliveFlag } from "./shared-flags.js";
+
+export const agentFlags = {
+  router: { type: "string", default: "127.0.0.1:50051", description: "the router's gRPC address to dial" },
+  hostname: { type: "string", default: osHostname(), description: "the name this node registers as" },
+  label: { type: "strings", description: "a key=value label to register" },
+  "docker-socket": { type: "string", description: "the Docker engine's unix socket (default: DOCKER_HOST or /var/run/docker.sock)" },
+  "output-limit": { type: "string", default: String(1024 * 1024), description: "bytes of stdout and of stderr kept per exec" },
+  "max-in-flight": { type: "string", default: "32", description: "execs run at once" },
+  "max-queued": { type: "string", default: "64", description: "execs queued behind those; past this they are refused" },
+} as const;
+
+export const agentCommand = defineCommand({
+  summary: "Dials out to the router and runs the execs it sends on this node's Docker engine.",
+  usage: "--router HOST:PORT --hostname NAME [--label key=value]… [--docker-socket PATH] --agent-token TOKEN",
+  flags: {
+    ...agentFlags,
+    "agent-token": { type: "string", description: "join token the router expects (required)" },
+    ...keepaliveFlag,
+    ...drainFlag,
+  },
+  async run(flags) {
+    if (!flags["agent-token"]) throw invalidArgument("missing --agent-token", "set --agent-token or MESHEXEC_AGENT_TOKEN");
+    parseHostPort("router", flags.router);
+    const agent = new Agent({
+      router: flags.router,
+      hostname: flags.hostname,
+      labels: parseLabels(flags.label),
+      joinToken: flags["agent-token"],
+      runtime: new DockerRuntime({ socketPath: flags["docker-socket"], outputLimitBytes: parsePositiveInt("output-limit", flags["output-limit"]) }),
+      log: createLogger("agent").child({ hostname: flags.hostname }),
+      version: MESHEXEC_VERSION,
+      maxInFlight: parsePositiveInt("max-in-flight", flags["max-in-flight"]),
+      maxQueued: parsePositiveInt("max-queued", flags["max-queued"]),
+      keepaliveMs: parseDuration("keepalive", flags.keepalive),
+    }).start();
+    stopOnSignals(() => agent.drain(parseDuration("drain-timeout", flags["drain-timeout"])));
+  },
+});
+
+export function parseLabels(labels: string[]): Record<string, string> {
+  return Object.fromEntries(
+    labels.map((label) => {
+      const match = /^([A-Za-z0-9_.-]+)=([A-Za-z0-9_.-]+)$/.exec(label);
+      if (!match) throw invalidArgument("invalid --label", `"${label}" must be key=value, each [A-Za-z0-9_.-]+`);
+      return [match[1], match[2]];
+    }),
+  );
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import { Agent, DockerRuntime } from "../../agent/index.js";
+import { startGateway } from "../../gateway/index.js";
+import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintToken } from "../auth/index.js";
+import { parseHostPort, parsePositiveInt } from "../config/index.js";
+import { createLogger } from "../log/index.js";
+import { startRouter } from "../router/index.js";
+import { MESHEXEC_VERSION } from "../version.js";
+import { agentFlags, parseLabels } from "./agent.js";
+import { defineCommand, stopOnSignals } from "./command.js";
+
+export const devCommand = defineCommand({
+  summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
+  usage: "[--listen HOST:PORT] [--grpc-listen HOST:PORT]",
+  flags: {
+    listen: { type: "string", default: "127.0.0.1:8080", description: "REST address" },
+    "grpc-listen": { type: "string", default: "127.0.0.1:50051", description: "gRPC address" },
+    "jwt-secret": { type: "string", description: "HS256 secret; a random one is made when unset" },
+    hostname: agentFlags.hostname,
+    label: agentFlags.label,
+    "docker-socket": agentFlags["docker-socket"],
+    "output-limit": agentFlags["output-limit"],
+  },
+  async run(flags) {
+    const secret = flags["jwt-secret"] ?? randomBytes(32).toString("base64url");
+    const joinToken = randomBytes(32).toString("base64url");
+    const verifier = createTokenVerifier(loadVerificationKey({ secret }));
+    const grpc = parseHostPort("grpc-listen", flags["grpc-listen"]);
+    const rest = parseHostPort("listen", flags.listen);
+
+    const router = await startRouter({ ...grpc, verifier, joinToken, log: createLogger("router") });
+    const routerAddress = `${grpc.host}:${router.port}`;
+    const gateway = await startGateway({ ...rest, router: routerAddress, verifier, log: createLogger("gateway") });
+    const agent = new Agent({
+      router: routerAddress,
+      hostname: flags.hostname,
+      labels: parseLabels(flags.label),
+      joinToken,
+      runtime: new DockerRuntime({ socketPath: flags["docker-socket"], outputLimitBytes: parsePositiveInt("output-limit", flags["output-limit"]) }),
+      log: createLogger("agent").child({ hostname: flags.hostname }),
+      version: MESHEXEC_VERSION,
+    }).start();
+    await agent.link.whenConnected();
+
+    const token = await mintToken(loadSigningKey({ secret }), { subject: "dev", scopes: ["docker:execute", "agent:read"], ttlMs: 24 * 3_600_000 });
+    const base = `http://${rest.host}:${gateway.port}`;
+    process.stderr.write(
+      [
+        "",
+        `meshexec dev: REST on ${base}, gRPC on ${routerAddress}, one agent "${flags.hostname}" on the local Docker engine.`,
+        flags["jwt-secret"] ? "" : `JWT secret (random, this run only): ${secret}`,
+        `Token (24 h, docker:execute agent:read):`,
+        `  export TOKEN=${token}`,
+        `Try:`,
+        `  curl -s -X POST ${base}/node/_any/container/docker/<container>/exec \\`,
+        `    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+        `    -d '{"command":["sh","-c","echo hello from $(hostname)"]}'`,
+        "",
+      ]
+        .filter((line, i, all) => line !== "" || i === 0 || i === all.length - 1)
+        .join("\n") + "\n",
+    );
+    stopOnSignals(async () => {
+      await agent.drain(10_000);
+      await gateway.stop(10_000);
+      await router.stop(1_000);
+    });
+  },
+});

@@ -1,0 +1,29 @@
+import { loadSigningKey, mintToken } from "../auth/index.js";
+import { parseDuration } from "../config/index.js";
+import { invalidArgument } from "../errors/index.js";
+import { defineCommand } from "./command.js";
+import { jwtFlags, tokenKeyConfigOf } from "./shared-flags.js";
+
+export const tokenCommand = defineCommand({
+  summary: "Prints a signed JWT for callers, as its last line.",
+  usage: '--subject NAME --scope "docker:execute agent:read" --ttl 1h',
+  flags: {
+    subject: { type: "string", description: "the token's sub: who it is for (required)" },
+    scope: { type: "string", default: "docker:execute agent:read", description: "space-separated scopes" },
+    ttl: { type: "string", default: "1h", description: "how long the token is valid" },
+    "jwt-private-key": { type: "string", description: "PEM private key file, for RS256/ES256 tokens (instead of --jwt-secret)" },
+    ...jwtFlags,
+  },
+  async run(flags) {
+    if (!flags.subject) throw invalidArgument("missing --subject", "say who the token is for with --subject NAME");
+    const config = { ...tokenKeyConfigOf(flags), privateKeyFile: flags["jwt-private-key"] };
+    const token = await mintToken(loadSigningKey(config), {
+      subject: flags.subject,
+      scopes: flags.scope.split(/\s+/).filter(Boolean),
+      ttlMs: parseDuration("ttl", flags.ttl),
+      issuer: config.issuer,
+      audience: config.audience,
+    });
+    process.stdout.write(`${token}\n`);
+  },
+});

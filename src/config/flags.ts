@@ -1,0 +1,100 @@
+import { parseArgs } from "node:util";
+import { invalidArgument } from "../errors/index.js";
+
+/** One command-line flag; every flag can also come from MESHEXEC_<FLAG> in the environment. */
+export type FlagSpec =
+  | { type: "string"; description: string; default?: string }
+  | { type: "strings"; description: string }
+  | { type: "boolean"; description: string; default?: boolean };
+
+export type FlagSpecs = Record<string, FlagSpec>;
+
+type ValueOf<S extends FlagSpec> = S extends { type: "boolean" }
+  ? boolean
+  : S extends { type: "strings" }
+    ? string[]
+    : S extends { default: string }
+      ? string
+      : string | undefined;
+
+export type FlagValues<S extends FlagSpecs> = { [K in keyof S]: ValueOf<S[K]> };
+
+/** `--docker-socket` → `MESHEXEC_DOCKER_SOCKET`. */
+export function envNameOf(flag: string): string {
+  return `MESHEXEC_${flag.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/**
+ * Reads flags from argv, then from the environment, then from the defaults, in that order.
+ * A repeatable flag given in the environment is comma separated.
+ */
+export function readFlags<S extends FlagSpecs>(
+  specs: S,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { values: FlagValues<S>; positionals: string[] } {
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings" } as const,
+    ]),
+  );
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw invalidArgument("invalid command line", (err as Error).message);
+  }
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const given = (parsed.values as Record<string, unknown>)[name];
+    const fromEnv = env[envNameOf(name)];
+    values[name] = given ?? (fromEnv === undefined ? defaultOf(spec) : fromEnvironment(spec, fromEnv));
+  }
+  return { values: values as FlagValues<S>, positionals: parsed.positionals };
+}
+
+function defaultOf(spec: FlagSpec): unknown {
+  if (spec.type === "strings") return [];
+  if (spec.type === "boolean") return spec.default ?? false;
+  return spec.default;
+}
+
+function fromEnvironment(spec: FlagSpec, raw: string): unknown {
+  if (spec.type === "strings") return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (spec.type === "boolean") return raw === "1" || raw.toLowerCase() === "true";
+  return raw;
+}
+
+/** The --help text: each flag with its environment variable and default. */
+export function describeFlags(specs: FlagSpecs): string {
+  return Object.entries(specs)
+    .map(([name, spec]) => {
+      const def = "default" in spec && spec.default !== undefined ? ` (default: ${spec.default})` : "";
+      const repeat = spec.type === "strings" ? " (repeatable)" : "";
+      return `  --${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${envNameOf(name)}`;
+    })
+    .join("\n");
+}
+
+/** Splits "HOST:PORT" (or "[v6]:PORT"); port 0 asks the OS for a free one. */
+export function parseHostPort(flag: string, value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) throw invalidArgument(`invalid --${flag}`, `expected HOST:PORT, got "${value}"`);
+  return { host: match[1] ?? match[2], port };
+}
+
+/** Parses "30s", "5m", "1h", "7d" or plain seconds into milliseconds. */
+export function parseDuration(flag: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match) throw invalidArgument(`invalid --${flag}`, `expected a duration such as 30s, 5m or 1h, got "${value}"`);
+  const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? "s"]!;
+  return Number(match[1]) * unitMs;
+}
+
+export function parsePositiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw invalidArgument(`invalid --${flag}`, `expected a positive integer, got "${value}"`);
+  return n;
+}

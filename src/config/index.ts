@@ -1,0 +1,2 @@
+export { readFlags, describeFlags, envNameOf, parseHostPort, parseDuration, parsePositiveInt } from "./flags.js";
+export type { FlagSpec, FlagSpecs, FlagValues } from "./flags.js";

@@ -1,0 +1,15 @@
+/** The documented limits of one exec request, shared by the router's validation, the edge and the docs. */
+export const execLimits = {
+  containerIdPattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
+  containerIdMaxLength: 128,
+  commandMaxArgs: 256,
+  commandArgMaxBytes: 64 * 1024,
+  envKeyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+  defaultTimeoutSeconds: 60,
+  maxTimeoutSeconds: 3600,
+  /** Largest REST request body. */
+  maxBodyBytes: 1024 * 1024,
+} as const;
+
+/** How long past an exec's own time limit the router waits for its agent's answer. */
+export const AGENT_ANSWER_GRACE_MS = 5_000;

@@ -1,0 +1,1 @@
+export { execLimits, AGENT_ANSWER_GRACE_MS } from "./exec-limits.js";

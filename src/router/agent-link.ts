@@ -1,0 +1,94 @@
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import type { AgentHello, AgentMessage, RouterMessage } from "../gen/meshexec/v1/agent.js";
+import { joinTokenMatches } from "../auth/index.js";
+import { MeshError, GrpcStatus, asMeshError, toStatusObject } from "../errors/index.js";
+import type { Logger } from "../log/index.js";
+import { AgentSession } from "./agent-session.js";
+import type { AgentRegistry } from "./registry.js";
+import { isHostname } from "./target.js";
+
+export interface AgentLinkDeps {
+  registry: AgentRegistry;
+  joinToken: string;
+  heartbeatIntervalMs: number;
+  log: Logger;
+}
+
+/**
+ * Serves AgentService.Connect: checks the join token, waits for the hello, registers the
+ * session, then routes heartbeats and exec replies until the stream ends. When it ends, every
+ * exec still in flight on it completes at once as "agent disconnected".
+ */
+export function createAgentLinkHandler(deps: AgentLinkDeps) {
+  const { registry, log } = deps;
+  return (stream: ServerDuplexStream<AgentMessage, RouterMessage>): void => {
+    const peer = stream.getPeer();
+    const refuse = (err: MeshError) => {
+      log.warn({ peer, code: GrpcStatus[err.code], reason: err.details }, "agent refused");
+      stream.emit("error", toStatusObject(err));
+    };
+    if (!joinTokenMatches(deps.joinToken, bearerOf(stream.metadata.get("authorization")[0]))) {
+      return refuse(new MeshError(GrpcStatus.UNAUTHENTICATED, "unauthenticated", "the agent's join token is missing or wrong"));
+    }
+
+    let session: AgentSession | undefined;
+    const onMessage = (message: AgentMessage) => {
+      const kind = message.kind;
+      if (!session) {
+        if (kind?.$case !== "hello") throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "protocol error", "the first message must be a hello");
+        session = new AgentSession(identityOf(kind.value), stream);
+        const replaced = registry.register(session);
+        replaced?.close("agent disconnected: replaced by a new connection for the same hostname");
+        replaced?.end();
+        stream.write({ kind: { $case: "welcome", value: { heartbeatIntervalMs: deps.heartbeatIntervalMs } } });
+        log.info({ peer, hostname: session.hostname, labels: session.identity.labels, version: session.identity.version }, "agent connected");
+        return;
+      }
+      switch (kind?.$case) {
+        case "heartbeat":
+          return session.heartbeat(kind.value);
+        case "execReply":
+          session.lastHeardAt = Date.now();
+          if (!session.settle(kind.value)) log.debug({ hostname: session.hostname, requestId: kind.value.requestId }, "late exec reply dropped");
+          return;
+        default:
+          throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "protocol error", `unexpected ${kind?.$case ?? "empty"} message`);
+      }
+    };
+
+    stream.on("data", (message: AgentMessage) => {
+      try {
+        onMessage(message);
+      } catch (err) {
+        refuse(asMeshError(err));
+      }
+    });
+    let closed = false;
+    const onGone = () => {
+      if (closed) return;
+      closed = true;
+      if (!session) return;
+      registry.unregister(session);
+      session.close("agent disconnected");
+      log.info({ peer, hostname: session.hostname }, "agent disconnected");
+    };
+    stream.on("end", () => {
+      onGone();
+      stream.end();
+    });
+    stream.on("cancelled", onGone);
+    stream.on("close", onGone);
+    stream.on("error", onGone);
+  };
+}
+
+function identityOf(hello: AgentHello) {
+  if (!isHostname(hello.hostname)) {
+    throw new MeshError(GrpcStatus.INVALID_ARGUMENT, "invalid hostname", `agent hostname "${hello.hostname}" is not an RFC 1123 hostname`);
+  }
+  return { hostname: hello.hostname, labels: hello.labels, version: hello.version, instanceId: hello.instanceId };
+}
+
+function bearerOf(header: unknown): string | undefined {
+  return typeof header === "string" ? header.replace(/^Bearer\s+/i, "") : undefined;
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import type {
+  AgentExecReply,
+  AgentExecRequest,
+  AgentHeartbeat,
+  AgentMessage,
+  ExecCompleted,
+  ExecFailed,
+  RouterMessage,
+} from "../gen/meshexec/v1/agent.js";
+
+/** How one host's exec ended, as far as the router knows. */
+export type HostOutcome =
+  | { $case: "completed"; value: ExecCompleted }
+  | { $case: "failed"; value: ExecFailed }
+  /** The agent never answered: it went away, went quiet past the deadline, or the caller left. */
+  | { $case: "unanswered"; value: { status: "failed" | "timeout"; message: string } };
+
+export type ExecOrder = Omit<AgentExecRequest, "requestId">;
+
+export interface AgentIdentity {
+  hostname: string;
+  labels: Readonly<Record<string, string>>;
+  version: string;
+  instanceId: string;
+}
+
+/**
+ * One connected agent: its identity, and the execs in flight on its stream, matched to replies
+ * by request id so any number can share the stream and replies may come in any order.
+ */
+export class AgentSession {
+  readonly connectedSince = new Date();
+  draining = false;
+  lastHeardAt = Date.now();
+  private readonly pending = new Map<string, (outcome: HostOutcome) => void>();
+
+  constructor(
+    readonly identity: AgentIdentity,
+    private readonly stream: ServerDuplexStream<AgentMessage, RouterMessage>,
+  ) {}
+
+  get hostname(): string {
+    return this.identity.hostname;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Sends one exec and resolves with its outcome; never rejects. Sent at most once: an exec is
+   * not idempotent, so nothing here retries.
+   */
+  exec(order: ExecOrder, opts: { signal: AbortSignal; answerWithinMs: number }): Promise<HostOutcome> {
+    const requestId = randomUUID();
+    return new Promise((resolve) => {
+      const settle = (outcome: HostOutcome) => {
+        clearTimeout(timer);
+        opts.signal.removeEventListener("abort", onAbort);
+        this.pending.delete(requestId);
+        resolve(outcome);
+      };
+      const giveUp = (status: "failed" | "timeout", message: string) => {
+        this.send({ kind: { $case: "cancelExec", value: { requestId } } });
+        settle({ $case: "unanswered", value: { status, message } });
+      };
+      const timer = setTimeout(
+        () => giveUp("timeout", `the agent did not answer within ${Math.round(opts.answerWithinMs / 1000)} s`),
+        opts.answerWithinMs,
+      );
+      const onAbort = () => giveUp("failed", "cancelled: the caller went away");
+      if (opts.signal.aborted) return onAbort();
+      opts.signal.addEventListener("abort", onAbort, { once: true });
+      this.pending.set(requestId, settle);
+      this.send({ kind: { $case: "execRequest", value: { ...order, requestId } } });
+    });
+  }
+
+  /** Routes an agent's reply to the exec waiting for it; a reply nobody waits for any more is dropped. */
+  settle(reply: AgentExecReply): boolean {
+    const waiter = this.pending.get(reply.requestId);
+    if (!waiter || !reply.outcome) return false;
+    waiter(reply.outcome);
+    return true;
+  }
+
+  heartbeat(beat: AgentHeartbeat): void {
+    this.lastHeardAt = Date.now();
+    this.draining = beat.draining;
+  }
+
+  /** Completes every exec still in flight with `message`: the agent is gone. */
+  close(message: string): void {
+    for (const settle of [...this.pending.values()]) {
+      settle({ $case: "unanswered", value: { status: "failed", message } });
+    }
+  }
+
+  /** Ends the stream from the router's side (a takeover, or the router shutting down). */
+  end(): void {
+    if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  private send(message: RouterMessage): void {
+    if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.write(message);
+  }
+}

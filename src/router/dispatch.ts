@@ -1,0 +1,61 @@
+import type { HostResult } from "../gen/meshexec/v1/exec.js";
+import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
+import { MeshError, GrpcStatus } from "../errors/index.js";
+import type { AgentSession, ExecOrder, HostOutcome } from "./agent-session.js";
+import { notAskedResult, toHostResult } from "./host-result.js";
+import { compareHostnames } from "./registry.js";
+
+export interface DispatchOptions {
+  signal: AbortSignal;
+  /** How long to wait for each agent's answer: the exec's own time limit plus a grace. */
+  answerWithinMs: number;
+}
+
+/**
+ * Runs the order on every session at once: one result per session, sorted by hostname.
+ * A draining agent is not asked, and gets a failed entry saying so.
+ */
+export async function fanOut(sessions: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
+  const results = await Promise.all(
+    sessions.map(async (session) => {
+      if (session.draining) return notAskedResult(session.hostname, "the agent is draining and takes no new execs");
+      const { outcome, elapsedMs } = await execOn(session, order, opts);
+      return toHostResult(session.hostname, outcome, elapsedMs);
+    }),
+  );
+  return results.sort((a, b) => compareHostnames(a.hostname, b.hostname));
+}
+
+/**
+ * Runs the order on exactly one host: the first candidate that does not refuse it. A refusal
+ * (`failed`) means the command never ran, so trying the next candidate cannot run it twice.
+ * A refusal that makes the request itself wrong (container missing or stopped, agent
+ * overloaded or draining) becomes the call's status instead of a 202.
+ */
+export async function runOnOne(candidates: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult> {
+  const refusals: Array<{ session: AgentSession; outcome: HostOutcome & { $case: "failed" }; elapsedMs: number }> = [];
+  for (const session of candidates) {
+    const { outcome, elapsedMs } = await execOn(session, order, opts);
+    if (outcome.$case !== "failed") return toHostResult(session.hostname, outcome, elapsedMs);
+    refusals.push({ session, outcome, elapsedMs });
+  }
+  // Report the most telling refusal: "not found" only when no agent had anything better to say.
+  const { session, outcome, elapsedMs } =
+    refusals.find((r) => r.outcome.value.reason !== ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_FOUND) ?? refusals[0];
+  const status = singleHostStatus[outcome.value.reason];
+  if (status) throw new MeshError(status.code, status.error, `${session.hostname}: ${outcome.value.message}`);
+  return toHostResult(session.hostname, outcome, elapsedMs);
+}
+
+const singleHostStatus: Partial<Record<ExecFailureReason, { code: GrpcStatus; error: string }>> = {
+  [ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_FOUND]: { code: GrpcStatus.NOT_FOUND, error: "container not found" },
+  [ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_RUNNING]: { code: GrpcStatus.FAILED_PRECONDITION, error: "container not running" },
+  [ExecFailureReason.EXEC_FAILURE_REASON_OVERLOADED]: { code: GrpcStatus.RESOURCE_EXHAUSTED, error: "agent overloaded" },
+  [ExecFailureReason.EXEC_FAILURE_REASON_DRAINING]: { code: GrpcStatus.UNAVAILABLE, error: "agent draining" },
+};
+
+async function execOn(session: AgentSession, order: ExecOrder, opts: DispatchOptions) {
+  const started = performance.now();
+  const outcome = await session.exec(order, opts);
+  return { outcome, elapsedMs: performance.now() - started };
+}

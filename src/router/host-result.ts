@@ -1,0 +1,52 @@
+import type { HostResult } from "../gen/meshexec/v1/exec.js";
+import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
+import type { HostOutcome } from "./agent-session.js";
+
+/** Turns what happened on one host into its entry in the response. */
+export function toHostResult(hostname: string, outcome: HostOutcome, elapsedMs: number): HostResult {
+  const base = {
+    hostname,
+    stdout: "",
+    stderr: "",
+    exitCode: undefined,
+    changed: false,
+    error: "",
+    durationMs: Math.round(elapsedMs),
+    stdoutTruncated: false,
+    stderrTruncated: false,
+  };
+  switch (outcome.$case) {
+    case "completed": {
+      const run = outcome.value;
+      return {
+        ...base,
+        status: run.timedOut ? "timeout" : "ok",
+        stdout: run.stdout,
+        stderr: run.stderr,
+        exitCode: run.exitCode,
+        changed: true,
+        error: run.timedOut ? `timed out after ${formatSeconds(run.durationMs)}; the process was killed` : "",
+        durationMs: run.durationMs,
+        stdoutTruncated: run.stdoutTruncated,
+        stderrTruncated: run.stderrTruncated,
+      };
+    }
+    case "failed":
+      return { ...base, status: "failed", error: outcome.value.message || describeReason(outcome.value.reason) };
+    case "unanswered":
+      return { ...base, status: outcome.value.status, error: outcome.value.message };
+  }
+}
+
+/** A result for a host that was targeted but never asked, so it is not missing from the response. */
+export function notAskedResult(hostname: string, error: string): HostResult {
+  return toHostResult(hostname, { $case: "unanswered", value: { status: "failed", message: error } }, 0);
+}
+
+function describeReason(reason: ExecFailureReason): string {
+  return ExecFailureReason[reason]?.replace("EXEC_FAILURE_REASON_", "").toLowerCase().replace(/_/g, " ") ?? "failed";
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,109 @@
+import { Server, ServerCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import { AgentServiceService } from "../gen/meshexec/v1/agent.js";
+import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
+import type { TokenVerifier } from "../auth/index.js";
+import type { Logger } from "../log/index.js";
+import { createAgentLinkHandler } from "./agent-link.js";
+import { createExecService } from "./exec-service.js";
+import { AgentRegistry } from "./registry.js";
+
+export interface RouterOptions {
+  host: string;
+  port: number;
+  verifier: TokenVerifier;
+  /** The token agents must present on Connect. */
+  joinToken: string;
+  log: Logger;
+  heartbeatIntervalMs?: number;
+  /** Keepalive ping interval; a dead peer is noticed within about twice this. */
+  keepaliveMs?: number;
+}
+
+export interface RunningRouter {
+  port: number;
+  registry: AgentRegistry;
+  /** Stops taking execs, lets those in flight finish (up to graceMs), then closes every stream. */
+  stop(graceMs: number): Promise<void>;
+}
+
+const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService"];
+
+export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
+  const keepaliveMs = options.keepaliveMs ?? 10_000;
+  const registry = new AgentRegistry(3 * heartbeatIntervalMs);
+  const health = new HealthImplementation(Object.fromEntries(SERVICE_NAMES.map((name) => [name, "SERVING"])));
+  const inFlight = new Set<Promise<unknown>>();
+  let draining = false;
+
+  const server = new Server(serverOptions(keepaliveMs));
+  server.addService(
+    ExecServiceService,
+    createExecService({
+      registry,
+      verifier: options.verifier,
+      log: options.log,
+      isDraining: () => draining,
+      track: (work) => {
+        inFlight.add(work);
+        return work.finally(() => inFlight.delete(work));
+      },
+    }),
+  );
+  server.addService(AgentServiceService, {
+    connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log: options.log }),
+  });
+  health.addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${formatHost(options.host)}:${options.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+  options.log.info({ address: `${formatHost(options.host)}:${port}`, port }, "router listening");
+
+  return {
+    port,
+    registry,
+    async stop(graceMs) {
+      draining = true;
+      SERVICE_NAMES.forEach((name) => health.setStatus(name, "NOT_SERVING"));
+      await Promise.race([Promise.allSettled([...inFlight]), delay(graceMs)]);
+      registry.list().forEach((session) => session.end());
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/**
+ * Keepalive that works behind Envoy and nginx: we ping every keepaliveMs and drop a peer that
+ * does not answer within keepaliveMs, and we accept agents' pings as often as every 5 s even
+ * on an idle stream (grpc's default would answer them with GOAWAY too_many_pings).
+ */
+function serverOptions(keepaliveMs: number): ChannelOptions {
+  return {
+    "grpc.keepalive_time_ms": keepaliveMs,
+    "grpc.keepalive_timeout_ms": keepaliveMs,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+    "grpc.max_receive_message_length": 64 * 1024 * 1024,
+  };
+}
+
+function formatHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,81 @@
+import type { ExecContainerRequest } from "../gen/meshexec/v1/exec.js";
+import { invalidArgument } from "../errors/index.js";
+import { execLimits } from "../contract/index.js";
+import { parseTarget, type Target } from "./target.js";
+
+/** An ExecContainerRequest that passed validation, with defaults applied. */
+export interface ExecPlan {
+  target: Target;
+  containerId: string;
+  command: string[];
+  env: string[];
+  workingDir: string;
+  timeoutMs: number;
+}
+
+export function validateExecRequest(request: ExecContainerRequest): ExecPlan {
+  return {
+    target: parseTarget(request.target),
+    containerId: validateContainerId(request.containerId),
+    command: validateCommand(request.command),
+    env: validateEnv(request.env),
+    workingDir: validateWorkingDir(request.workingDir),
+    timeoutMs: validateTimeout(request.timeoutSeconds) * 1000,
+  };
+}
+
+function validateContainerId(id: string): string {
+  if (id.length > execLimits.containerIdMaxLength || !execLimits.containerIdPattern.test(id)) {
+    throw invalidArgument(
+      "invalid container id",
+      `container id "${truncateForMessage(id)}" must match ${execLimits.containerIdPattern.source} and be at most ${execLimits.containerIdMaxLength} characters`,
+    );
+  }
+  return id;
+}
+
+function validateCommand(command: string[]): string[] {
+  if (command.length < 1 || command.length > execLimits.commandMaxArgs) {
+    throw invalidArgument("invalid command", `command must have 1 to ${execLimits.commandMaxArgs} entries, got ${command.length}`);
+  }
+  if (command[0] === "") throw invalidArgument("invalid command", "command[0] (the program) must not be empty");
+  command.forEach((arg, i) => {
+    const bytes = Buffer.byteLength(arg);
+    if (bytes > execLimits.commandArgMaxBytes) {
+      throw invalidArgument("invalid command", `command[${i}] is ${bytes} bytes; the limit is ${execLimits.commandArgMaxBytes}`);
+    }
+  });
+  return command;
+}
+
+function validateEnv(env: string[]): string[] {
+  env.forEach((entry, i) => {
+    const eq = entry.indexOf("=");
+    // Only the key is quoted back: values may be secrets.
+    if (eq < 0) throw invalidArgument("invalid env", `env[${i}] must be KEY=VALUE; it has no "="`);
+    const key = entry.slice(0, eq);
+    if (!execLimits.envKeyPattern.test(key)) {
+      throw invalidArgument("invalid env", `env[${i}] key "${truncateForMessage(key)}" must match ${execLimits.envKeyPattern.source}`);
+    }
+  });
+  return env;
+}
+
+function validateWorkingDir(dir: string): string {
+  if (dir !== "" && !dir.startsWith("/")) {
+    throw invalidArgument("invalid working_dir", `working_dir "${truncateForMessage(dir)}" must be an absolute path`);
+  }
+  return dir;
+}
+
+function validateTimeout(seconds: number | undefined): number {
+  if (seconds === undefined) return execLimits.defaultTimeoutSeconds;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > execLimits.maxTimeoutSeconds) {
+    throw invalidArgument("invalid timeout_seconds", `timeout_seconds must be 1 to ${execLimits.maxTimeoutSeconds}, got ${seconds}`);
+  }
+  return seconds;
+}
+
+function truncateForMessage(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}
