@@ -35,7 +35,8 @@ export class RouterClient {
   private readonly health: Client & { check: HealthCheck };
 
   constructor(address: string) {
-    const options = { "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000 };
+    // A fan-out reply holds up to 2 MiB of output per host, far past grpc's 4 MiB default.
+    const options = { "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.max_receive_message_length": -1 };
     this.exec = new ExecServiceClient(address, credentials.createInsecure(), options);
     this.health = new HealthClient(address, credentials.createInsecure(), options) as unknown as Client & { check: HealthCheck };
   }

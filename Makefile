@@ -1,0 +1,37 @@
+# The README's two commands are `make run` and `make test`; every target installs what it needs.
+SHELL := /bin/bash
+NODE_MODULES := node_modules/.install-stamp
+CLI := node dist/src/cli/main.js
+
+.PHONY: run test build proto docker test-image bench clean
+
+run: build docker
+	$(CLI) dev
+
+test: proto $(NODE_MODULES)
+	npx tsc --noEmit -p tsconfig.json
+	npx mocha
+
+build: $(NODE_MODULES)
+	npx tsc -p tsconfig.build.json
+
+# Regenerates src/gen from proto/ (buf runs offline: google/api comes from protobufjs).
+proto: $(NODE_MODULES)
+	npx buf lint
+	npx buf generate
+
+docker:
+	bash scripts/ensure-docker.sh
+
+test-image: docker
+	bash scripts/build-test-image.sh
+
+bench: build test-image
+	node dist/bench/run.js
+
+clean:
+	rm -rf dist
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@

@@ -1,0 +1,35 @@
+import { expect } from "chai";
+import { parseDuration, parseHostPort, readFlags } from "./flags.js";
+
+const specs = {
+  listen: { type: "string", default: "127.0.0.1:1", description: "" },
+  label: { type: "strings", description: "" },
+  json: { type: "boolean", description: "" },
+  token: { type: "string", description: "" },
+} as const;
+
+describe("readFlags", () => {
+  it("prefers argv, then MESHEXEC_* environment, then defaults", () => {
+    const { values } = readFlags(specs, ["--label", "a=1", "--label", "b=2"], { MESHEXEC_LISTEN: "0.0.0.0:9", MESHEXEC_TOKEN: "t" });
+    expect(values).to.deep.equal({ listen: "0.0.0.0:9", label: ["a=1", "b=2"], json: false, token: "t" });
+    expect(readFlags(specs, ["--listen", "h:2"], { MESHEXEC_LISTEN: "0.0.0.0:9" }).values.listen).to.equal("h:2");
+    expect(readFlags(specs, [], {}).values.listen).to.equal("127.0.0.1:1");
+  });
+  it("splits a repeatable flag given in the environment on commas", () => {
+    expect(readFlags(specs, [], { MESHEXEC_LABEL: "a=1, b=2" }).values.label).to.deep.equal(["a=1", "b=2"]);
+  });
+  it("rejects an unknown flag", () => {
+    expect(() => readFlags(specs, ["--nope"], {})).to.throw(/nope/);
+  });
+});
+
+describe("parseHostPort and parseDuration", () => {
+  it("parse what operators type", () => {
+    expect(parseHostPort("listen", "127.0.0.1:0")).to.deep.equal({ host: "127.0.0.1", port: 0 });
+    expect(parseHostPort("listen", "[::1]:80")).to.deep.equal({ host: "::1", port: 80 });
+    expect(() => parseHostPort("listen", "nope")).to.throw(/HOST:PORT/);
+    expect(parseDuration("ttl", "1h")).to.equal(3_600_000);
+    expect(parseDuration("ttl", "30")).to.equal(30_000);
+    expect(() => parseDuration("ttl", "soon")).to.throw(/duration/);
+  });
+});

@@ -1,0 +1,12 @@
+import { execFileSync } from "node:child_process";
+
+/**
+ * Runs once before any spec: the child processes the specs spawn run from dist/, so it is
+ * brought up to date (incrementally), and the Docker engine and test image are made ready.
+ */
+export function mochaGlobalSetup(): void {
+  const run = (file: string, args: string[]) => execFileSync(file, args, { stdio: "inherit" });
+  run("npx", ["tsc", "-p", "tsconfig.build.json"]);
+  run("bash", ["scripts/ensure-docker.sh"]);
+  run("bash", ["scripts/build-test-image.sh"]);
+}

@@ -1,0 +1,23 @@
+import { randomUUID } from "node:crypto";
+import Docker from "dockerode";
+
+export const TEST_IMAGE = "meshexec-test:busybox";
+
+/** Real containers on the local engine for a spec, all removed by removeAll(). */
+export class TestContainers {
+  readonly docker = new Docker();
+  private readonly names: string[] = [];
+
+  /** Starts a container that sleeps forever and returns its name. */
+  async start(prefix = "meshexec-test"): Promise<string> {
+    const name = `${prefix}-${randomUUID().slice(0, 8)}`;
+    const container = await this.docker.createContainer({ Image: TEST_IMAGE, name, Cmd: ["/bin/sleep", "infinity"], WorkingDir: "/" });
+    this.names.push(name);
+    await container.start();
+    return name;
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all(this.names.splice(0).map((name) => this.docker.getContainer(name).remove({ force: true }).catch(() => undefined)));
+  }
+}
