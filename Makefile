@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.install-stamp
 CLI := node dist/src/cli/main.js
+SPECS := 'src/**/*.spec.ts' 'gateway/**/*.spec.ts' 'agent/**/*.spec.ts' 'test/**/*.spec.ts'
 
 .PHONY: run test build proto docker test-image bench clean
 
@@ -10,7 +11,7 @@ run: build docker
 
 test: proto $(NODE_MODULES)
 	npx tsc --noEmit -p tsconfig.json
-	npx mocha
+	npx mocha $(SPECS)
 
 build: $(NODE_MODULES)
 	npx tsc -p tsconfig.build.json

@@ -56,7 +56,7 @@ export class Agent {
     this.link.sendHeartbeat();
     await Promise.race([Promise.allSettled([...this.settled]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
     this.running.forEach((controller) => controller.abort());
-    this.link.stop();
+    await this.link.stop();
   }
 
   private async serve(request: AgentExecRequest): Promise<void> {

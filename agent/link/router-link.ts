@@ -74,12 +74,20 @@ export class RouterLink {
     this.send({ kind: { $case: "heartbeat", value: this.options.heartbeat() } });
   }
 
-  /** Closes the stream for good: no reconnect follows. */
-  stop(): void {
+  /**
+   * Closes the stream for good: no reconnect follows. It half-closes first and waits (up to
+   * graceMs) for the router to end the stream, so replies already written reach it.
+   */
+  async stop(graceMs = 2_000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     clearInterval(this.heartbeatTimer);
-    this.stream?.end();
+    const stream = this.stream;
+    if (stream) {
+      const ended = new Promise((resolve) => stream.once("status", resolve));
+      stream.end();
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    }
     this.client.close();
   }
 

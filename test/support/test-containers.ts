@@ -17,6 +17,13 @@ export class TestContainers {
     return name;
   }
 
+  /** The command lines of the processes running in a container, as `docker top` lists them. */
+  async processes(name: string): Promise<string[]> {
+    // The engine needs the PID column to pick the container's processes out of ps.
+    const top = await this.docker.getContainer(name).top({ ps_args: "-o pid,args" });
+    return top.Processes.map((row: string[]) => row.slice(1).join(" "));
+  }
+
   async removeAll(): Promise<void> {
     await Promise.all(this.names.splice(0).map((name) => this.docker.getContainer(name).remove({ force: true }).catch(() => undefined)));
   }
