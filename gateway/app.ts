@@ -2,11 +2,12 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AGENT_ANSWER_GRACE_MS, execLimits } from "../src/contract/index.js";
 import { requiredScopeByMethod, type GuardedMethod, type TokenVerifier } from "../src/auth/index.js";
-import { invalidArgument } from "../src/errors/index.js";
 import type { Logger } from "../src/log/index.js";
 import { httpErrorResponse, meshErrorResponse } from "./http-errors.js";
+import { parseJsonBody } from "./json-body.js";
 import type { RouterClient } from "./router-client.js";
 import { agentToHttp, execRequestFromHttp, execResponseToHttp } from "./transcode.js";
+import { closeAfterUnreadBody } from "./unread-body.js";
 
 export interface GatewayDeps {
   router: RouterClient;
@@ -15,7 +16,8 @@ export interface GatewayDeps {
   log: Logger;
 }
 
-const EXEC_ROUTE = "/node/:hostname/container/docker/:id/exec";
+// Empty segments match too, so that the router, not a 404, says which one is missing.
+const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/exec";
 const ROUTER_HEALTH_TIMEOUT_MS = 1_000;
 
 /**
@@ -25,6 +27,7 @@ const ROUTER_HEALTH_TIMEOUT_MS = 1_000;
 export function createGatewayApp(deps: GatewayDeps): Hono {
   const app = new Hono();
   const { router } = deps;
+  app.use(closeAfterUnreadBody);
 
   app.get("/health", async (c) => {
     if (await router.isServing(ROUTER_HEALTH_TIMEOUT_MS)) return c.json({ status: "ok" });
@@ -40,7 +43,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono {
       onError: (c) => httpErrorResponse(c, 413, "request body too large", `the body must be at most ${execLimits.maxBodyBytes} bytes`),
     }),
     async (c) => {
-      const request = execRequestFromHttp(c.req.param("hostname"), c.req.param("id"), await jsonBodyOf(c.req.raw));
+      const request = execRequestFromHttp(c.req.param("hostname"), c.req.param("id"), parseJsonBody(await c.req.raw.text()));
       const timeoutMs = (request.timeoutSeconds ?? execLimits.defaultTimeoutSeconds) * 1000;
       const response = await router.call(router.exec.execContainer, request, {
         authorization: c.req.header("authorization"),
@@ -84,12 +87,3 @@ const requireJsonContent: MiddlewareHandler = async (c, next) => {
   }
   await next();
 };
-
-async function jsonBodyOf(request: Request): Promise<unknown> {
-  const text = await request.text();
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw invalidArgument("malformed JSON", `the body is not valid JSON: ${(err as Error).message}`);
-  }
-}

@@ -12,7 +12,8 @@ export function httpErrorResponse(c: Context, code: number, error: string, detai
 export function meshErrorResponse(c: Context, thrown: unknown): Response {
   const err = asMeshError(thrown);
   const body = errorBodyOf(err);
-  if (err.code === GrpcStatus.UNAUTHENTICATED) c.header("WWW-Authenticate", `Bearer error="invalid_token"`);
+  // RFC 6750 §3.1: a request that carried no credentials gets the bare challenge, without an error code.
+  if (err.code === GrpcStatus.UNAUTHENTICATED) c.header("WWW-Authenticate", c.req.header("authorization") ? `Bearer error="invalid_token"` : "Bearer");
   if (err.code === GrpcStatus.PERMISSION_DENIED) c.header("WWW-Authenticate", `Bearer error="insufficient_scope"`);
   return c.json(body, httpStatusOf(err.code) as ContentfulStatusCode);
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { TokenVerifier } from "../src/auth/index.js";
 import type { Logger } from "../src/log/index.js";
 import { createGatewayApp } from "./app.js";
+import { answerClientError } from "./client-error.js";
 import { RouterClient } from "./router-client.js";
 
 export interface GatewayOptions {
@@ -26,6 +27,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
   });
+  server.on("clientError", answerClientError);
   const port = (server.address() as AddressInfo).port;
   options.log.info({ address: `${options.host}:${port}`, port, router: options.router }, "gateway listening");
   return {

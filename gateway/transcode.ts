@@ -1,5 +1,5 @@
 import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult } from "../src/gen/meshexec/v1/exec.js";
-import { invalidArgument } from "../src/errors/index.js";
+import { invalidArgument, quoteForMessage } from "../src/errors/index.js";
 
 /**
  * JSON ↔ proto for the REST routes, as Envoy's gRPC-JSON transcoder would do it: shapes and
@@ -15,13 +15,13 @@ export function execRequestFromHttp(target: string, containerId: string, body: u
   const fields = body as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !(EXEC_BODY_FIELDS as readonly string[]).includes(key));
   if (unknown.length > 0) {
-    throw invalidArgument("unknown fields", `unknown field(s): ${unknown.join(", ")}; allowed: ${EXEC_BODY_FIELDS.join(", ")}`);
+    throw invalidArgument("unknown fields", `unknown field(s): ${unknown.map(quoteForMessage).join(", ")}; allowed: ${EXEC_BODY_FIELDS.join(", ")}`);
   }
-  if (fields.command === undefined) throw invalidArgument("invalid command", "command is required: an array of strings (argv)");
   return {
     target,
     containerId,
-    command: stringArray("command", fields.command),
+    // A missing command transcodes to none, which the router rejects as required, as it does for gRPC callers.
+    command: fields.command === undefined ? [] : stringArray("command", fields.command),
     env: fields.env === undefined ? [] : stringArray("env", fields.env),
     workingDir: fields.working_dir === undefined ? "" : string("working_dir", fields.working_dir),
     timeoutSeconds: fields.timeout_seconds === undefined ? undefined : uint32("timeout_seconds", fields.timeout_seconds),
@@ -73,13 +73,14 @@ function string(field: string, value: unknown): string {
 
 function uint32(field: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw invalidArgument(`invalid ${field}`, `${field} must be a whole number of seconds, got ${JSON.stringify(value)}`);
+    throw invalidArgument(`invalid ${field}`, `${field} must be a whole number of seconds, got ${typeof value === "number" ? value : describeJsonType(value)}`);
   }
   return value;
 }
 
+/** Names a JSON value's type without quoting it: a misplaced value may be a secret (an env entry, a token). */
 function describeJsonType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
+  return { object: "an object", string: "a string", number: "a number", boolean: "a boolean" }[typeof value as string] ?? typeof value;
 }

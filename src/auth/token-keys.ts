@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createLocalJWKSet, type JWTVerifyGetKey } from "jose";
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 
 /** Where verification keys come from: exactly one of a shared secret, a PEM public key or a JWKS file. */
 export interface TokenKeyConfig {
@@ -31,8 +31,18 @@ export function loadVerificationKey(config: TokenKeyConfig): VerificationKey {
     const key = createPublicKey(readFileSync(config.publicKeyFile));
     return { key, algorithms: [algorithmFor(key)] };
   }
-  const jwks = JSON.parse(readFileSync(config.jwksFile!, "utf8"));
-  return { key: createLocalJWKSet(jwks), algorithms: ["RS256", "ES256"] };
+  const jwks = JSON.parse(readFileSync(config.jwksFile!, "utf8")) as JSONWebKeySet;
+  return { key: createLocalJWKSet(jwks), algorithms: algorithmsOfJwks(jwks) };
+}
+
+/** Only the algorithms of the keys the file holds are accepted, so no token can pick another. */
+function algorithmsOfJwks(jwks: JSONWebKeySet): string[] {
+  const algorithms = new Set(
+    (jwks.keys ?? []).map((jwk) => jwk.alg ?? (jwk.kty === "RSA" ? "RS256" : jwk.kty === "EC" && jwk.crv === "P-256" ? "ES256" : "")),
+  );
+  const usable = [...algorithms].filter((alg) => alg === "RS256" || alg === "ES256");
+  if (usable.length === 0) throw new Error("the JWKS file holds no RS256 or ES256 (P-256) key");
+  return usable;
 }
 
 export interface SigningKey {
@@ -51,6 +61,6 @@ export function loadSigningKey(config: TokenKeyConfig): SigningKey {
 
 function algorithmFor(key: KeyObject): string {
   if (key.asymmetricKeyType === "rsa") return "RS256";
-  if (key.asymmetricKeyType === "ec") return "ES256";
+  if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") return "ES256";
   throw new Error(`unsupported key type ${key.asymmetricKeyType}; use an RSA or P-256 key`);
 }

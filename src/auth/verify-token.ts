@@ -25,6 +25,8 @@ export function createTokenVerifier(key: VerificationKey, claims: { issuer?: str
         ({ payload } = await jwtVerify(token, key.key as Uint8Array, {
           algorithms: key.algorithms,
           clockTolerance: CLOCK_SKEW_SECONDS,
+          // A token without exp would never lapse; every token meshexec mints has one.
+          requiredClaims: ["exp"],
           issuer: claims.issuer,
           audience: claims.audience,
         }));
@@ -58,6 +60,7 @@ function scopesOf(payload: JWTPayload): Set<string> {
 function describeJoseError(err: unknown): string {
   if (err instanceof errors.JWTExpired) return "the token has expired";
   if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.reason === "missing") return `the token has no "${err.claim}" claim`;
     if (err.claim === "nbf") return "the token is not yet valid";
     return `the token's "${err.claim}" claim is not accepted`;
   }

@@ -91,3 +91,4 @@ export function fromServiceError(err: ServiceError): MeshError {
 
 export const invalidArgument = (error: string, details: string) => new MeshError(status.INVALID_ARGUMENT, error, details);
 export { status as GrpcStatus };
+export { quoteForMessage } from "./quote-for-message.js";

@@ -36,8 +36,10 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
       const kind = message.kind;
       if (!session) {
         if (kind?.$case !== "hello") throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "protocol error", "the first message must be a hello");
-        session = new AgentSession(identityOf(kind.value), stream);
-        const replaced = registry.register(session);
+        // Only a registered session is this stream's: a refused one must not unregister or close anything when the stream ends.
+        const candidate = new AgentSession(identityOf(kind.value), stream);
+        const replaced = registry.register(candidate);
+        session = candidate;
         replaced?.close("agent disconnected: replaced by a new connection for the same hostname");
         replaced?.end();
         stream.write({ kind: { $case: "welcome", value: { heartbeatIntervalMs: deps.heartbeatIntervalMs } } });

@@ -9,6 +9,7 @@ describe("parseTarget", () => {
     expect(parseTarget("web-01.example.com")).to.deep.equal({ kind: "host", hostname: "web-01.example.com" });
     expect(parseTarget("role:web")).to.deep.equal({ kind: "label", key: "role", value: "web" });
     expect(parseTarget("k8s.io_x-y:v1.2_3")).to.deep.equal({ kind: "label", key: "k8s.io_x-y", value: "v1.2_3" });
+    expect(parseTarget("_tier:gold")).to.deep.equal({ kind: "label", key: "_tier", value: "gold" });
   });
 
   for (const bad of ["", "_other", "_", "a:b:c", ":v", "k:", "-lead", "trail-", "a..b", "a b", `${"a".repeat(64)}.com`, `${"a.".repeat(127)}ab`, "k:v/w"]) {

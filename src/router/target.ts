@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument, quoteForMessage } from "../errors/index.js";
 
 /** What an exec's `target` selects. */
 export type Target =
@@ -15,14 +15,15 @@ export function parseTarget(raw: string): Target {
   if (raw === "") throw invalidArgument("invalid target", "target (the :hostname path segment) must not be empty");
   if (raw === "_any") return { kind: "any" };
   if (raw === "_all") return { kind: "all" };
-  if (raw.startsWith("_")) {
-    throw invalidArgument("invalid target", `target "${raw}" is reserved: names starting with "_" are only _any and _all`);
-  }
+  // Selectors come before the reserved check: agents may carry labels whose key starts with "_".
   if (raw.includes(":")) return parseLabelSelector(raw);
+  if (raw.startsWith("_")) {
+    throw invalidArgument("invalid target", `target ${quoteForMessage(raw)} is reserved: names starting with "_" are only _any and _all`);
+  }
   if (!isHostname(raw)) {
     throw invalidArgument(
       "invalid target",
-      `target "${raw}" is not a hostname (RFC 1123 labels, at most ${MAX_HOSTNAME_LENGTH} characters), _any, _all or key:value`,
+      `target ${quoteForMessage(raw)} is not a hostname (RFC 1123 labels, at most ${MAX_HOSTNAME_LENGTH} characters), _any, _all or key:value`,
     );
   }
   return { kind: "host", hostname: raw };
@@ -33,7 +34,7 @@ function parseLabelSelector(raw: string): Target {
   if (parts.length !== 2 || !LABEL_PART.test(parts[0]) || !LABEL_PART.test(parts[1])) {
     throw invalidArgument(
       "invalid target",
-      `label selector "${raw}" must be key:value with exactly one colon, key and value each [A-Za-z0-9_.-]+`,
+      `target ${quoteForMessage(raw)} is a label selector, which must be key:value with exactly one colon, key and value each [A-Za-z0-9_.-]+`,
     );
   }
   return { kind: "label", key: parts[0], value: parts[1] };

@@ -19,8 +19,8 @@ describe("validateExecRequest", () => {
     ["an env entry without =", { env: ["SECRET"] }, /env\[0\]/],
     ["an env key that is not an identifier", { env: ["A=1", "1B=2"] }, /env\[1\]/],
     ["a relative working_dir", { workingDir: "tmp" }, /working_dir/],
-    ["a container id with a slash", { containerId: "a/b" }, /container id/],
-    ["a container id over 128 characters", { containerId: "a".repeat(129) }, /container id/],
+    ["a container id with a slash", { containerId: "a/b" }, /container_id/],
+    ["a container id over 128 characters", { containerId: "a".repeat(129) }, /container_id/],
     ["timeout_seconds 0", { timeoutSeconds: 0 }, /timeout_seconds/],
     ["timeout_seconds 3601", { timeoutSeconds: 3601 }, /timeout_seconds/],
   ];

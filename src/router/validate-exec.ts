@@ -1,5 +1,5 @@
 import type { ExecContainerRequest } from "../gen/meshexec/v1/exec.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument, quoteForMessage } from "../errors/index.js";
 import { execLimits } from "../contract/index.js";
 import { parseTarget, type Target } from "./target.js";
 
@@ -28,14 +28,18 @@ function validateContainerId(id: string): string {
   if (id.length > execLimits.containerIdMaxLength || !execLimits.containerIdPattern.test(id)) {
     throw invalidArgument(
       "invalid container id",
-      `container id "${truncateForMessage(id)}" must match ${execLimits.containerIdPattern.source} and be at most ${execLimits.containerIdMaxLength} characters`,
+      `container_id ${quoteForMessage(id)} must match ${execLimits.containerIdPattern.source} and be at most ${execLimits.containerIdMaxLength} characters`,
     );
   }
   return id;
 }
 
 function validateCommand(command: string[]): string[] {
-  if (command.length < 1 || command.length > execLimits.commandMaxArgs) {
+  // proto3 cannot tell a missing command from an empty one, so both read as missing.
+  if (command.length === 0) {
+    throw invalidArgument("invalid command", `command is required: an array of 1 to ${execLimits.commandMaxArgs} strings (argv)`);
+  }
+  if (command.length > execLimits.commandMaxArgs) {
     throw invalidArgument("invalid command", `command must have 1 to ${execLimits.commandMaxArgs} entries, got ${command.length}`);
   }
   if (command[0] === "") throw invalidArgument("invalid command", "command[0] (the program) must not be empty");
@@ -55,7 +59,7 @@ function validateEnv(env: string[]): string[] {
     if (eq < 0) throw invalidArgument("invalid env", `env[${i}] must be KEY=VALUE; it has no "="`);
     const key = entry.slice(0, eq);
     if (!execLimits.envKeyPattern.test(key)) {
-      throw invalidArgument("invalid env", `env[${i}] key "${truncateForMessage(key)}" must match ${execLimits.envKeyPattern.source}`);
+      throw invalidArgument("invalid env", `env[${i}] key ${quoteForMessage(key)} must match ${execLimits.envKeyPattern.source}`);
     }
   });
   return env;
@@ -63,7 +67,7 @@ function validateEnv(env: string[]): string[] {
 
 function validateWorkingDir(dir: string): string {
   if (dir !== "" && !dir.startsWith("/")) {
-    throw invalidArgument("invalid working_dir", `working_dir "${truncateForMessage(dir)}" must be an absolute path`);
+    throw invalidArgument("invalid working_dir", `working_dir ${quoteForMessage(dir)} must be an absolute path`);
   }
   return dir;
 }
@@ -74,8 +78,4 @@ function validateTimeout(seconds: number | undefined): number {
     throw invalidArgument("invalid timeout_seconds", `timeout_seconds must be 1 to ${execLimits.maxTimeoutSeconds}, got ${seconds}`);
   }
   return seconds;
-}
-
-function truncateForMessage(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }

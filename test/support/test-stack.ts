@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { loadSigningKey, mintToken } from "../../src/auth/index.js";
+import { loadSigningKey, mintToken, type SigningKey } from "../../src/auth/index.js";
 import { MeshexecProcess } from "./meshexec-process.js";
 import { waitFor } from "./wait-for.js";
 
@@ -17,6 +17,22 @@ export interface HttpReply {
 
 export const ALL_SCOPES = ["docker:execute", "agent:read"];
 
+/** How the router and the edge check tokens, when not with the stack's own HS256 secret alone. */
+export interface StackAuth {
+  /** Flags for both the router and the edge, e.g. ["--jwt-public-key", file] or ["--jwt-audience", "meshexec"]. */
+  args: string[];
+  /** Signs the stack's own tokens; when set, the HS256 secret is configured nowhere (args must name a key). */
+  signingKey?: SigningKey;
+  /** Put into the stack's own tokens, to match --jwt-issuer / --jwt-audience in args. */
+  issuer?: string;
+  audience?: string;
+}
+
+export interface StackOptions {
+  routerArgs?: string[];
+  auth?: StackAuth;
+}
+
 /**
  * A real router, edge and agents, each a child process on free loopback ports, with a fresh
  * JWT secret and join token.
@@ -30,14 +46,20 @@ export class TestStack {
   routerPort = 0;
   gatewayPort = 0;
   private adminToken = "";
+  private auth: StackAuth = { args: [] };
+  /** Agents started with spawnAgent, which may share a hostname or be refused. */
+  private readonly extraAgents: MeshexecProcess[] = [];
 
-  static async start(agents: AgentSpec[], options: { routerArgs?: string[] } = {}): Promise<TestStack> {
+  static async start(agents: AgentSpec[], options: StackOptions = {}): Promise<TestStack> {
     const stack = new TestStack();
+    stack.auth = options.auth ?? stack.auth;
     stack.adminToken = await stack.token();
     await stack.startRouter(0, options.routerArgs);
-    stack.gateway = MeshexecProcess.spawn("gateway", ["gateway", "--listen", "127.0.0.1:0", "--router", stack.routerAddress], {
-      MESHEXEC_JWT_SECRET: stack.secret,
-    });
+    stack.gateway = MeshexecProcess.spawn(
+      "gateway",
+      ["gateway", "--listen", "127.0.0.1:0", "--router", stack.routerAddress, ...stack.auth.args],
+      stack.secretEnv(),
+    );
     stack.gatewayPort = await stack.gateway.listeningPort("gateway listening");
     await Promise.all(agents.map((spec) => stack.startAgent(spec)));
     return stack;
@@ -53,8 +75,8 @@ export class TestStack {
 
   /** Starts the router; port 0 picks a free one, a known port restarts it where it was. */
   async startRouter(port = this.routerPort, args: string[] = []): Promise<MeshexecProcess> {
-    this.router = MeshexecProcess.spawn("router", ["router", "--listen", `127.0.0.1:${port}`, ...args], {
-      MESHEXEC_JWT_SECRET: this.secret,
+    this.router = MeshexecProcess.spawn("router", ["router", "--listen", `127.0.0.1:${port}`, ...this.auth.args, ...args], {
+      ...this.secretEnv(),
       MESHEXEC_AGENT_TOKEN: this.joinToken,
     });
     this.routerPort = await this.router.listeningPort("router listening");
@@ -63,15 +85,38 @@ export class TestStack {
 
   /** Starts an agent process and waits until the router lists it. */
   async startAgent(spec: AgentSpec): Promise<MeshexecProcess> {
-    const labelArgs = Object.entries(spec.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
-    const agent = MeshexecProcess.spawn(
-      `agent ${spec.hostname}`,
-      ["agent", "--router", this.routerAddress, "--hostname", spec.hostname, ...labelArgs, ...(spec.args ?? [])],
-      { MESHEXEC_AGENT_TOKEN: this.joinToken },
-    );
+    const agent = this.agentProcess(spec, this.joinToken);
     this.agents.set(spec.hostname, agent);
     await this.waitForAgents([spec.hostname]);
     return agent;
+  }
+
+  /**
+   * Starts an agent process without waiting for it to connect, for agents the router should
+   * refuse (a wrong join token, a hostname already taken). stop() stops it too.
+   */
+  spawnAgent(spec: AgentSpec, options: { joinToken?: string } = {}): MeshexecProcess {
+    const agent = this.agentProcess(spec, options.joinToken ?? this.joinToken);
+    this.extraAgents.push(agent);
+    return agent;
+  }
+
+  private agentProcess(spec: AgentSpec, joinToken: string): MeshexecProcess {
+    const labelArgs = Object.entries(spec.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    return MeshexecProcess.spawn(
+      `agent ${spec.hostname}`,
+      ["agent", "--router", this.routerAddress, "--hostname", spec.hostname, ...labelArgs, ...(spec.args ?? [])],
+      { MESHEXEC_AGENT_TOKEN: joinToken },
+    );
+  }
+
+  /** Every process the stack started, in no particular order. */
+  get processes(): MeshexecProcess[] {
+    return [this.router, this.gateway, ...this.agents.values(), ...this.extraAgents].filter(Boolean);
+  }
+
+  private secretEnv(): Record<string, string> {
+    return this.auth.signingKey ? {} : { MESHEXEC_JWT_SECRET: this.secret };
   }
 
   async connectedAgents(): Promise<string[]> {
@@ -87,13 +132,19 @@ export class TestStack {
   }
 
   token(scopes = ALL_SCOPES, ttlMs = 3_600_000): Promise<string> {
-    return mintToken(loadSigningKey({ secret: this.secret }), { subject: "test", scopes, ttlMs });
+    const key = this.auth.signingKey ?? loadSigningKey({ secret: this.secret });
+    return mintToken(key, { subject: "test", scopes, ttlMs, issuer: this.auth.issuer, audience: this.auth.audience });
   }
 
   /** POST …/exec with a good token unless told otherwise. */
-  async exec(target: string, container: string, body: unknown, options: { token?: string } = {}): Promise<HttpReply> {
-    const path = `/node/${encodeURIComponent(target)}/container/docker/${encodeURIComponent(container)}/exec`;
-    return this.request("POST", path, { token: options.token ?? this.adminToken, json: body });
+  async exec(
+    target: string,
+    container: string,
+    body: unknown,
+    options: { token?: string; query?: string; headers?: Record<string, string> } = {},
+  ): Promise<HttpReply> {
+    const path = `/node/${encodeURIComponent(target)}/container/docker/${encodeURIComponent(container)}/exec${options.query ? `?${options.query}` : ""}`;
+    return this.request("POST", path, { token: options.token ?? this.adminToken, json: body, headers: options.headers });
   }
 
   async request(method: string, path: string, options: { token?: string; json?: unknown; headers?: Record<string, string>; body?: string } = {}): Promise<HttpReply> {
@@ -116,7 +167,6 @@ export class TestStack {
   }
 
   async stop(): Promise<void> {
-    const all = [...this.agents.values(), this.gateway, this.router].filter(Boolean);
-    await Promise.all(all.map((p) => p.stop("SIGKILL")));
+    await Promise.all(this.processes.map((p) => p.stop("SIGKILL")));
   }
 }

@@ -1,0 +1,22 @@
+import { invalidArgument } from "../src/errors/index.js";
+
+/** Parses a request body as JSON; a syntax error is INVALID_ARGUMENT that never quotes the body back. */
+export function parseJsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw invalidArgument("malformed JSON", `the body is not valid JSON: ${syntaxProblemOf(text, (err as Error).message)}`);
+  }
+}
+
+/**
+ * V8's messages either name the grammar rule and a position, or quote the offending text. The
+ * body may hold env values, so only the first kind is passed on.
+ */
+function syntaxProblemOf(text: string, message: string): string {
+  if (text.trim() === "") return "it is empty";
+  const positioned = /^(.*?)(?: in JSON)? at position (\d+)/.exec(message);
+  if (positioned) return `${positioned[1]} at position ${positioned[2]}`;
+  if (message.startsWith("Unexpected end")) return "it ends before the value is complete";
+  return "it has an unexpected token";
+}
