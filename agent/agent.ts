@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ExecFailureReason, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
 import type { Logger } from "../src/log/index.js";
+import { traceLogFields } from "../src/trace/index.js";
 import { ExecSlots } from "./exec-slots.js";
 import { completedReply, failedReply, failureReply } from "./exec-reply.js";
 import { RouterLink } from "./link/index.js";
@@ -73,14 +74,18 @@ export class Agent {
     }
     const controller = new AbortController();
     this.running.set(requestId, controller);
+    const log = this.options.log.child({ ...(request.trace && traceLogFields(request.trace)), container: request.containerId });
     try {
       const run = await this.options.runtime.exec(
         { containerId: request.containerId, command: request.command, env: request.env, workingDir: request.workingDir, timeoutMs: request.timeoutMs },
         controller.signal,
       );
+      log.info({ exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs }, "exec finished");
       this.link.send({ kind: { $case: "execReply", value: completedReply(requestId, run) } });
     } catch (err) {
-      this.link.send({ kind: { $case: "execReply", value: failureReply(requestId, err) } });
+      const reply = failureReply(requestId, err);
+      log.info({ failed: reply.outcome?.$case === "failed" ? reply.outcome.value.message : "" }, "exec refused");
+      this.link.send({ kind: { $case: "execReply", value: reply } });
     } finally {
       this.running.delete(requestId);
       release();

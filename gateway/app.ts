@@ -1,65 +1,59 @@
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { AGENT_ANSWER_GRACE_MS, execLimits } from "../src/contract/index.js";
-import { requiredScopeByMethod, type GuardedMethod, type TokenVerifier } from "../src/auth/index.js";
+import { execLimits } from "../src/contract/index.js";
+import type { TokenVerifier } from "../src/auth/index.js";
 import type { Logger } from "../src/log/index.js";
+import type { EdgeEnv } from "./edge-env.js";
 import { httpErrorResponse, meshErrorResponse } from "./http-errors.js";
-import { parseJsonBody } from "./json-body.js";
+import { auditEdgeRefusals } from "./middleware/audit-edge-refusals.js";
+import { closeAfterUnreadBody } from "./middleware/close-after-unread-body.js";
+import { requireJsonContent } from "./middleware/require-json.js";
+import { requireScope } from "./middleware/require-scope.js";
+import { traceRequests } from "./middleware/trace-requests.js";
 import type { RouterClient } from "./router-client.js";
-import { agentToHttp, execRequestFromHttp, execResponseToHttp } from "./transcode.js";
-import { closeAfterUnreadBody } from "./unread-body.js";
+import { execRoute } from "./routes/exec.js";
+import { healthRoute, readyRoute, type ReadyWhen } from "./routes/health.js";
+import { getJobRoute, listAgentsRoute, listAuditRoute, listJobsRoute } from "./routes/reads.js";
 
 export interface GatewayDeps {
   router: RouterClient;
   /** Checks tokens before any body is read, as Envoy's jwt_authn filter would; the router checks them again. */
   verifier: TokenVerifier;
   log: Logger;
+  readyWhen?: ReadyWhen;
 }
 
 // Empty segments match too, so that the router, not a 404, says which one is missing.
-const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/exec";
-const ROUTER_HEALTH_TIMEOUT_MS = 1_000;
+export const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/exec";
 
 /**
  * The REST edge: transcodes each route to one gRPC call on the router and maps the reply back.
  * It decides nothing about who runs what.
  */
-export function createGatewayApp(deps: GatewayDeps): Hono {
-  const app = new Hono();
-  const { router } = deps;
-  app.use(closeAfterUnreadBody);
+export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+  const { router, verifier } = deps;
+  app.use(traceRequests(deps.log), closeAfterUnreadBody);
 
-  app.get("/health", async (c) => {
-    if (await router.isServing(ROUTER_HEALTH_TIMEOUT_MS)) return c.json({ status: "ok" });
-    return httpErrorResponse(c, 503, "router unavailable", "the router did not answer its health check within 1 s");
-  });
-
+  app.get("/health", healthRoute(router));
+  app.get("/ready", readyRoute(router, deps.readyWhen ?? "agent-connected"));
   app.post(
     EXEC_ROUTE,
-    requireScope(deps.verifier, "ExecContainer"),
+    auditEdgeRefusals(router, deps.log),
+    requireScope(verifier, "ExecContainer"),
     requireJsonContent,
     bodyLimit({
       maxSize: execLimits.maxBodyBytes,
       onError: (c) => httpErrorResponse(c, 413, "request body too large", `the body must be at most ${execLimits.maxBodyBytes} bytes`),
     }),
-    async (c) => {
-      const request = execRequestFromHttp(c.req.param("hostname"), c.req.param("id"), parseJsonBody(await c.req.raw.text()));
-      const timeoutMs = (request.timeoutSeconds ?? execLimits.defaultTimeoutSeconds) * 1000;
-      const response = await router.call(router.exec.execContainer, request, {
-        authorization: c.req.header("authorization"),
-        deadlineMs: timeoutMs + AGENT_ANSWER_GRACE_MS + 1_000,
-        signal: c.req.raw.signal,
-      });
-      return c.json(execResponseToHttp(response), 202);
-    },
+    execRoute(router),
   );
+  app.get("/agents", requireScope(verifier, "ListAgents"), listAgentsRoute(router));
+  app.get("/job/:id", requireScope(verifier, "GetJob"), getJobRoute(router));
+  app.get("/jobs", requireScope(verifier, "ListJobs"), listJobsRoute(router));
+  app.get("/audit", requireScope(verifier, "ListAudit"), listAuditRoute(router));
 
-  app.get("/agents", requireScope(deps.verifier, "ListAgents"), async (c) => {
-    const response = await router.call(router.exec.listAgents, {}, { authorization: c.req.header("authorization"), deadlineMs: 5_000 });
-    return c.json({ agents: response.agents.map(agentToHttp) });
-  });
-
-  for (const [path, allowed] of [[EXEC_ROUTE, "POST"], ["/agents", "GET"], ["/health", "GET"]] as const) {
+  for (const [path, allowed] of ROUTE_METHODS) {
     app.all(path, (c) => {
       c.header("Allow", allowed);
       return httpErrorResponse(c, 405, "method not allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allowed}`);
@@ -73,17 +67,13 @@ export function createGatewayApp(deps: GatewayDeps): Hono {
   return app;
 }
 
-function requireScope(verifier: TokenVerifier, method: GuardedMethod): MiddlewareHandler {
-  return async (c, next) => {
-    await verifier.verify(c.req.header("authorization"), requiredScopeByMethod[method]);
-    await next();
-  };
-}
-
-const requireJsonContent: MiddlewareHandler = async (c, next) => {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-    return httpErrorResponse(c, 415, "unsupported media type", `Content-Type must be application/json, got "${type || "none"}"`);
-  }
-  await next();
-};
+/** Every path the edge serves and the one method it takes; any other method is a 405. */
+export const ROUTE_METHODS = [
+  [EXEC_ROUTE, "POST"],
+  ["/agents", "GET"],
+  ["/job/:id", "GET"],
+  ["/jobs", "GET"],
+  ["/audit", "GET"],
+  ["/health", "GET"],
+  ["/ready", "GET"],
+] as const;

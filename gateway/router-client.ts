@@ -8,12 +8,25 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
-import { ExecServiceClient } from "../src/gen/meshexec/v1/exec.js";
+import { AuditServiceClient, type ListAuditRequest, type ListAuditResponse, type RecordEdgeRefusalRequest } from "../src/gen/meshexec/v1/audit.js";
+import {
+  ExecServiceClient,
+  type ExecContainerRequest,
+  type ExecContainerResponse,
+  type ListAgentsResponse,
+  type StreamExecContainerResponse,
+} from "../src/gen/meshexec/v1/exec.js";
+import { JobServiceClient, type Job, type ListJobsRequest, type ListJobsResponse } from "../src/gen/meshexec/v1/jobs.js";
 import { fromServiceError } from "../src/errors/index.js";
+import type { TraceContext } from "../src/trace/index.js";
 
-export interface CallContext {
+/** What the edge passes on with every call: the caller's credentials and trace, and where they came from. */
+export interface RouterCallContext {
   /** The caller's Authorization header, forwarded as-is for the router to verify. */
   authorization?: string;
+  trace: TraceContext;
+  /** The HTTP client's address, for the audit log. */
+  clientAddress?: string;
   deadlineMs: number;
   /** Aborted when the HTTP client goes away; the gRPC call is cancelled with it. */
   signal?: AbortSignal;
@@ -29,41 +42,93 @@ type UnaryMethod<Req, Res> = (
 const HealthClient = makeGenericClientConstructor(healthService, "grpc.health.v1.Health");
 type HealthCheck = UnaryMethod<{ service: string }, { status: string }>;
 
-/** The edge's one connection to the router. Calls fail fast (no wait-for-ready) when the router is down. */
+/**
+ * The edge's connection to the router: one method per RPC the edge transcodes to. Calls fail
+ * fast (no wait-for-ready) when the router is down, and failures come back as the MeshError the
+ * router sent.
+ */
 export class RouterClient {
-  readonly exec: ExecServiceClient;
+  private readonly exec: ExecServiceClient;
+  private readonly jobs: JobServiceClient;
+  private readonly audit: AuditServiceClient;
   private readonly health: Client & { check: HealthCheck };
 
   constructor(address: string) {
     // A fan-out reply holds up to 2 MiB of output per host, far past grpc's 4 MiB default.
     const options = { "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.max_receive_message_length": -1 };
-    this.exec = new ExecServiceClient(address, credentials.createInsecure(), options);
-    this.health = new HealthClient(address, credentials.createInsecure(), options) as unknown as Client & { check: HealthCheck };
+    const insecure = credentials.createInsecure();
+    this.exec = new ExecServiceClient(address, insecure, options);
+    this.jobs = new JobServiceClient(address, insecure, options);
+    this.audit = new AuditServiceClient(address, insecure, options);
+    this.health = new HealthClient(address, insecure, options) as unknown as Client & { check: HealthCheck };
   }
 
-  /** Makes one unary call; a failure comes back as the MeshError the router sent. */
-  call<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, context: CallContext): Promise<Res> {
-    const metadata = new Metadata();
-    if (context.authorization) metadata.set("authorization", context.authorization);
+  execContainer(request: ExecContainerRequest, context: RouterCallContext): Promise<ExecContainerResponse> {
+    return this.unary(this.exec, this.exec.execContainer, request, context);
+  }
+
+  /** The streamed exec's events in order; a failure before the first one rejects the first next(). */
+  async *streamExecContainer(request: ExecContainerRequest, context: RouterCallContext): AsyncGenerator<StreamExecContainerResponse> {
+    const call = this.exec.streamExecContainer(request, metadataOf(context), { deadline: Date.now() + context.deadlineMs });
+    const cancel = () => call.cancel();
+    context.signal?.addEventListener("abort", cancel, { once: true });
+    try {
+      for await (const event of call) yield event as StreamExecContainerResponse;
+    } catch (err) {
+      throw fromServiceError(err as ServiceError);
+    } finally {
+      context.signal?.removeEventListener("abort", cancel);
+      call.cancel();
+    }
+  }
+
+  listAgents(context: RouterCallContext): Promise<ListAgentsResponse> {
+    return this.unary(this.exec, this.exec.listAgents, {}, context);
+  }
+
+  getJob(jobId: string, context: RouterCallContext): Promise<Job> {
+    return this.unary(this.jobs, this.jobs.getJob, { jobId }, context);
+  }
+
+  listJobs(request: ListJobsRequest, context: RouterCallContext): Promise<ListJobsResponse> {
+    return this.unary(this.jobs, this.jobs.listJobs, request, context);
+  }
+
+  listAudit(request: ListAuditRequest, context: RouterCallContext): Promise<ListAuditResponse> {
+    return this.unary(this.audit, this.audit.listAudit, request, context);
+  }
+
+  recordEdgeRefusal(request: RecordEdgeRefusalRequest, context: RouterCallContext): Promise<unknown> {
+    return this.unary(this.audit, this.audit.recordEdgeRefusal, request, context);
+  }
+
+  /** True when the router's health check says SERVING for `service` ("" is the whole server) within timeoutMs. */
+  isServing(service: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.health.check({ service }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, response) => resolve(!err && response.status === "SERVING"));
+    });
+  }
+
+  close(): void {
+    [this.exec, this.jobs, this.audit, this.health].forEach((client) => client.close());
+  }
+
+  private unary<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req, context: RouterCallContext): Promise<Res> {
     return new Promise((resolve, reject) => {
-      const call = method.call(this.exec, request, metadata, { deadline: Date.now() + context.deadlineMs }, (err, response) =>
+      const call = method.call(client, request, metadataOf(context), { deadline: Date.now() + context.deadlineMs }, (err, response) =>
         err ? reject(fromServiceError(err)) : resolve(response),
       );
       context.signal?.addEventListener("abort", () => call.cancel(), { once: true });
     });
   }
+}
 
-  /** True when the router answers its health check with SERVING within timeoutMs. */
-  async isServing(timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.health.check({ service: "" }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, response) =>
-        resolve(!err && response.status === "SERVING"),
-      );
-    });
-  }
-
-  close(): void {
-    this.exec.close();
-    this.health.close();
-  }
+function metadataOf(context: RouterCallContext): Metadata {
+  const metadata = new Metadata();
+  if (context.authorization) metadata.set("authorization", context.authorization);
+  if (context.clientAddress) metadata.set("x-forwarded-for", context.clientAddress);
+  metadata.set("x-request-id", context.trace.requestId);
+  metadata.set("traceparent", context.trace.traceparent);
+  if (context.trace.tracestate) metadata.set("tracestate", context.trace.tracestate);
+  return metadata;
 }

@@ -5,6 +5,7 @@ import type { Logger } from "../src/log/index.js";
 import { createGatewayApp } from "./app.js";
 import { answerClientError } from "./client-error.js";
 import { RouterClient } from "./router-client.js";
+import type { ReadyWhen } from "./routes/health.js";
 
 export interface GatewayOptions {
   host: string;
@@ -13,6 +14,7 @@ export interface GatewayOptions {
   router: string;
   verifier: TokenVerifier;
   log: Logger;
+  readyWhen?: ReadyWhen;
 }
 
 export interface RunningGateway {
@@ -23,7 +25,7 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const router = new RouterClient(options.router);
-  const app = createGatewayApp({ router, verifier: options.verifier, log: options.log });
+  const app = createGatewayApp({ router, verifier: options.verifier, log: options.log, readyWhen: options.readyWhen });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
   });

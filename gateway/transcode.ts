@@ -1,4 +1,6 @@
-import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult } from "../src/gen/meshexec/v1/exec.js";
+import type { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
+import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
+import type { Job } from "../src/gen/meshexec/v1/jobs.js";
 import { invalidArgument, quoteForMessage } from "../src/errors/index.js";
 
 /**
@@ -47,11 +49,66 @@ export function hostResultToHttp(result: HostResult) {
   };
 }
 
+/** One NDJSON line of a streamed exec. */
+export function streamEventToHttp({ event }: StreamExecContainerResponse) {
+  switch (event?.$case) {
+    case "accepted":
+      return { type: "accepted", job_id: event.value.jobId, hosts: event.value.hosts };
+    case "result":
+      return { type: "result", result: hostResultToHttp(event.value) };
+    case "summary": {
+      const { jobId, targeted, ok, failed, timeout } = event.value;
+      return { type: "summary", job_id: jobId, targeted, ok, failed, timeout };
+    }
+    default:
+      return { type: "unknown" };
+  }
+}
+
+export function jobToHttp(job: Job) {
+  return {
+    job_id: job.jobId,
+    subject: job.subject,
+    target: job.target,
+    container_id: job.containerId,
+    command: job.command,
+    env_keys: job.envKeys,
+    status: job.status,
+    error: job.error,
+    hosts: job.hosts,
+    results: job.results.map(hostResultToHttp),
+    created_at: isoOf(job.createdAt),
+    updated_at: isoOf(job.updatedAt),
+    finished_at: isoOf(job.finishedAt),
+  };
+}
+
+export function auditEntryToHttp(entry: AuditEntry) {
+  return {
+    id: entry.id,
+    time: isoOf(entry.time),
+    subject: entry.subject,
+    source_address: entry.sourceAddress,
+    target: entry.target,
+    container_id: entry.containerId,
+    command: entry.command,
+    grpc_code: entry.grpcCode,
+    http_status: entry.httpStatus,
+    job_id: entry.jobId,
+    request_id: entry.requestId,
+    error: entry.error,
+  };
+}
+
+function isoOf(date: Date | undefined): string | null {
+  return date?.toISOString() ?? null;
+}
+
 export function agentToHttp(agent: AgentInfo) {
   return {
     hostname: agent.hostname,
     labels: agent.labels,
-    connected_since: agent.connectedSince?.toISOString() ?? null,
+    connected_since: isoOf(agent.connectedSince),
     in_flight: agent.inFlight,
     version: agent.version,
     draining: agent.draining,

@@ -2,12 +2,14 @@ import { randomBytes } from "node:crypto";
 import { Agent, DockerRuntime } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
 import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintToken } from "../auth/index.js";
-import { parseHostPort, parsePositiveInt } from "../config/index.js";
+import { parseDuration, parseHostPort, parsePositiveInt } from "../config/index.js";
 import { createLogger } from "../log/index.js";
 import { startRouter } from "../router/index.js";
+import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { agentFlags, parseLabels } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
+import { storeFlags } from "./shared-flags.js";
 
 export const devCommand = defineCommand({
   summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
@@ -16,6 +18,7 @@ export const devCommand = defineCommand({
     listen: { type: "string", default: "127.0.0.1:8080", description: "REST address" },
     "grpc-listen": { type: "string", default: "127.0.0.1:50051", description: "gRPC address" },
     "jwt-secret": { type: "string", description: "HS256 secret; a random one is made when unset" },
+    ...storeFlags,
     hostname: agentFlags.hostname,
     label: agentFlags.label,
     "docker-socket": agentFlags["docker-socket"],
@@ -28,7 +31,8 @@ export const devCommand = defineCommand({
     const grpc = parseHostPort("grpc-listen", flags["grpc-listen"]);
     const rest = parseHostPort("listen", flags.listen);
 
-    const router = await startRouter({ ...grpc, verifier, joinToken, log: createLogger("router") });
+    const stores = openSqliteStores(flags["data-dir"]);
+    const router = await startRouter({ ...grpc, verifier, joinToken, stores, jobTtlMs: parseDuration("job-ttl", flags["job-ttl"]), log: createLogger("router") });
     const routerAddress = `${grpc.host}:${router.port}`;
     const gateway = await startGateway({ ...rest, router: routerAddress, verifier, log: createLogger("gateway") });
     const agent = new Agent({
@@ -42,14 +46,14 @@ export const devCommand = defineCommand({
     }).start();
     await agent.link.whenConnected();
 
-    const token = await mintToken(loadSigningKey({ secret }), { subject: "dev", scopes: ["docker:execute", "agent:read"], ttlMs: 24 * 3_600_000 });
+    const token = await mintToken(loadSigningKey({ secret }), { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: 24 * 3_600_000 });
     const base = `http://${rest.host}:${gateway.port}`;
     process.stderr.write(
       [
         "",
         `meshexec dev: REST on ${base}, gRPC on ${routerAddress}, one agent "${flags.hostname}" on the local Docker engine.`,
         flags["jwt-secret"] ? "" : `JWT secret (random, this run only): ${secret}`,
-        `Token (24 h, docker:execute agent:read):`,
+        `Token (24 h, docker:execute agent:read job:read audit:read):`,
         `  export TOKEN=${token}`,
         `Try:`,
         `  curl -s -X POST ${base}/node/_any/container/docker/<container>/exec \\`,
@@ -64,6 +68,7 @@ export const devCommand = defineCommand({
       await agent.drain(10_000);
       await gateway.stop(10_000);
       await router.stop(1_000);
+      stores.close();
     });
   },
 });

@@ -1,5 +1,6 @@
 import { parseHostPort } from "../config/index.js";
 import { startGateway } from "../../gateway/index.js";
+import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { jwtFlags, verifierOf } from "./shared-flags.js";
@@ -10,12 +11,21 @@ export const gatewayCommand = defineCommand({
   flags: {
     listen: { type: "string", default: "127.0.0.1:8080", description: "HTTP address to listen on (port 0: any free port)" },
     router: { type: "string", default: "127.0.0.1:50051", description: "the router's gRPC address" },
+    "ready-when": {
+      type: "string",
+      default: "agent-connected",
+      description: "what GET /ready waits for: agent-connected (the router is reachable and has an agent) or router-reachable",
+    },
     ...jwtFlags,
   },
   async run(flags) {
     const { host, port } = parseHostPort("listen", flags.listen);
     parseHostPort("router", flags.router);
-    const gateway = await startGateway({ host, port, router: flags.router, verifier: verifierOf(flags), log: createLogger("gateway") });
+    const readyWhen = flags["ready-when"];
+    if (readyWhen !== "agent-connected" && readyWhen !== "router-reachable") {
+      throw invalidArgument("invalid --ready-when", `expected agent-connected or router-reachable, got "${readyWhen}"`);
+    }
+    const gateway = await startGateway({ host, port, router: flags.router, verifier: verifierOf(flags), log: createLogger("gateway"), readyWhen });
     stopOnSignals(() => gateway.stop(10_000));
   },
 });

@@ -32,3 +32,8 @@ export const drainFlag = {
 export const keepaliveFlag = {
   keepalive: { type: "string", default: "10s", description: "gRPC keepalive ping interval; a dead peer is noticed within about twice this" },
 } as const;
+
+export const storeFlags = {
+  "data-dir": { type: "string", default: "./data", description: "where the job store and audit log (one SQLite file) live" },
+  "job-ttl": { type: "string", default: "7d", description: "finished jobs older than this are pruned" },
+} as const;

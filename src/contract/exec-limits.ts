@@ -13,3 +13,6 @@ export const execLimits = {
 
 /** How long past an exec's own time limit the router waits for its agent's answer. */
 export const AGENT_ANSWER_GRACE_MS = 5_000;
+
+/** The health-check service name the router reports SERVING while at least one agent is connected. */
+export const AGENTS_HEALTH_SERVICE = "meshexec.agents";

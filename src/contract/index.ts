@@ -1,1 +1,1 @@
-export { execLimits, AGENT_ANSWER_GRACE_MS } from "./exec-limits.js";
+export { execLimits, AGENT_ANSWER_GRACE_MS, AGENTS_HEALTH_SERVICE } from "./exec-limits.js";

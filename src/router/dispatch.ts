@@ -9,6 +9,8 @@ export interface DispatchOptions {
   signal: AbortSignal;
   /** How long to wait for each agent's answer: the exec's own time limit plus a grace. */
   answerWithinMs: number;
+  /** Told each host's final result as soon as it is known. */
+  onResult?: (result: HostResult) => void;
 }
 
 /**
@@ -18,9 +20,11 @@ export interface DispatchOptions {
 export async function fanOut(sessions: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
   const results = await Promise.all(
     sessions.map(async (session) => {
-      if (session.draining) return notAskedResult(session.hostname, "the agent is draining and takes no new execs");
-      const { outcome, elapsedMs } = await execOn(session, order, opts);
-      return toHostResult(session.hostname, outcome, elapsedMs);
+      const result = session.draining
+        ? notAskedResult(session.hostname, "the agent is draining and takes no new execs")
+        : await execOn(session, order, opts).then(({ outcome, elapsedMs }) => toHostResult(session.hostname, outcome, elapsedMs));
+      opts.onResult?.(result);
+      return result;
     }),
   );
   return results.sort((a, b) => compareHostnames(a.hostname, b.hostname));
@@ -33,6 +37,12 @@ export async function fanOut(sessions: AgentSession[], order: ExecOrder, opts: D
  * overloaded or draining) becomes the call's status instead of a 202.
  */
 export async function runOnOne(candidates: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult> {
+  const result = await firstToRun(candidates, order, opts);
+  opts.onResult?.(result);
+  return result;
+}
+
+async function firstToRun(candidates: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult> {
   const refusals: Array<{ session: AgentSession; outcome: HostOutcome & { $case: "failed" }; elapsedMs: number }> = [];
   for (const session of candidates) {
     const { outcome, elapsedMs } = await execOn(session, order, opts);

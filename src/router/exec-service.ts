@@ -1,76 +1,135 @@
-import { randomUUID } from "node:crypto";
-import type { Metadata, ServerUnaryCall } from "@grpc/grpc-js";
-import type { ExecServiceServer, AgentInfo } from "../gen/meshexec/v1/exec.js";
-import { AGENT_ANSWER_GRACE_MS } from "../contract/index.js";
+import type { ServerUnaryCall } from "@grpc/grpc-js";
+import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, ExecServiceServer, HostResult } from "../gen/meshexec/v1/exec.js";
 import { requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
+import type { AuditLog } from "../store/index.js";
+import { traceLogFields } from "../trace/index.js";
 import type { AgentSession } from "./agent-session.js";
-import { fanOut, runOnOne } from "./dispatch.js";
+import { callContextOf } from "./call-context.js";
+import { auditExecAttempt } from "./exec-audit.js";
+import type { ExecJobs } from "./exec-jobs.js";
 import type { AgentRegistry } from "./registry.js";
+import { serverStreamHandler } from "./server-stream-handler.js";
 import { describeTarget } from "./target.js";
 import { unaryHandler } from "./unary-handler.js";
 import { validateExecRequest } from "./validate-exec.js";
 
 export interface ExecServiceDeps {
   registry: AgentRegistry;
+  jobs: ExecJobs;
+  audit: AuditLog;
   verifier: TokenVerifier;
   log: Logger;
-  /** Set while the router drains: new calls are refused with UNAVAILABLE. */
+  /** Set while the router drains: new execs are refused with UNAVAILABLE. */
   isDraining: () => boolean;
-  /** Tracks calls in flight, so a draining router can wait for them. */
-  track: <T>(work: Promise<T>) => Promise<T>;
+}
+
+/** A unary or a server-streaming call: both carry the request, metadata and cancellation. */
+type ExecCall = ServerUnaryCall<ExecContainerRequest, unknown>;
+
+interface ExecListener {
+  onAccepted(jobId: string, hosts: string[]): void;
+  onResult?(result: HostResult): void;
 }
 
 export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
   const { registry, verifier, log } = deps;
 
-  return {
-    execContainer: unaryHandler(log, async (call) => {
-      // Auth comes first: nothing about the request is looked at for an unauthenticated caller.
-      const principal = await verifier.verify(authorizationOf(call.metadata), requiredScopeByMethod.ExecContainer);
-      refuseWhileDraining(deps);
-      const plan = validateExecRequest(call.request);
-      const candidates = registry.select(plan.target);
-      const jobId = randomUUID();
-      const timeoutMs = capByDeadline(plan.timeoutMs, call.getDeadline());
-      const order = { containerId: plan.containerId, command: plan.command, env: plan.env, workingDir: plan.workingDir, timeoutMs };
-      const opts = { signal: cancellationOf(call), answerWithinMs: timeoutMs + AGENT_ANSWER_GRACE_MS };
-      const started = performance.now();
-      const singleHost = plan.target.kind === "host" || plan.target.kind === "any";
-      const results = await deps.track(singleHost ? runOnOne(candidates, order, opts).then((r) => [r]) : fanOut(candidates, order, opts));
+  /**
+   * One exec, however its results are delivered: auth first (nothing about the request is
+   * looked at for an unauthenticated caller), then validation, then the job. Every attempt,
+   * refused or not, leaves one audit entry.
+   */
+  async function runExec(call: ExecCall, listener: ExecListener): Promise<ExecContainerResponse> {
+    const context = callContextOf(call);
+    const started = performance.now();
+    let subject = "";
+    let jobId: string | undefined;
+    try {
+      subject = (await verifier.verify(context.authorization, requiredScopeByMethod.ExecContainer)).subject;
+      if (deps.isDraining()) throw new MeshError(GrpcStatus.UNAVAILABLE, "router draining", "the router is shutting down and takes no new execs");
+      const async = call.request.async ?? false;
+      const validated = validateExecRequest(call.request);
+      // A waiting caller's deadline bounds the exec; an async job outlives its call.
+      const plan = async ? validated : { ...validated, timeoutMs: capByDeadline(validated.timeoutMs, call.getDeadline()) };
+      const response = await deps.jobs.run({
+        subject,
+        plan,
+        async,
+        idempotencyKey: call.request.idempotencyKey || undefined,
+        trace: context.trace,
+        signal: cancellationOf(call),
+        onAccepted: (id, hosts) => {
+          jobId = id;
+          listener.onAccepted(id, hosts);
+        },
+        onResult: listener.onResult,
+      });
+      auditExecAttempt(deps.audit, context, subject, call.request, { jobId: response.jobId });
       log.info(
         {
-          jobId,
-          subject: principal.subject,
+          ...traceLogFields(context.trace),
+          jobId: response.jobId,
+          subject,
           target: describeTarget(plan.target),
           container: plan.containerId,
-          hosts: results.length,
+          hosts: response.results.length,
+          async,
           durationMs: Math.round(performance.now() - started),
         },
         "exec",
       );
-      return { jobId, results };
+      return response;
+    } catch (err) {
+      auditExecAttempt(deps.audit, context, subject, call.request, { refused: err, jobId });
+      throw err;
+    }
+  }
+
+  return {
+    execContainer: unaryHandler(log, (call) => runExec(call, { onAccepted: () => {} })),
+
+    streamExecContainer: serverStreamHandler(log, async (call) => {
+      const sent = new Set<string>();
+      const send = (result: HostResult) => {
+        sent.add(result.hostname);
+        call.write({ event: { $case: "result", value: result } });
+      };
+      let hosts: string[] = [];
+      const response = await runExec(call, {
+        onAccepted: (jobId, accepted) => {
+          hosts = accepted;
+          call.write({ event: { $case: "accepted", value: { jobId, hosts } } });
+        },
+        onResult: send,
+      });
+      // A replayed idempotent request has its results all at once, from the first run.
+      response.results.filter((r) => !sent.has(r.hostname)).forEach(send);
+      const count = (status: string) => response.results.filter((r) => r.status === status).length;
+      call.write({
+        event: {
+          $case: "summary",
+          value: {
+            jobId: response.jobId,
+            targeted: hosts.length || response.results.length || 1,
+            ok: count("ok"),
+            failed: count("failed"),
+            timeout: count("timeout"),
+          },
+        },
+      });
     }),
 
     listAgents: unaryHandler(log, async (call) => {
-      await verifier.verify(authorizationOf(call.metadata), requiredScopeByMethod.ListAgents);
+      await verifier.verify(callContextOf(call).authorization, requiredScopeByMethod.ListAgents);
       return { agents: registry.list().map(agentInfoOf) };
     }),
   };
 }
 
-function refuseWhileDraining(deps: ExecServiceDeps): void {
-  if (deps.isDraining()) throw new MeshError(GrpcStatus.UNAVAILABLE, "router draining", "the router is shutting down and takes no new execs");
-}
-
-function authorizationOf(metadata: Metadata): string | undefined {
-  const value = metadata.get("authorization")[0];
-  return typeof value === "string" ? value : undefined;
-}
-
 /** Aborts when the caller cancels or goes away, so host work still in flight is cancelled too. */
-function cancellationOf(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
+function cancellationOf(call: ExecCall): AbortSignal {
   const controller = new AbortController();
   call.once("cancelled", () => controller.abort());
   return controller.signal;

@@ -7,7 +7,11 @@ export class AgentRegistry {
   private readonly sessions = new Map<string, AgentSession>();
   private anyCursor = 0;
 
-  constructor(private readonly staleAfterMs: number) {}
+  constructor(
+    private readonly staleAfterMs: number,
+    /** Told the number of connected agents whenever it changes. */
+    private readonly onSizeChange: (size: number) => void = () => {},
+  ) {}
 
   /**
    * Adds a session. Two live agents never share a hostname: a newcomer takes over only when it
@@ -28,12 +32,15 @@ export class AgentRegistry {
       }
     }
     this.sessions.set(session.hostname, session);
+    if (!existing) this.onSizeChange(this.sessions.size);
     return existing;
   }
 
   /** Removes a session, unless another has taken its hostname over since. */
   unregister(session: AgentSession): void {
-    if (this.sessions.get(session.hostname) === session) this.sessions.delete(session.hostname);
+    if (this.sessions.get(session.hostname) !== session) return;
+    this.sessions.delete(session.hostname);
+    this.onSizeChange(this.sessions.size);
   }
 
   get size(): number {

@@ -1,11 +1,18 @@
 import { Server, ServerCredentials, type ChannelOptions } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { AgentServiceService } from "../gen/meshexec/v1/agent.js";
+import { AuditServiceService } from "../gen/meshexec/v1/audit.js";
 import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
+import { JobServiceService } from "../gen/meshexec/v1/jobs.js";
 import type { TokenVerifier } from "../auth/index.js";
+import { AGENTS_HEALTH_SERVICE } from "../contract/index.js";
 import type { Logger } from "../log/index.js";
+import type { Stores } from "../store/index.js";
 import { createAgentLinkHandler } from "./agent-link.js";
+import { createAuditService } from "./audit-service.js";
+import { ExecJobs } from "./exec-jobs.js";
 import { createExecService } from "./exec-service.js";
+import { createJobService } from "./job-service.js";
 import { AgentRegistry } from "./registry.js";
 
 export interface RouterOptions {
@@ -14,6 +21,10 @@ export interface RouterOptions {
   verifier: TokenVerifier;
   /** The token agents must present on Connect. */
   joinToken: string;
+  /** Where jobs and the audit log are kept. */
+  stores: Stores;
+  /** Finished jobs older than this are pruned. */
+  jobTtlMs?: number;
   log: Logger;
   heartbeatIntervalMs?: number;
   /** Keepalive ping interval; a dead peer is noticed within about twice this. */
@@ -27,32 +38,43 @@ export interface RunningRouter {
   stop(graceMs: number): Promise<void>;
 }
 
-const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService"];
+const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService", "meshexec.v1.JobService", "meshexec.v1.AuditService"];
+const PRUNE_EVERY_MS = 3_600_000;
 
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   const keepaliveMs = options.keepaliveMs ?? 10_000;
-  const registry = new AgentRegistry(3 * heartbeatIntervalMs);
-  const health = new HealthImplementation(Object.fromEntries(SERVICE_NAMES.map((name) => [name, "SERVING"])));
+  const health = new HealthImplementation({
+    ...Object.fromEntries(SERVICE_NAMES.map((name) => [name, "SERVING"])),
+    [AGENTS_HEALTH_SERVICE]: "NOT_SERVING",
+  });
+  const registry = new AgentRegistry(3 * heartbeatIntervalMs, (agents) =>
+    health.setStatus(AGENTS_HEALTH_SERVICE, agents > 0 && !draining ? "SERVING" : "NOT_SERVING"),
+  );
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
 
+  const { jobs, audit } = options.stores;
+  const interrupted = jobs.failRunning("router restarted");
+  if (interrupted > 0) options.log.warn({ jobs: interrupted }, "jobs left running by the last router marked failed");
+  const pruneJobs = () => jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
+  pruneJobs();
+  const pruneTimer = setInterval(pruneJobs, PRUNE_EVERY_MS).unref();
+
+  const track = <T>(work: Promise<T>) => {
+    inFlight.add(work);
+    return work.finally(() => inFlight.delete(work));
+  };
+  const execJobs = new ExecJobs({ registry, jobs, track });
+  const verifier = options.verifier;
+  const log = options.log;
+
   const server = new Server(serverOptions(keepaliveMs));
-  server.addService(
-    ExecServiceService,
-    createExecService({
-      registry,
-      verifier: options.verifier,
-      log: options.log,
-      isDraining: () => draining,
-      track: (work) => {
-        inFlight.add(work);
-        return work.finally(() => inFlight.delete(work));
-      },
-    }),
-  );
+  server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, verifier, log, isDraining: () => draining }));
+  server.addService(JobServiceService, createJobService({ jobs, verifier, log }));
+  server.addService(AuditServiceService, createAuditService({ audit, verifier, log }));
   server.addService(AgentServiceService, {
-    connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log: options.log }),
+    connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log }),
   });
   health.addToServer(server);
 
@@ -68,9 +90,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     registry,
     async stop(graceMs) {
       draining = true;
-      SERVICE_NAMES.forEach((name) => health.setStatus(name, "NOT_SERVING"));
+      [...SERVICE_NAMES, AGENTS_HEALTH_SERVICE].forEach((name) => health.setStatus(name, "NOT_SERVING"));
       await Promise.race([Promise.allSettled([...inFlight]), delay(graceMs)]);
       registry.list().forEach((session) => session.end());
+      clearInterval(pruneTimer);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();

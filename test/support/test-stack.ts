@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadSigningKey, mintToken, type SigningKey } from "../../src/auth/index.js";
 import { MeshexecProcess } from "./meshexec-process.js";
 import { waitFor } from "./wait-for.js";
@@ -15,7 +18,7 @@ export interface HttpReply {
   body: any;
 }
 
-export const ALL_SCOPES = ["docker:execute", "agent:read"];
+export const ALL_SCOPES = ["docker:execute", "agent:read", "job:read", "audit:read"];
 
 /** How the router and the edge check tokens, when not with the stack's own HS256 secret alone. */
 export interface StackAuth {
@@ -40,6 +43,8 @@ export interface StackOptions {
 export class TestStack {
   readonly secret = randomBytes(24).toString("base64url");
   readonly joinToken = randomBytes(24).toString("base64url");
+  /** The router's job store and audit log; kept across router restarts within the stack. */
+  readonly dataDir = mkdtempSync(join(tmpdir(), "meshexec-data-"));
   readonly agents = new Map<string, MeshexecProcess>();
   router!: MeshexecProcess;
   gateway!: MeshexecProcess;
@@ -75,7 +80,7 @@ export class TestStack {
 
   /** Starts the router; port 0 picks a free one, a known port restarts it where it was. */
   async startRouter(port = this.routerPort, args: string[] = []): Promise<MeshexecProcess> {
-    this.router = MeshexecProcess.spawn("router", ["router", "--listen", `127.0.0.1:${port}`, ...this.auth.args, ...args], {
+    this.router = MeshexecProcess.spawn("router", ["router", "--listen", `127.0.0.1:${port}`, "--data-dir", this.dataDir, ...this.auth.args, ...args], {
       ...this.secretEnv(),
       MESHEXEC_AGENT_TOKEN: this.joinToken,
     });

@@ -134,6 +134,14 @@ export interface AgentExecRequest {
   env: string[];
   workingDir: string;
   timeoutMs: number;
+  /** The caller's request id and W3C trace context, so the agent's log lines join the same trace. */
+  trace: TraceContext | undefined;
+}
+
+export interface TraceContext {
+  requestId: string;
+  traceparent: string;
+  tracestate: string;
 }
 
 /**
@@ -711,7 +719,7 @@ export const RouterWelcome: MessageFns<RouterWelcome> = {
 };
 
 function createBaseAgentExecRequest(): AgentExecRequest {
-  return { requestId: "", containerId: "", command: [], env: [], workingDir: "", timeoutMs: 0 };
+  return { requestId: "", containerId: "", command: [], env: [], workingDir: "", timeoutMs: 0, trace: undefined };
 }
 
 export const AgentExecRequest: MessageFns<AgentExecRequest> = {
@@ -733,6 +741,9 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
     }
     if (message.timeoutMs !== 0) {
       writer.uint32(48).uint32(message.timeoutMs);
+    }
+    if (message.trace !== undefined) {
+      TraceContext.encode(message.trace, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -798,6 +809,14 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
             message.timeoutMs = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.trace = TraceContext.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -834,6 +853,7 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
         : isSet(object.timeout_ms)
         ? globalThis.Number(object.timeout_ms)
         : 0,
+      trace: isSet(object.trace) ? TraceContext.fromJSON(object.trace) : undefined,
     };
   },
 
@@ -856,6 +876,103 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
     }
     if (message.timeoutMs !== 0) {
       obj.timeoutMs = Math.round(message.timeoutMs);
+    }
+    if (message.trace !== undefined) {
+      obj.trace = TraceContext.toJSON(message.trace);
+    }
+    return obj;
+  },
+};
+
+function createBaseTraceContext(): TraceContext {
+  return { requestId: "", traceparent: "", tracestate: "" };
+}
+
+export const TraceContext: MessageFns<TraceContext> = {
+  encode(message: TraceContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(18).string(message.traceparent);
+    }
+    if (message.tracestate !== "") {
+      writer.uint32(26).string(message.tracestate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TraceContext {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTraceContext();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tracestate = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TraceContext {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
+      tracestate: isSet(object.tracestate) ? globalThis.String(object.tracestate) : "",
+    };
+  },
+
+  toJSON(message: TraceContext): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
+    if (message.tracestate !== "") {
+      obj.tracestate = message.tracestate;
     }
     return obj;
   },

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -38,7 +40,18 @@ export interface ExecContainerRequest {
   /** Absolute path inside the container; empty means the container's default. */
   workingDir: string;
   /** Per-host time limit, 1..3600; absent means 60. Capped by the call's deadline. */
-  timeoutSeconds?: number | undefined;
+  timeoutSeconds?:
+    | number
+    | undefined;
+  /** Answer at once with the job id and no results; the job fills in as hosts answer (JobService). */
+  async?:
+    | boolean
+    | undefined;
+  /**
+   * The same key with the same request from the same subject within 24 h returns the same job
+   * without running anything again; with a different request it is ALREADY_EXISTS.
+   */
+  idempotencyKey?: string | undefined;
 }
 
 export interface ExecContainerResponse {
@@ -69,6 +82,27 @@ export interface HostResult {
   stderrTruncated: boolean;
 }
 
+export interface StreamExecContainerResponse {
+  event: { $case: "accepted"; value: ExecAccepted } | { $case: "result"; value: HostResult } | {
+    $case: "summary";
+    value: ExecSummary;
+  } | undefined;
+}
+
+export interface ExecAccepted {
+  jobId: string;
+  /** The hosts the target selected; empty for "_any", which runs on exactly one. */
+  hosts: string[];
+}
+
+export interface ExecSummary {
+  jobId: string;
+  targeted: number;
+  ok: number;
+  failed: number;
+  timeout: number;
+}
+
 export interface ListAgentsRequest {
 }
 
@@ -91,7 +125,16 @@ export interface AgentInfo_LabelsEntry {
 }
 
 function createBaseExecContainerRequest(): ExecContainerRequest {
-  return { target: "", containerId: "", command: [], env: [], workingDir: "", timeoutSeconds: undefined };
+  return {
+    target: "",
+    containerId: "",
+    command: [],
+    env: [],
+    workingDir: "",
+    timeoutSeconds: undefined,
+    async: undefined,
+    idempotencyKey: undefined,
+  };
 }
 
 export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
@@ -113,6 +156,12 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
     }
     if (message.timeoutSeconds !== undefined) {
       writer.uint32(48).uint32(message.timeoutSeconds);
+    }
+    if (message.async !== undefined) {
+      writer.uint32(56).bool(message.async);
+    }
+    if (message.idempotencyKey !== undefined) {
+      writer.uint32(66).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -178,6 +227,22 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
             message.timeoutSeconds = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.async = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -210,6 +275,12 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
         : isSet(object.timeout_seconds)
         ? globalThis.Number(object.timeout_seconds)
         : undefined,
+      async: isSet(object.async) ? globalThis.Boolean(object.async) : undefined,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : undefined,
     };
   },
 
@@ -232,6 +303,12 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
     }
     if (message.timeoutSeconds !== undefined) {
       obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    if (message.async !== undefined) {
+      obj.async = message.async;
+    }
+    if (message.idempotencyKey !== undefined) {
+      obj.idempotencyKey = message.idempotencyKey;
     }
     return obj;
   },
@@ -533,6 +610,303 @@ export const HostResult: MessageFns<HostResult> = {
     }
     if (message.stderrTruncated !== false) {
       obj.stderrTruncated = message.stderrTruncated;
+    }
+    return obj;
+  },
+};
+
+function createBaseStreamExecContainerResponse(): StreamExecContainerResponse {
+  return { event: undefined };
+}
+
+export const StreamExecContainerResponse: MessageFns<StreamExecContainerResponse> = {
+  encode(message: StreamExecContainerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.event?.$case) {
+      case "accepted":
+        ExecAccepted.encode(message.event.value, writer.uint32(10).fork()).join();
+        break;
+      case "result":
+        HostResult.encode(message.event.value, writer.uint32(18).fork()).join();
+        break;
+      case "summary":
+        ExecSummary.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamExecContainerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamExecContainerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = { $case: "accepted", value: ExecAccepted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = { $case: "result", value: HostResult.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "summary", value: ExecSummary.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamExecContainerResponse {
+    return {
+      event: isSet(object.accepted)
+        ? { $case: "accepted", value: ExecAccepted.fromJSON(object.accepted) }
+        : isSet(object.result)
+        ? { $case: "result", value: HostResult.fromJSON(object.result) }
+        : isSet(object.summary)
+        ? { $case: "summary", value: ExecSummary.fromJSON(object.summary) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: StreamExecContainerResponse): unknown {
+    const obj: any = {};
+    if (message.event?.$case === "accepted") {
+      obj.accepted = ExecAccepted.toJSON(message.event.value);
+    } else if (message.event?.$case === "result") {
+      obj.result = HostResult.toJSON(message.event.value);
+    } else if (message.event?.$case === "summary") {
+      obj.summary = ExecSummary.toJSON(message.event.value);
+    }
+    return obj;
+  },
+};
+
+function createBaseExecAccepted(): ExecAccepted {
+  return { jobId: "", hosts: [] };
+}
+
+export const ExecAccepted: MessageFns<ExecAccepted> = {
+  encode(message: ExecAccepted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    for (const v of message.hosts) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecAccepted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecAccepted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hosts.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecAccepted {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      hosts: globalThis.Array.isArray(object?.hosts) ? object.hosts.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ExecAccepted): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.hosts?.length) {
+      obj.hosts = message.hosts;
+    }
+    return obj;
+  },
+};
+
+function createBaseExecSummary(): ExecSummary {
+  return { jobId: "", targeted: 0, ok: 0, failed: 0, timeout: 0 };
+}
+
+export const ExecSummary: MessageFns<ExecSummary> = {
+  encode(message: ExecSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.targeted !== 0) {
+      writer.uint32(16).uint32(message.targeted);
+    }
+    if (message.ok !== 0) {
+      writer.uint32(24).uint32(message.ok);
+    }
+    if (message.failed !== 0) {
+      writer.uint32(32).uint32(message.failed);
+    }
+    if (message.timeout !== 0) {
+      writer.uint32(40).uint32(message.timeout);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.targeted = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ok = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.failed = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.timeout = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecSummary {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      targeted: isSet(object.targeted) ? globalThis.Number(object.targeted) : 0,
+      ok: isSet(object.ok) ? globalThis.Number(object.ok) : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+      timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+    };
+  },
+
+  toJSON(message: ExecSummary): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.targeted !== 0) {
+      obj.targeted = Math.round(message.targeted);
+    }
+    if (message.ok !== 0) {
+      obj.ok = Math.round(message.ok);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    if (message.timeout !== 0) {
+      obj.timeout = Math.round(message.timeout);
     }
     return obj;
   },
@@ -903,6 +1277,20 @@ export const ExecServiceService = {
       Buffer.from(ExecContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecContainerResponse => ExecContainerResponse.decode(value),
   },
+  /**
+   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
+   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   */
+  streamExecContainer: {
+    path: "/meshexec.v1.ExecService/StreamExecContainer" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExecContainerRequest): Buffer => Buffer.from(ExecContainerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecContainerRequest => ExecContainerRequest.decode(value),
+    responseSerialize: (value: StreamExecContainerResponse): Buffer =>
+      Buffer.from(StreamExecContainerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StreamExecContainerResponse => StreamExecContainerResponse.decode(value),
+  },
   /** Lists the agents connected to this router. */
   listAgents: {
     path: "/meshexec.v1.ExecService/ListAgents" as const,
@@ -921,6 +1309,11 @@ export interface ExecServiceServer extends UntypedServiceImplementation {
    * per selected host, sorted by hostname.
    */
   execContainer: handleUnaryCall<ExecContainerRequest, ExecContainerResponse>;
+  /**
+   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
+   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   */
+  streamExecContainer: handleServerStreamingCall<ExecContainerRequest, StreamExecContainerResponse>;
   /** Lists the agents connected to this router. */
   listAgents: handleUnaryCall<ListAgentsRequest, ListAgentsResponse>;
 }
@@ -945,6 +1338,19 @@ export interface ExecServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExecContainerResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
+   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   */
+  streamExecContainer(
+    request: ExecContainerRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamExecContainerResponse>;
+  streamExecContainer(
+    request: ExecContainerRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamExecContainerResponse>;
   /** Lists the agents connected to this router. */
   listAgents(
     request: ListAgentsRequest,

@@ -1,0 +1,50 @@
+import type { Job, JobServiceServer } from "../gen/meshexec/v1/jobs.js";
+import { requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
+import { GrpcStatus, MeshError, invalidArgument } from "../errors/index.js";
+import type { Logger } from "../log/index.js";
+import type { JobRecord, JobStatus, JobStore } from "../store/index.js";
+import { callContextOf } from "./call-context.js";
+import { pageLimitOf } from "./page-limit.js";
+import { unaryHandler } from "./unary-handler.js";
+
+const JOB_STATUSES: readonly JobStatus[] = ["running", "completed", "partial_failure", "failed"];
+
+export function createJobService(deps: { jobs: JobStore; verifier: TokenVerifier; log: Logger }): JobServiceServer {
+  const { jobs, verifier, log } = deps;
+  return {
+    getJob: unaryHandler(log, async (call) => {
+      await verifier.verify(callContextOf(call).authorization, requiredScopeByMethod.GetJob);
+      const job = jobs.get(call.request.jobId);
+      if (!job) throw new MeshError(GrpcStatus.NOT_FOUND, "job not found", `no job "${call.request.jobId.slice(0, 80)}"`);
+      return jobOf(job);
+    }),
+
+    listJobs: unaryHandler(log, async (call) => {
+      await verifier.verify(callContextOf(call).authorization, requiredScopeByMethod.ListJobs);
+      const { target, status, limit, cursor } = call.request;
+      if (status && !JOB_STATUSES.includes(status as JobStatus)) {
+        throw invalidArgument("invalid status", `status must be one of ${JOB_STATUSES.join(", ")}, got "${status.slice(0, 40)}"`);
+      }
+      const page = jobs.list({ target: target || undefined, status: (status || undefined) as JobStatus | undefined, limit: pageLimitOf(limit), cursor: cursor || undefined });
+      return { jobs: page.items.map(jobOf), nextCursor: page.nextCursor ?? "" };
+    }),
+  };
+}
+
+function jobOf(job: JobRecord): Job {
+  return {
+    jobId: job.id,
+    subject: job.subject,
+    target: job.target,
+    containerId: job.containerId,
+    command: job.command,
+    envKeys: job.envKeys,
+    status: job.status,
+    error: job.error,
+    hosts: job.hosts,
+    results: job.results,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    finishedAt: job.finishedAt,
+  };
+}

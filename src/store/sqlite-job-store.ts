@@ -1,0 +1,121 @@
+import type Database from "better-sqlite3";
+import type { HostResult } from "../gen/meshexec/v1/exec.js";
+import type { JobQuery, JobRecord, JobStatus, JobStore, NewJob, Page } from "./job-store.js";
+import { decodeCursor, pageOf } from "./paging.js";
+
+type JobRow = {
+  seq: number;
+  id: string;
+  subject: string;
+  target: string;
+  container_id: string;
+  command: string;
+  env_keys: string;
+  hosts: string;
+  status: JobStatus;
+  error: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+};
+
+export class SqliteJobStore implements JobStore {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = {
+      insert: db.prepare(
+        `INSERT INTO jobs (id, subject, target, container_id, command, env_keys, hosts, status, idempotency_key, request_hash, created_at, updated_at)
+         VALUES (@id, @subject, @target, @containerId, @command, @envKeys, @hosts, 'running', @idempotencyKey, @requestHash, @createdAt, @createdAt)`,
+      ),
+      upsertResult: db.prepare(
+        `INSERT INTO job_results (job_id, hostname, result) VALUES (?, ?, ?)
+         ON CONFLICT (job_id, hostname) DO UPDATE SET result = excluded.result`,
+      ),
+      touch: db.prepare(`UPDATE jobs SET updated_at = ? WHERE id = ?`),
+      finish: db.prepare(`UPDATE jobs SET status = ?, error = ?, updated_at = ?, finished_at = ? WHERE id = ?`),
+      byId: db.prepare(`SELECT * FROM jobs WHERE id = ?`),
+      resultsOf: db.prepare(`SELECT result FROM job_results WHERE job_id = ? ORDER BY hostname`),
+      byKey: db.prepare(`SELECT * FROM jobs WHERE subject = ? AND idempotency_key = ? AND created_at >= ? ORDER BY seq DESC LIMIT 1`),
+      failRunning: db.prepare(`UPDATE jobs SET status = 'failed', error = ?, updated_at = ?, finished_at = ? WHERE status = 'running'`),
+      prune: db.prepare(`DELETE FROM jobs WHERE created_at < ? AND status != 'running'`),
+    };
+  }
+
+  create(job: NewJob): void {
+    this.statements.insert.run({
+      ...job,
+      command: JSON.stringify(job.command),
+      envKeys: JSON.stringify(job.envKeys),
+      hosts: JSON.stringify(job.hosts),
+      idempotencyKey: job.idempotencyKey ?? null,
+      requestHash: job.requestHash ?? null,
+      createdAt: job.createdAt.getTime(),
+    });
+  }
+
+  addResults(jobId: string, results: HostResult[]): void {
+    this.db.transaction(() => {
+      for (const result of results) this.statements.upsertResult.run(jobId, result.hostname, JSON.stringify(result));
+      this.statements.touch.run(Date.now(), jobId);
+    })();
+  }
+
+  finish(jobId: string, status: JobStatus, error = ""): void {
+    const now = Date.now();
+    this.statements.finish.run(status, error, now, now, jobId);
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.statements.byId.get(id) as JobRow | undefined;
+    return row && this.recordOf(row);
+  }
+
+  list(query: JobQuery): Page<JobRecord> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const where = (condition: string, param: unknown) => (conditions.push(condition), params.push(param));
+    if (query.cursor) where("seq < ?", decodeCursor(query.cursor));
+    if (query.target) where("target = ?", query.target);
+    if (query.status) where("status = ?", query.status);
+    const sql = `SELECT * FROM jobs ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...params, query.limit + 1) as JobRow[];
+    return pageOf(rows, query.limit, (row) => this.recordOf(row));
+  }
+
+  findByIdempotencyKey(subject: string, key: string, notBefore: Date): JobRecord | undefined {
+    const row = this.statements.byKey.get(subject, key, notBefore.getTime()) as JobRow | undefined;
+    return row && this.recordOf(row);
+  }
+
+  failRunning(error: string): number {
+    const now = Date.now();
+    return this.statements.failRunning.run(error, now, now).changes;
+  }
+
+  pruneBefore(cutoff: Date): number {
+    return this.statements.prune.run(cutoff.getTime()).changes;
+  }
+
+  private recordOf(row: JobRow): JobRecord {
+    return {
+      id: row.id,
+      subject: row.subject,
+      target: row.target,
+      containerId: row.container_id,
+      command: JSON.parse(row.command),
+      envKeys: JSON.parse(row.env_keys),
+      hosts: JSON.parse(row.hosts),
+      status: row.status,
+      error: row.error,
+      idempotencyKey: row.idempotency_key ?? undefined,
+      requestHash: row.request_hash ?? undefined,
+      createdAt: new Date(row.created_at),
+      updatedAt: new Date(row.updated_at),
+      finishedAt: row.finished_at === null ? undefined : new Date(row.finished_at),
+      results: (this.statements.resultsOf.all(row.id) as Array<{ result: string }>).map((r) => JSON.parse(r.result)),
+    };
+  }
+}

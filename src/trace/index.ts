@@ -1,0 +1,1 @@
+export { continueTrace, traceIdOf, traceLogFields, type TraceContext } from "./trace-context.js";
