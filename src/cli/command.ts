@@ -5,7 +5,10 @@ export interface Command<S extends FlagSpecs = FlagSpecs> {
   summary: string;
   usage: string;
   flags: S;
-  run(flags: FlagValues<S>, positionals: string[]): Promise<void>;
+  /** Printed after the flags in --help: exit codes, conventions. */
+  epilog?: string;
+  /** `afterDashDash` is everything after the first `--`, as typed: never read as flags, never split. */
+  run(flags: FlagValues<S>, positionals: string[], afterDashDash: string[]): Promise<void>;
 }
 
 export function defineCommand<S extends FlagSpecs>(command: Command<S>): Command<S> {
@@ -13,12 +16,15 @@ export function defineCommand<S extends FlagSpecs>(command: Command<S>): Command
 }
 
 export async function runCommand(name: string, command: Command, argv: string[]): Promise<void> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${command.summary}\n\nUsage: meshexec ${name} ${command.usage}\n\nFlags:\n${describeFlags(command.flags)}\n`);
+  const dashDash = argv.indexOf("--");
+  const own = dashDash < 0 ? argv : argv.slice(0, dashDash);
+  if (own.includes("--help") || own.includes("-h")) {
+    const epilog = command.epilog ? `\n${command.epilog}\n` : "";
+    process.stdout.write(`${command.summary}\n\nUsage: meshexec ${name} ${command.usage}\n\nFlags:\n${describeFlags(command.flags)}\n${epilog}`);
     return;
   }
-  const { values, positionals } = readFlags(command.flags, argv);
-  await command.run(values, positionals);
+  const { values, positionals } = readFlags(command.flags, own);
+  await command.run(values, positionals, dashDash < 0 ? [] : argv.slice(dashDash + 1));
 }
 
 /** Runs stop() on the first SIGTERM or SIGINT, then exits 0; a second signal exits at once. */

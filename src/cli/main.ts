@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 import { MeshError } from "../errors/index.js";
 import { agentCommand } from "./agent.js";
+import { agentsCommand } from "./agents.js";
 import { runCommand, type Command } from "./command.js";
 import { devCommand } from "./dev.js";
+import { execCommand } from "./exec.js";
+import { CliFailure, ExitCode } from "./exit-codes.js";
 import { gatewayCommand } from "./gateway.js";
+import { jobCommand } from "./job.js";
+import { jobsCommand } from "./jobs.js";
 import { routerCommand } from "./router.js";
 import { tokenCommand } from "./token.js";
 
@@ -13,6 +18,10 @@ const commands: Record<string, Command<any>> = {
   agent: agentCommand,
   token: tokenCommand,
   dev: devCommand,
+  exec: execCommand,
+  agents: agentsCommand,
+  job: jobCommand,
+  jobs: jobsCommand,
 };
 
 function usage(): string {
@@ -29,5 +38,5 @@ if (!command) {
 runCommand(name, command, argv).catch((err: unknown) => {
   const message = err instanceof MeshError ? `${err.error}: ${err.details}` : err instanceof Error ? err.message : String(err);
   process.stderr.write(`meshexec ${name}: ${message}\n`);
-  process.exit(2);
+  process.exit(err instanceof CliFailure ? err.exitCode : ExitCode.usage);
 });

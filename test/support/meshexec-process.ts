@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { waitFor } from "./wait-for.js";
 
-const CLI = new URL("../../dist/src/cli/main.js", import.meta.url).pathname;
+export const CLI = new URL("../../dist/src/cli/main.js", import.meta.url).pathname;
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 

@@ -1,0 +1,28 @@
+import type { AgentInfo } from "./client/api-types.js";
+import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
+import { defineCommand } from "./command.js";
+import { EXIT_CODES_HELP } from "./exit-codes.js";
+import { jsonFlag, writeRaw } from "./output/raw-json.js";
+import { renderTable } from "./output/table.js";
+import { formatInstant } from "./output/time.js";
+
+export const agentsCommand = defineCommand({
+  summary: "Lists the agents connected to the router: hostname, labels, connected since, execs in flight.",
+  usage: "[--json]",
+  epilog: EXIT_CODES_HELP,
+  flags: { ...jsonFlag, ...gatewayFlags },
+  async run(flags) {
+    const { raw, value } = await new GatewayClient(flags.gateway, flags.token).getJson<{ agents: AgentInfo[] }>("/agents");
+    if (flags.json) return writeRaw(raw);
+    const rows = [...value.agents]
+      .sort((a, b) => a.hostname.localeCompare(b.hostname))
+      .map((agent) => [agent.hostname, formatLabels(agent.labels), formatInstant(agent.connected_since), String(agent.in_flight)]);
+    process.stdout.write(renderTable(["HOSTNAME", "LABELS", "CONNECTED SINCE", "IN FLIGHT"], rows));
+  },
+});
+
+/** `role=web,zone=east`, as --label takes them; labels hold neither commas nor spaces. */
+function formatLabels(labels: Record<string, string>): string {
+  const pairs = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+  return pairs.length ? pairs.map(([key, value]) => `${key}=${value}`).join(",") : "-";
+}

@@ -1,0 +1,9 @@
+/** Every operator command can print the edge's JSON as is, for scripts, instead of its table. */
+export const jsonFlag = {
+  json: { type: "boolean", description: "print the edge's JSON reply as it came, instead of the table" },
+} as const;
+
+/** The edge's body as it came, ending in one newline. */
+export function writeRaw(raw: string): void {
+  process.stdout.write(raw.endsWith("\n") ? raw : `${raw}\n`);
+}
