@@ -17,7 +17,7 @@ export const execCommand = defineCommand({
   flags: {
     target: { type: "string", default: "_any", description: "a hostname, _any (one agent, the least busy), _all, or key:value (every agent with that label)" },
     container: { type: "string", description: "the container's name or id (required)" },
-    env: { type: "strings", description: "KEY=VALUE to set in the command's environment; MESHEXEC_ENV is split on commas, so give a value holding one with --env" },
+    env: { type: "strings", envSeparator: "\n", description: "KEY=VALUE to set in the command's environment, passed as is (commas included)" },
     workdir: { type: "string", description: "absolute directory to run the command in (default: the container's)" },
     timeout: { type: "string", default: "60", description: "how long the command may run: seconds, or 30s, 5m, 1h; at most 1h" },
     async: { type: "boolean", description: "print the job id as soon as the job is accepted, without waiting; see it with meshexec job ID" },

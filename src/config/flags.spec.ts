@@ -18,6 +18,10 @@ describe("readFlags", () => {
   it("splits a repeatable flag given in the environment on commas", () => {
     expect(readFlags(specs, [], { MESHEXEC_LABEL: "a=1, b=2" }).values.label).to.deep.equal(["a=1", "b=2"]);
   });
+  it("splits on newlines only, keeping commas and spaces, where the flag says so", () => {
+    const env = { env: { type: "strings", description: "", envSeparator: "\n" } } as const;
+    expect(readFlags(env, [], { MESHEXEC_ENV: "A=1,2\nB= x y " }).values.env).to.deep.equal(["A=1,2", "B= x y "]);
+  });
   it("rejects an unknown flag", () => {
     expect(() => readFlags(specs, ["--nope"], {})).to.throw(/nope/);
   });

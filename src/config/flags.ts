@@ -4,7 +4,12 @@ import { invalidArgument } from "../errors/index.js";
 /** One command-line flag; every flag can also come from MESHEXEC_<FLAG> in the environment. */
 export type FlagSpec =
   | { type: "string"; description: string; default?: string }
-  | { type: "strings"; description: string }
+  | {
+      type: "strings";
+      description: string;
+      /** How MESHEXEC_<FLAG> separates values: a comma, or a newline where a value may hold commas. */
+      envSeparator?: "," | "\n";
+    }
   | { type: "boolean"; description: string; default?: boolean };
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -61,7 +66,9 @@ function defaultOf(spec: FlagSpec): unknown {
 }
 
 function fromEnvironment(spec: FlagSpec, raw: string): unknown {
-  if (spec.type === "strings") return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (spec.type === "strings") {
+    return spec.envSeparator === "\n" ? raw.split("\n").filter(Boolean) : raw.split(",").map((s) => s.trim()).filter(Boolean);
+  }
   if (spec.type === "boolean") return raw === "1" || raw.toLowerCase() === "true";
   return raw;
 }
@@ -71,7 +78,7 @@ export function describeFlags(specs: FlagSpecs): string {
   return Object.entries(specs)
     .map(([name, spec]) => {
       const def = "default" in spec && spec.default !== undefined ? ` (default: ${spec.default})` : "";
-      const repeat = spec.type === "strings" ? " (repeatable)" : "";
+      const repeat = spec.type === "strings" ? ` (repeatable; in the environment, ${spec.envSeparator === "\n" ? "one per line" : "comma separated"})` : "";
       return `  --${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${envNameOf(name)}`;
     })
     .join("\n");
