@@ -13,8 +13,9 @@ test: proto $(NODE_MODULES)
 	npx tsc --noEmit -p tsconfig.json
 	npx mocha $(SPECS)
 
+# dist/meshexec.binpb is the proto descriptor set, for Envoy's gRPC-JSON transcoder.
 build: $(NODE_MODULES)
-	npx tsc -p tsconfig.build.json
+	npm run --silent build
 
 # Regenerates src/gen from proto/ (buf runs offline: google/api comes from protobufjs).
 proto: $(NODE_MODULES)

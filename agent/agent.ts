@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { ExecFailureReason, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
+import { ExecFailureReason, type AgentExecReply, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
 import type { Logger } from "../src/log/index.js";
 import { traceLogFields } from "../src/trace/index.js";
+import type { DialCredentials } from "../src/tls/index.js";
+import type { Registry } from "../src/metrics/index.js";
+import { AgentMetrics } from "./agent-metrics.js";
 import { ExecSlots } from "./exec-slots.js";
 import { completedReply, failedReply, failureReply } from "./exec-reply.js";
 import { RouterLink } from "./link/index.js";
@@ -19,6 +22,10 @@ export interface AgentOptions {
   maxInFlight?: number;
   maxQueued?: number;
   keepaliveMs?: number;
+  /** TLS or mTLS to the router; plaintext h2c when unset. */
+  routerCredentials?: DialCredentials;
+  /** Where the agent's metrics go, when they are served (--metrics-listen). */
+  metrics?: Registry;
 }
 
 /**
@@ -30,6 +37,7 @@ export class Agent {
   private readonly slots: ExecSlots;
   private readonly running = new Map<string, AbortController>();
   private readonly settled = new Set<Promise<void>>();
+  private readonly metrics?: AgentMetrics;
   private draining = false;
 
   constructor(private readonly options: AgentOptions) {
@@ -39,11 +47,15 @@ export class Agent {
       joinToken: options.joinToken,
       hello: { hostname: options.hostname, labels: options.labels, version: options.version, instanceId: randomUUID() },
       keepaliveMs: options.keepaliveMs ?? 10_000,
+      credentials: options.routerCredentials,
       log: options.log,
       onExecRequest: (request) => this.track(this.serve(request)),
       onCancelExec: (requestId) => this.running.get(requestId)?.abort(),
       heartbeat: () => ({ inFlight: this.slots.inUse, draining: this.draining }),
     });
+    if (options.metrics) {
+      this.metrics = new AgentMetrics(options.metrics, { inFlight: () => this.slots.inUse, connected: () => this.link.connected });
+    }
   }
 
   start(): this {
@@ -61,16 +73,21 @@ export class Agent {
   }
 
   private async serve(request: AgentExecRequest): Promise<void> {
+    const started = performance.now();
+    const reply = await this.answer(request);
+    this.metrics?.observeReply(reply, (performance.now() - started) / 1000);
+    this.link.send({ kind: { $case: "execReply", value: reply } });
+  }
+
+  private async answer(request: AgentExecRequest): Promise<AgentExecReply> {
     const { requestId } = request;
     if (this.draining) {
-      this.link.send({ kind: { $case: "execReply", value: failedReply(requestId, ExecFailureReason.EXEC_FAILURE_REASON_DRAINING, `agent ${this.options.hostname} is draining`) } });
-      return;
+      return failedReply(requestId, ExecFailureReason.EXEC_FAILURE_REASON_DRAINING, `agent ${this.options.hostname} is draining`);
     }
     const release = await this.slots.acquire();
     if (!release) {
       const message = `agent ${this.options.hostname} is at its limit of ${this.options.maxInFlight ?? 32} running and ${this.options.maxQueued ?? 64} queued execs`;
-      this.link.send({ kind: { $case: "execReply", value: failedReply(requestId, ExecFailureReason.EXEC_FAILURE_REASON_OVERLOADED, message) } });
-      return;
+      return failedReply(requestId, ExecFailureReason.EXEC_FAILURE_REASON_OVERLOADED, message);
     }
     const controller = new AbortController();
     this.running.set(requestId, controller);
@@ -81,11 +98,11 @@ export class Agent {
         controller.signal,
       );
       log.info({ exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs }, "exec finished");
-      this.link.send({ kind: { $case: "execReply", value: completedReply(requestId, run) } });
+      return completedReply(requestId, run);
     } catch (err) {
       const reply = failureReply(requestId, err);
       log.info({ failed: reply.outcome?.$case === "failed" ? reply.outcome.value.message : "" }, "exec refused");
-      this.link.send({ kind: { $case: "execReply", value: reply } });
+      return reply;
     } finally {
       this.running.delete(requestId);
       release();

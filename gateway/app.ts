@@ -3,16 +3,19 @@ import { bodyLimit } from "hono/body-limit";
 import { execLimits } from "../src/contract/index.js";
 import type { TokenVerifier } from "../src/auth/index.js";
 import type { Logger } from "../src/log/index.js";
+import type { Registry } from "../src/metrics/index.js";
 import type { EdgeEnv } from "./edge-env.js";
 import { httpErrorResponse, meshErrorResponse } from "./http-errors.js";
 import { auditEdgeRefusals } from "./middleware/audit-edge-refusals.js";
 import { closeAfterUnreadBody } from "./middleware/close-after-unread-body.js";
+import { measureRequests } from "./middleware/measure-requests.js";
 import { requireJsonContent } from "./middleware/require-json.js";
 import { requireScope } from "./middleware/require-scope.js";
 import { traceRequests } from "./middleware/trace-requests.js";
 import type { RouterClient } from "./router-client.js";
 import { execRoute } from "./routes/exec.js";
 import { healthRoute, readyRoute, type ReadyWhen } from "./routes/health.js";
+import { openApiRoute } from "./routes/openapi.js";
 import { getJobRoute, listAgentsRoute, listAuditRoute, listJobsRoute } from "./routes/reads.js";
 
 export interface GatewayDeps {
@@ -21,6 +24,7 @@ export interface GatewayDeps {
   verifier: TokenVerifier;
   log: Logger;
   readyWhen?: ReadyWhen;
+  metrics: Registry;
 }
 
 // Empty segments match too, so that the router, not a 404, says which one is missing.
@@ -33,10 +37,11 @@ export const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/ex
 export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   const { router, verifier } = deps;
-  app.use(traceRequests(deps.log), closeAfterUnreadBody);
+  app.use(traceRequests(deps.log), measureRequests(deps.metrics), closeAfterUnreadBody);
 
   app.get("/health", healthRoute(router));
   app.get("/ready", readyRoute(router, deps.readyWhen ?? "agent-connected"));
+  app.get("/openapi.json", openApiRoute());
   app.post(
     EXEC_ROUTE,
     auditEdgeRefusals(router, deps.log),
@@ -76,4 +81,5 @@ export const ROUTE_METHODS = [
   ["/audit", "GET"],
   ["/health", "GET"],
   ["/ready", "GET"],
+  ["/openapi.json", "GET"],
 ] as const;

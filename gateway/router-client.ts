@@ -1,6 +1,5 @@
 import {
   Metadata,
-  credentials,
   makeGenericClientConstructor,
   type CallOptions,
   type Client,
@@ -18,6 +17,7 @@ import {
 } from "../src/gen/meshexec/v1/exec.js";
 import { JobServiceClient, type Job, type ListJobsRequest, type ListJobsResponse } from "../src/gen/meshexec/v1/jobs.js";
 import { fromServiceError } from "../src/errors/index.js";
+import { plaintextDial, type DialCredentials } from "../src/tls/index.js";
 import type { TraceContext } from "../src/trace/index.js";
 
 /** What the edge passes on with every call: the caller's credentials and trace, and where they came from. */
@@ -53,14 +53,13 @@ export class RouterClient {
   private readonly audit: AuditServiceClient;
   private readonly health: Client & { check: HealthCheck };
 
-  constructor(address: string) {
+  constructor(address: string, dial: DialCredentials = plaintextDial) {
     // A fan-out reply holds up to 2 MiB of output per host, far past grpc's 4 MiB default.
-    const options = { "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.max_receive_message_length": -1 };
-    const insecure = credentials.createInsecure();
-    this.exec = new ExecServiceClient(address, insecure, options);
-    this.jobs = new JobServiceClient(address, insecure, options);
-    this.audit = new AuditServiceClient(address, insecure, options);
-    this.health = new HealthClient(address, insecure, options) as unknown as Client & { check: HealthCheck };
+    const options = { ...dial.options, "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.max_receive_message_length": -1 };
+    this.exec = new ExecServiceClient(address, dial.credentials, options);
+    this.jobs = new JobServiceClient(address, dial.credentials, options);
+    this.audit = new AuditServiceClient(address, dial.credentials, options);
+    this.health = new HealthClient(address, dial.credentials, options) as unknown as Client & { check: HealthCheck };
   }
 
   execContainer(request: ExecContainerRequest, context: RouterCallContext): Promise<ExecContainerResponse> {

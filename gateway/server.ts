@@ -1,7 +1,10 @@
 import { serve, type ServerType } from "@hono/node-server";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TokenVerifier } from "../src/auth/index.js";
 import type { Logger } from "../src/log/index.js";
+import { createMetricsRegistry, type Registry } from "../src/metrics/index.js";
+import type { DialCredentials } from "../src/tls/index.js";
 import { createGatewayApp } from "./app.js";
 import { answerClientError } from "./client-error.js";
 import { RouterClient } from "./router-client.js";
@@ -12,9 +15,15 @@ export interface GatewayOptions {
   port: number;
   /** HOST:PORT of the router. */
   router: string;
+  /** TLS or mTLS to the router; plaintext h2c when unset. */
+  routerCredentials?: DialCredentials;
+  /** Serve HTTPS with this certificate chain and key; plain HTTP when unset. */
+  https?: { cert: Buffer; key: Buffer };
   verifier: TokenVerifier;
   log: Logger;
   readyWhen?: ReadyWhen;
+  /** Where the edge's HTTP metrics go. */
+  metrics?: Registry;
 }
 
 export interface RunningGateway {
@@ -24,14 +33,21 @@ export interface RunningGateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const router = new RouterClient(options.router);
-  const app = createGatewayApp({ router, verifier: options.verifier, log: options.log, readyWhen: options.readyWhen });
+  const router = new RouterClient(options.router, options.routerCredentials);
+  const app = createGatewayApp({
+    router,
+    verifier: options.verifier,
+    log: options.log,
+    readyWhen: options.readyWhen,
+    metrics: options.metrics ?? createMetricsRegistry(),
+  });
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
+    const https = options.https ? { createServer: createHttpsServer, serverOptions: options.https } : {};
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, ...https }, () => resolve(s));
   });
   server.on("clientError", answerClientError);
   const port = (server.address() as AddressInfo).port;
-  options.log.info({ address: `${options.host}:${port}`, port, router: options.router }, "gateway listening");
+  options.log.info({ address: `${options.host}:${port}`, port, scheme: options.https ? "https" : "http", router: options.router }, "gateway listening");
   return {
     port,
     async stop(graceMs) {

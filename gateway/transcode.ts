@@ -1,14 +1,14 @@
 import type { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
 import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
 import type { Job } from "../src/gen/meshexec/v1/jobs.js";
-import { invalidArgument, quoteForMessage } from "../src/errors/index.js";
+import { errorBodyOf, invalidArgument, quoteForMessage, type MeshError } from "../src/errors/index.js";
 
 /**
  * JSON ↔ proto for the REST routes, as Envoy's gRPC-JSON transcoder would do it: shapes and
  * types only. What the values must be is the router's business, so gRPC callers get the same checks.
  */
 
-const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds"] as const;
+export const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds"] as const;
 
 export function execRequestFromHttp(target: string, containerId: string, body: unknown): ExecContainerRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -53,16 +53,22 @@ export function hostResultToHttp(result: HostResult) {
 export function streamEventToHttp({ event }: StreamExecContainerResponse) {
   switch (event?.$case) {
     case "accepted":
-      return { type: "accepted", job_id: event.value.jobId, hosts: event.value.hosts };
+      return { type: "accepted" as const, job_id: event.value.jobId, hosts: event.value.hosts };
     case "result":
-      return { type: "result", result: hostResultToHttp(event.value) };
+      return { type: "result" as const, result: hostResultToHttp(event.value) };
     case "summary": {
       const { jobId, targeted, ok, failed, timeout } = event.value;
-      return { type: "summary", job_id: jobId, targeted, ok, failed, timeout };
+      return { type: "summary" as const, job_id: jobId, targeted, ok, failed, timeout };
     }
     default:
-      return { type: "unknown" };
+      // An event from a newer router that this edge does not know: left out of the stream.
+      return undefined;
   }
+}
+
+/** The last NDJSON line of a streamed exec that failed after its status line was sent. */
+export function streamErrorToHttp(err: MeshError) {
+  return { type: "error" as const, ...errorBodyOf(err) };
 }
 
 export function jobToHttp(job: Job) {

@@ -1,4 +1,4 @@
-import { Metadata, credentials, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
+import { Metadata, type ClientDuplexStream, type StatusObject } from "@grpc/grpc-js";
 import {
   AgentServiceClient,
   type AgentExecRequest,
@@ -9,6 +9,7 @@ import {
 } from "../../src/gen/meshexec/v1/agent.js";
 import { GrpcStatus } from "../../src/errors/index.js";
 import type { Logger } from "../../src/log/index.js";
+import { plaintextDial, type DialCredentials } from "../../src/tls/index.js";
 import { backoffDelayMs, grpcConnectionBackoff, type BackoffPolicy } from "./backoff.js";
 
 export interface RouterLinkOptions {
@@ -18,6 +19,8 @@ export interface RouterLinkOptions {
   hello: AgentHello;
   /** Keepalive ping interval; a dead router is noticed within about twice this. */
   keepaliveMs: number;
+  /** TLS or mTLS to the router; plaintext h2c when unset. */
+  credentials?: DialCredentials;
   log: Logger;
   onExecRequest(request: AgentExecRequest): void;
   onCancelExec(requestId: string): void;
@@ -41,7 +44,9 @@ export class RouterLink {
   private readonly onWelcome = new Set<() => void>();
 
   constructor(private readonly options: RouterLinkOptions) {
-    this.client = new AgentServiceClient(options.router, credentials.createInsecure(), {
+    const dial = options.credentials ?? plaintextDial;
+    this.client = new AgentServiceClient(options.router, dial.credentials, {
+      ...dial.options,
       "grpc.keepalive_time_ms": options.keepaliveMs,
       "grpc.keepalive_timeout_ms": options.keepaliveMs,
       "grpc.keepalive_permit_without_calls": 1,
@@ -105,6 +110,7 @@ export class RouterLink {
 
   private onRouterMessage(message: RouterMessage): void {
     const kind = message.kind;
+    // A message without a kind answers a heartbeat; it only keeps proxies from timing the stream out.
     switch (kind?.$case) {
       case "welcome":
         this.welcomed = true;

@@ -1,15 +1,15 @@
 import type { Handler } from "hono";
 import { stream } from "hono/streaming";
 import { AGENT_ANSWER_GRACE_MS, execLimits } from "../../src/contract/index.js";
-import { asMeshError, errorBodyOf, invalidArgument } from "../../src/errors/index.js";
+import { asMeshError, invalidArgument } from "../../src/errors/index.js";
 import type { StreamExecContainerResponse } from "../../src/gen/meshexec/v1/exec.js";
 import { routerCallContext, type EdgeContext, type EdgeEnv } from "../edge-env.js";
 import { parseJsonBody } from "../json-body.js";
 import { booleanQuery } from "../query-params.js";
 import type { RouterClient } from "../router-client.js";
-import { execRequestFromHttp, execResponseToHttp, streamEventToHttp } from "../transcode.js";
+import { execRequestFromHttp, execResponseToHttp, streamErrorToHttp, streamEventToHttp } from "../transcode.js";
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * POST /node/:hostname/container/docker/:id/exec: one ExecContainer call, answered 202 with
@@ -39,13 +39,15 @@ export function execRoute(router: RouterClient): Handler<EdgeEnv> {
 function streamNdjson(c: EdgeContext, head: StreamExecContainerResponse[], rest: AsyncGenerator<StreamExecContainerResponse>): Response {
   c.header("Content-Type", "application/x-ndjson");
   return stream(c, async (out) => {
-    const writeLine = (line: unknown) => out.write(`${JSON.stringify(line)}\n`);
+    const writeLine = async (line: unknown) => {
+      if (line !== undefined) await out.write(`${JSON.stringify(line)}\n`);
+    };
     try {
       for (const event of head) await writeLine(streamEventToHttp(event));
       for await (const event of rest) await writeLine(streamEventToHttp(event));
     } catch (err) {
       // The status line is long gone; a failure mid-stream is the last line instead.
-      await writeLine({ type: "error", ...errorBodyOf(asMeshError(err)) });
+      await writeLine(streamErrorToHttp(asMeshError(err)));
     }
   });
 }

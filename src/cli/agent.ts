@@ -1,16 +1,22 @@
 import { hostname as osHostname } from "node:os";
-import { Agent, DockerRuntime } from "../../agent/index.js";
+import { Agent, DockerRuntime, NoopRuntime, type ContainerRuntime } from "../../agent/index.js";
 import { parseDuration, parseHostPort, parsePositiveInt } from "../config/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { drainFlag, keepaliveFlag } from "./shared-flags.js";
+import { drainFlag, keepaliveFlag, metricsFlag, startMetrics } from "./shared-flags.js";
+import { routerDialCredentialsOf, routerDialTlsFlags } from "./tls-flags.js";
 
 export const agentFlags = {
   router: { type: "string", default: "127.0.0.1:50051", description: "the router's gRPC address to dial" },
   hostname: { type: "string", default: osHostname(), description: "the name this node registers as" },
   label: { type: "strings", description: "a key=value label to register" },
+  runtime: {
+    type: "string",
+    default: "docker",
+    description: "docker, or noop: answers every exec at once and runs nothing; noop exists only for benchmarking the mesh (make bench)",
+  },
   "docker-socket": { type: "string", description: "the Docker engine's unix socket (default: DOCKER_HOST or /var/run/docker.sock)" },
   "output-limit": { type: "string", default: String(1024 * 1024), description: "bytes of stdout and of stderr kept per exec" },
   "max-in-flight": { type: "string", default: "32", description: "execs run at once" },
@@ -23,27 +29,43 @@ export const agentCommand = defineCommand({
   flags: {
     ...agentFlags,
     "agent-token": { type: "string", description: "join token the router expects (required)" },
+    ...routerDialTlsFlags(""),
+    ...metricsFlag,
     ...keepaliveFlag,
     ...drainFlag,
   },
   async run(flags) {
     if (!flags["agent-token"]) throw invalidArgument("missing --agent-token", "set --agent-token or MESHEXEC_AGENT_TOKEN");
     parseHostPort("router", flags.router);
+    const routerCredentials = routerDialCredentialsOf("", flags);
+    const log = createLogger("agent").child({ hostname: flags.hostname });
+    const metrics = await startMetrics(flags["metrics-listen"], log);
     const agent = new Agent({
       router: flags.router,
       hostname: flags.hostname,
       labels: parseLabels(flags.label),
       joinToken: flags["agent-token"],
-      runtime: new DockerRuntime({ socketPath: flags["docker-socket"], outputLimitBytes: parsePositiveInt("output-limit", flags["output-limit"]) }),
-      log: createLogger("agent").child({ hostname: flags.hostname }),
+      runtime: runtimeOf(flags),
+      log,
+      metrics: metrics.registry,
       version: MESHEXEC_VERSION,
       maxInFlight: parsePositiveInt("max-in-flight", flags["max-in-flight"]),
       maxQueued: parsePositiveInt("max-queued", flags["max-queued"]),
       keepaliveMs: parseDuration("keepalive", flags.keepalive),
+      routerCredentials,
     }).start();
-    stopOnSignals(() => agent.drain(parseDuration("drain-timeout", flags["drain-timeout"])));
+    stopOnSignals(async () => {
+      await agent.drain(parseDuration("drain-timeout", flags["drain-timeout"]));
+      await metrics.close();
+    });
   },
 });
+
+function runtimeOf(flags: { runtime: string; "docker-socket"?: string; "output-limit": string }): ContainerRuntime {
+  if (flags.runtime === "noop") return new NoopRuntime();
+  if (flags.runtime !== "docker") throw invalidArgument("invalid --runtime", `expected docker or noop, got "${flags.runtime}"`);
+  return new DockerRuntime({ socketPath: flags["docker-socket"], outputLimitBytes: parsePositiveInt("output-limit", flags["output-limit"]) });
+}
 
 export function parseLabels(labels: string[]): Record<string, string> {
   return Object.fromEntries(

@@ -9,7 +9,7 @@ import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { agentFlags, parseLabels } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { storeFlags } from "./shared-flags.js";
+import { metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
 
 export const devCommand = defineCommand({
   summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
@@ -19,6 +19,7 @@ export const devCommand = defineCommand({
     "grpc-listen": { type: "string", default: "127.0.0.1:50051", description: "gRPC address" },
     "jwt-secret": { type: "string", description: "HS256 secret; a random one is made when unset" },
     ...storeFlags,
+    ...metricsFlag,
     hostname: agentFlags.hostname,
     label: agentFlags.label,
     "docker-socket": agentFlags["docker-socket"],
@@ -32,9 +33,12 @@ export const devCommand = defineCommand({
     const rest = parseHostPort("listen", flags.listen);
 
     const stores = openSqliteStores(flags["data-dir"]);
-    const router = await startRouter({ ...grpc, verifier, joinToken, stores, jobTtlMs: parseDuration("job-ttl", flags["job-ttl"]), log: createLogger("router") });
+    // One process, so one registry: the three parts' metric names do not overlap.
+    const metrics = await startMetrics(flags["metrics-listen"], createLogger("dev"));
+    const jobTtlMs = parseDuration("job-ttl", flags["job-ttl"]);
+    const router = await startRouter({ ...grpc, verifier, joinToken, stores, jobTtlMs, metrics: metrics.registry, log: createLogger("router") });
     const routerAddress = `${grpc.host}:${router.port}`;
-    const gateway = await startGateway({ ...rest, router: routerAddress, verifier, log: createLogger("gateway") });
+    const gateway = await startGateway({ ...rest, router: routerAddress, verifier, metrics: metrics.registry, log: createLogger("gateway") });
     const agent = new Agent({
       router: routerAddress,
       hostname: flags.hostname,
@@ -42,6 +46,7 @@ export const devCommand = defineCommand({
       joinToken,
       runtime: new DockerRuntime({ socketPath: flags["docker-socket"], outputLimitBytes: parsePositiveInt("output-limit", flags["output-limit"]) }),
       log: createLogger("agent").child({ hostname: flags.hostname }),
+      metrics: metrics.registry,
       version: MESHEXEC_VERSION,
     }).start();
     await agent.link.whenConnected();
@@ -69,6 +74,7 @@ export const devCommand = defineCommand({
       await gateway.stop(10_000);
       await router.stop(1_000);
       stores.close();
+      await metrics.close();
     });
   },
 });

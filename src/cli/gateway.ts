@@ -3,7 +3,8 @@ import { startGateway } from "../../gateway/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { jwtFlags, verifierOf } from "./shared-flags.js";
+import { jwtFlags, metricsFlag, startMetrics, verifierOf } from "./shared-flags.js";
+import { httpsOptionsOf, routerDialCredentialsOf, routerDialTlsFlags, servingTlsFlags } from "./tls-flags.js";
 
 export const gatewayCommand = defineCommand({
   summary: "Serves the REST API and transcodes each call to one gRPC call on the router.",
@@ -16,7 +17,10 @@ export const gatewayCommand = defineCommand({
       default: "agent-connected",
       description: "what GET /ready waits for: agent-connected (the router is reachable and has an agent) or router-reachable",
     },
+    ...servingTlsFlags,
+    ...routerDialTlsFlags("router-"),
     ...jwtFlags,
+    ...metricsFlag,
   },
   async run(flags) {
     const { host, port } = parseHostPort("listen", flags.listen);
@@ -25,7 +29,14 @@ export const gatewayCommand = defineCommand({
     if (readyWhen !== "agent-connected" && readyWhen !== "router-reachable") {
       throw invalidArgument("invalid --ready-when", `expected agent-connected or router-reachable, got "${readyWhen}"`);
     }
-    const gateway = await startGateway({ host, port, router: flags.router, verifier: verifierOf(flags), log: createLogger("gateway"), readyWhen });
-    stopOnSignals(() => gateway.stop(10_000));
+    const https = httpsOptionsOf(flags);
+    const routerCredentials = routerDialCredentialsOf("router-", flags);
+    const log = createLogger("gateway");
+    const metrics = await startMetrics(flags["metrics-listen"], log);
+    const gateway = await startGateway({ host, port, router: flags.router, routerCredentials, https, verifier: verifierOf(flags), log, readyWhen, metrics: metrics.registry });
+    stopOnSignals(async () => {
+      await gateway.stop(10_000);
+      await metrics.close();
+    });
   },
 });

@@ -4,7 +4,8 @@ import { createLogger } from "../log/index.js";
 import { startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { drainFlag, jwtFlags, keepaliveFlag, storeFlags, verifierOf } from "./shared-flags.js";
+import { drainFlag, jwtFlags, keepaliveFlag, metricsFlag, startMetrics, storeFlags, verifierOf } from "./shared-flags.js";
+import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
 
 export const routerCommand = defineCommand({
   summary: "Serves the gRPC API to callers and holds the agents' streams.",
@@ -14,13 +15,24 @@ export const routerCommand = defineCommand({
     "agent-token": { type: "string", description: "join token agents must present (required)" },
     ...jwtFlags,
     ...storeFlags,
+    ...metricsFlag,
     ...keepaliveFlag,
+    "heartbeat-interval": {
+      type: "string",
+      default: "5s",
+      description: "how often agents send a heartbeat and the router answers it; keep it below the idle timeouts of any proxy in between",
+    },
+    ...servingTlsFlags,
+    ...clientCaFlag,
     ...drainFlag,
   },
   async run(flags) {
     if (!flags["agent-token"]) throw invalidArgument("missing --agent-token", "set --agent-token or MESHEXEC_AGENT_TOKEN");
     const { host, port } = parseHostPort("listen", flags.listen);
+    const credentials = grpcServerCredentialsOf(flags);
     const stores = openSqliteStores(flags["data-dir"]);
+    const log = createLogger("router");
+    const metrics = await startMetrics(flags["metrics-listen"], log);
     const router = await startRouter({
       host,
       port,
@@ -29,11 +41,15 @@ export const routerCommand = defineCommand({
       stores,
       jobTtlMs: parseDuration("job-ttl", flags["job-ttl"]),
       keepaliveMs: parseDuration("keepalive", flags.keepalive),
-      log: createLogger("router"),
+      heartbeatIntervalMs: parseDuration("heartbeat-interval", flags["heartbeat-interval"]),
+      credentials,
+      log,
+      metrics: metrics.registry,
     });
     stopOnSignals(async () => {
       await router.stop(parseDuration("drain-timeout", flags["drain-timeout"]));
       stores.close();
+      await metrics.close();
     });
   },
 });

@@ -1,5 +1,7 @@
 import { createTokenVerifier, loadVerificationKey, type TokenKeyConfig, type TokenVerifier } from "../auth/index.js";
-import type { FlagValues } from "../config/index.js";
+import { parseHostPort, type FlagValues } from "../config/index.js";
+import type { Logger } from "../log/index.js";
+import { createMetricsRegistry, serveMetrics, type Registry } from "../metrics/index.js";
 
 /** Where tokens are checked (router, edge) and minted (token, dev), the keys are configured the same way. */
 export const jwtFlags = {
@@ -37,3 +39,16 @@ export const storeFlags = {
   "data-dir": { type: "string", default: "./data", description: "where the job store and audit log (one SQLite file) live" },
   "job-ttl": { type: "string", default: "7d", description: "finished jobs older than this are pruned" },
 } as const;
+
+export const metricsFlag = {
+  "metrics-listen": { type: "string", description: "HOST:PORT to serve Prometheus metrics on (GET /metrics); none when unset" },
+} as const;
+
+/** The process's metrics registry, served on --metrics-listen when it is set. */
+export async function startMetrics(listen: string | undefined, log: Logger): Promise<{ registry: Registry; close(): Promise<void> }> {
+  const registry = createMetricsRegistry();
+  if (!listen) return { registry, close: async () => {} };
+  const { host, port } = parseHostPort("metrics-listen", listen);
+  const server = await serveMetrics(host, port, registry, log);
+  return { registry, close: () => server.close() };
+}

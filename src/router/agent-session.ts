@@ -89,6 +89,10 @@ export class AgentSession {
   heartbeat(beat: AgentHeartbeat): void {
     this.lastHeardAt = Date.now();
     this.draining = beat.draining;
+    // An empty message, which agents ignore, so the router-to-agent half of an idle stream carries
+    // data every heartbeat interval too: proxies time each direction out on its own (nginx's
+    // grpc_read_timeout), and HTTP/2 PINGs end at the proxy instead of crossing it.
+    this.send({ kind: undefined });
   }
 
   /** Completes every exec still in flight with `message`: the agent is gone. */

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { ExecContainerResponse, HostResult } from "../gen/meshexec/v1/exec.js";
 import { AGENT_ANSWER_GRACE_MS } from "../contract/index.js";
 import { GrpcStatus, MeshError, asMeshError } from "../errors/index.js";
+import type { RouterMetrics } from "../metrics/index.js";
 import { jobStatusOf, type JobStore, type NewJob } from "../store/index.js";
 import type { TraceContext } from "../trace/index.js";
 import { fanOut, runOnOne, type DispatchOptions } from "./dispatch.js";
@@ -16,6 +17,7 @@ export interface ExecJobsDeps {
   jobs: JobStore;
   /** Tracks work in flight, so a draining router can wait for it. */
   track: <T>(work: Promise<T>) => Promise<T>;
+  metrics: RouterMetrics;
 }
 
 export interface AcceptedExec {
@@ -112,6 +114,7 @@ export class ExecJobs {
       const results = singleHost ? [await runOnOne(sessions, order, opts)] : await fanOut(sessions, order, opts);
       if (!exec.async) this.deps.jobs.addResults(jobId, results);
       this.deps.jobs.finish(jobId, jobStatusOf(results));
+      this.deps.metrics.observeExec(results);
       return { jobId, results };
     } catch (err) {
       this.deps.jobs.finish(jobId, "failed", asMeshError(err).message);

@@ -1,9 +1,10 @@
+import type { HostStatus } from "../contract/index.js";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
 import type { HostOutcome } from "./agent-session.js";
 
 /** Turns what happened on one host into its entry in the response. */
-export function toHostResult(hostname: string, outcome: HostOutcome, elapsedMs: number): HostResult {
+export function toHostResult(hostname: string, outcome: HostOutcome, elapsedMs: number): HostResult & { status: HostStatus } {
   const base = {
     hostname,
     stdout: "",

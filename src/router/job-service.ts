@@ -2,12 +2,12 @@ import type { Job, JobServiceServer } from "../gen/meshexec/v1/jobs.js";
 import { requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
 import { GrpcStatus, MeshError, invalidArgument } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
+import { JOB_STATUSES } from "../contract/index.js";
 import type { JobRecord, JobStatus, JobStore } from "../store/index.js";
 import { callContextOf } from "./call-context.js";
 import { pageLimitOf } from "./page-limit.js";
 import { unaryHandler } from "./unary-handler.js";
 
-const JOB_STATUSES: readonly JobStatus[] = ["running", "completed", "partial_failure", "failed"];
 
 export function createJobService(deps: { jobs: JobStore; verifier: TokenVerifier; log: Logger }): JobServiceServer {
   const { jobs, verifier, log } = deps;

@@ -7,12 +7,14 @@ import { JobServiceService } from "../gen/meshexec/v1/jobs.js";
 import type { TokenVerifier } from "../auth/index.js";
 import { AGENTS_HEALTH_SERVICE } from "../contract/index.js";
 import type { Logger } from "../log/index.js";
+import { RouterMetrics, createMetricsRegistry, grpcServerMetricsInterceptor, type Registry } from "../metrics/index.js";
 import type { Stores } from "../store/index.js";
 import { createAgentLinkHandler } from "./agent-link.js";
 import { createAuditService } from "./audit-service.js";
 import { ExecJobs } from "./exec-jobs.js";
 import { createExecService } from "./exec-service.js";
 import { createJobService } from "./job-service.js";
+import { addReflection } from "./reflection.js";
 import { AgentRegistry } from "./registry.js";
 
 export interface RouterOptions {
@@ -25,10 +27,14 @@ export interface RouterOptions {
   stores: Stores;
   /** Finished jobs older than this are pruned. */
   jobTtlMs?: number;
+  /** Where the router's metrics go; served by whoever owns it (--metrics-listen). */
+  metrics?: Registry;
   log: Logger;
   heartbeatIntervalMs?: number;
   /** Keepalive ping interval; a dead peer is noticed within about twice this. */
   keepaliveMs?: number;
+  /** TLS, or mTLS when it requires client certificates; plaintext h2c when unset. */
+  credentials?: ServerCredentials;
 }
 
 export interface RunningRouter {
@@ -48,9 +54,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     ...Object.fromEntries(SERVICE_NAMES.map((name) => [name, "SERVING"])),
     [AGENTS_HEALTH_SERVICE]: "NOT_SERVING",
   });
-  const registry = new AgentRegistry(3 * heartbeatIntervalMs, (agents) =>
-    health.setStatus(AGENTS_HEALTH_SERVICE, agents > 0 && !draining ? "SERVING" : "NOT_SERVING"),
-  );
+  const metricsRegistry = options.metrics ?? createMetricsRegistry();
+  const metrics = new RouterMetrics(metricsRegistry);
+  const registry = new AgentRegistry(3 * heartbeatIntervalMs, (agents) => {
+    metrics.agentsConnected.set(agents);
+    health.setStatus(AGENTS_HEALTH_SERVICE, agents > 0 && !draining ? "SERVING" : "NOT_SERVING");
+  });
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
 
@@ -65,11 +74,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     inFlight.add(work);
     return work.finally(() => inFlight.delete(work));
   };
-  const execJobs = new ExecJobs({ registry, jobs, track });
+  const execJobs = new ExecJobs({ registry, jobs, track, metrics });
   const verifier = options.verifier;
   const log = options.log;
 
-  const server = new Server(serverOptions(keepaliveMs));
+  const server = new Server({ ...serverOptions(keepaliveMs), interceptors: [grpcServerMetricsInterceptor(metricsRegistry)] });
   server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, verifier, log, isDraining: () => draining }));
   server.addService(JobServiceService, createJobService({ jobs, verifier, log }));
   server.addService(AuditServiceService, createAuditService({ audit, verifier, log }));
@@ -77,9 +86,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log }),
   });
   health.addToServer(server);
+  addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${formatHost(options.host)}:${options.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${formatHost(options.host)}:${options.port}`, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(err) : resolve(bound),
     ),
   );

@@ -1,6 +1,7 @@
+import type { JobStatus } from "../contract/index.js";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 
-export type JobStatus = "running" | "completed" | "partial_failure" | "failed";
+export type { JobStatus };
 
 /** What is known of a job when it starts. Env values are never part of it: only their keys. */
 export interface NewJob {

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
  */
 export function mochaGlobalSetup(): void {
   const run = (file: string, args: string[]) => execFileSync(file, args, { stdio: "inherit" });
-  run("npx", ["tsc", "-p", "tsconfig.build.json"]);
+  run("npm", ["run", "--silent", "build"]);
   run("bash", ["scripts/ensure-docker.sh"]);
   run("bash", ["scripts/build-test-image.sh"]);
 }

@@ -1,4 +1,4 @@
-import { Metadata, credentials, status, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, credentials, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import { ExecServiceClient, type ExecContainerRequest, type ExecContainerResponse, type ListAgentsResponse } from "../../src/gen/meshexec/v1/exec.js";
 
 /** What one ExecService call came back with: a response, or a status with the error's two parts from the trailers. */
@@ -17,8 +17,8 @@ export type Credentials = string | { authorization: string };
 export class GrpcCaller {
   private readonly client: ExecServiceClient;
 
-  constructor(address: string) {
-    this.client = new ExecServiceClient(address, credentials.createInsecure(), { "grpc.max_receive_message_length": -1 });
+  constructor(address: string, channelCredentials: ChannelCredentials = credentials.createInsecure()) {
+    this.client = new ExecServiceClient(address, channelCredentials, { "grpc.max_receive_message_length": -1 });
   }
 
   /** `token` is sent as `authorization: Bearer <token>`; `{ authorization }` sends that header value as is. */

@@ -33,7 +33,10 @@ export interface StackAuth {
 
 export interface StackOptions {
   routerArgs?: string[];
+  gatewayArgs?: string[];
   auth?: StackAuth;
+  /** Where the edge and the agents dial, given where the router listens: e.g. a proxy started in front of it. */
+  routerAddressForClients?: (routerAddress: string) => string | Promise<string>;
 }
 
 /**
@@ -52,6 +55,7 @@ export class TestStack {
   gatewayPort = 0;
   private adminToken = "";
   private auth: StackAuth = { args: [] };
+  private proxiedRouterAddress?: string;
   /** Agents started with spawnAgent, which may share a hostname or be refused. */
   private readonly extraAgents: MeshexecProcess[] = [];
 
@@ -60,9 +64,10 @@ export class TestStack {
     stack.auth = options.auth ?? stack.auth;
     stack.adminToken = await stack.token();
     await stack.startRouter(0, options.routerArgs);
+    stack.proxiedRouterAddress = await options.routerAddressForClients?.(stack.routerAddress);
     stack.gateway = MeshexecProcess.spawn(
       "gateway",
-      ["gateway", "--listen", "127.0.0.1:0", "--router", stack.routerAddress, ...stack.auth.args],
+      ["gateway", "--listen", "127.0.0.1:0", "--router", stack.routerAddressForClients, ...stack.auth.args, ...(options.gatewayArgs ?? [])],
       stack.secretEnv(),
     );
     stack.gatewayPort = await stack.gateway.listeningPort("gateway listening");
@@ -72,6 +77,11 @@ export class TestStack {
 
   get routerAddress(): string {
     return `127.0.0.1:${this.routerPort}`;
+  }
+
+  /** Where the edge and the agents dial: the router itself, unless the stack was started with a proxy in between. */
+  get routerAddressForClients(): string {
+    return this.proxiedRouterAddress ?? this.routerAddress;
   }
 
   get gatewayUrl(): string {
@@ -110,7 +120,7 @@ export class TestStack {
     const labelArgs = Object.entries(spec.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
     return MeshexecProcess.spawn(
       `agent ${spec.hostname}`,
-      ["agent", "--router", this.routerAddress, "--hostname", spec.hostname, ...labelArgs, ...(spec.args ?? [])],
+      ["agent", "--router", this.routerAddressForClients, "--hostname", spec.hostname, ...labelArgs, ...(spec.args ?? [])],
       { MESHEXEC_AGENT_TOKEN: joinToken },
     );
   }

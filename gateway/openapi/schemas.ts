@@ -1,0 +1,191 @@
+import { execLimits } from "../../src/contract/index.js";
+import { GrpcStatus, type ErrorBody } from "../../src/errors/index.js";
+import { HOST_STATUSES, JOB_STATUSES } from "../../src/contract/index.js";
+import type { EXEC_BODY_FIELDS, agentToHttp, auditEntryToHttp, execResponseToHttp, hostResultToHttp, jobToHttp, streamErrorToHttp, streamEventToHttp } from "../transcode.js";
+import type { JsonSchema } from "./openapi-types.js";
+
+/**
+ * The JSON shapes of the REST API. Each object's properties are typed as exactly the keys its
+ * transcode function returns, so a field added or renamed there fails to compile here.
+ */
+
+// Keys typed undefined are the other members' of a union that TypeScript normalised in, not fields.
+type PropertiesOf<T> = { [K in keyof T as T[K] extends undefined ? never : K]-?: JsonSchema };
+type StreamLine<Type> = Extract<ReturnType<typeof streamEventToHttp>, { type: Type }>;
+
+export type SchemaName =
+  | "ErrorBody"
+  | "ExecRequest"
+  | "HostResult"
+  | "ExecResponse"
+  | "StreamAccepted"
+  | "StreamResult"
+  | "StreamSummary"
+  | "StreamError"
+  | "Job"
+  | "JobList"
+  | "AuditEntry"
+  | "AuditPage"
+  | "Agent"
+  | "AgentList"
+  | "Health"
+  | "Ready"
+  | "OpenApiDocument";
+
+export const schemaRef = (name: SchemaName): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+
+/** A response object: every field is always present (proto3 defaults), and no other field is. */
+function closedObject<T>(description: string, properties: PropertiesOf<T>): JsonSchema {
+  return { type: "object", description, properties, required: Object.keys(properties), additionalProperties: false };
+}
+
+const string = (description?: string): JsonSchema => ({ type: "string", ...(description && { description }) });
+const count = (description: string): JsonSchema => ({ type: "integer", minimum: 0, description });
+const strings = (description: string): JsonSchema => ({ type: "array", items: { type: "string" }, description });
+const timestamp = (description: string): JsonSchema => ({ type: ["string", "null"], format: "date-time", description });
+const typeTag = (type: string): JsonSchema => ({ type: "string", enum: [type] });
+const nextCursor: JsonSchema = string("Pass it back as ?cursor= for the next (older) page; empty on the last page.");
+
+const commandArg: JsonSchema = {
+  type: "string",
+  // JSON Schema counts characters; the limit is in UTF-8 bytes, which is never fewer.
+  maxLength: execLimits.commandArgMaxBytes,
+  description: `At most ${execLimits.commandArgMaxBytes} bytes in UTF-8.`,
+};
+
+const execRequestProperties: Record<(typeof EXEC_BODY_FIELDS)[number], JsonSchema> = {
+  command: {
+    type: "array",
+    description: "argv, passed as is: no shell, no splitting. The first entry (the program) must not be empty.",
+    minItems: 1,
+    maxItems: execLimits.commandMaxArgs,
+    prefixItems: [{ ...commandArg, minLength: 1 }],
+    items: commandArg,
+  },
+  env: {
+    type: "array",
+    description: "KEY=VALUE entries; an entry without \"=\" is an error, never dropped.",
+    // The key pattern, no longer anchored at the end but followed by "=" and any value.
+    items: { type: "string", pattern: `${execLimits.envKeyPattern.source.replace(/\$$/, "")}=` },
+  },
+  working_dir: { type: "string", pattern: "^(?:/|$)", description: "An absolute path inside the container; empty means the container's default." },
+  timeout_seconds: {
+    type: "integer",
+    minimum: 1,
+    maximum: execLimits.maxTimeoutSeconds,
+    default: execLimits.defaultTimeoutSeconds,
+    description: "Per-host time limit; capped by the call's deadline unless async.",
+  },
+};
+
+const hostResult = closedObject<ReturnType<typeof hostResultToHttp>>("One targeted host's outcome. Every targeted host gets exactly one.", {
+  hostname: string("The agent."),
+  status: {
+    type: "string",
+    // No shared constant holds these three: the router writes them as literals.
+    enum: HOST_STATUSES,
+    description: "ok: the command ran, whatever its exit code; failed: it could not run or its agent was lost; timeout: it was killed at the time limit.",
+  },
+  stdout: string(),
+  stderr: string(),
+  exit_code: { type: ["integer", "null"], description: "The command's exit code; null when it did not run to an exit." },
+  changed: { type: "boolean", description: "True exactly when the command ran." },
+  error: string("Why, when status is not ok; empty otherwise."),
+  duration_ms: count("How long the host took."),
+  stdout_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
+  stderr_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
+});
+
+export const schemas: Record<SchemaName, JsonSchema> = {
+  ErrorBody: closedObject<ErrorBody>("Every error, from every layer, has this shape.", {
+    error: { type: "string", minLength: 1, description: "A short sentence." },
+    details: { type: "string", minLength: 1, description: "What exactly: the field, the rule and the limit. Never quotes an env value, a token or the body." },
+    code: { type: "integer", minimum: 400, maximum: 599, description: "The HTTP status, repeated." },
+  }),
+  ExecRequest: {
+    type: "object",
+    properties: execRequestProperties,
+    required: ["command"],
+    additionalProperties: false,
+    description: "No other fields: unknown ones are a 400 that names them.",
+  },
+  HostResult: hostResult,
+  ExecResponse: closedObject<ReturnType<typeof execResponseToHttp>>("One result per targeted host, sorted by hostname; none when async.", {
+    job_id: string("The job, readable at GET /job/{id}."),
+    results: { type: "array", items: schemaRef("HostResult") },
+  }),
+  StreamAccepted: closedObject<StreamLine<"accepted">>("The first line: the job and the hosts the target selected.", {
+    type: typeTag("accepted"),
+    job_id: string(),
+    hosts: strings("Empty for _any, which runs on exactly one host."),
+  }),
+  StreamResult: closedObject<StreamLine<"result">>("One host's result, as soon as that host finishes.", {
+    type: typeTag("result"),
+    result: schemaRef("HostResult"),
+  }),
+  StreamSummary: closedObject<StreamLine<"summary">>("The last line of a stream that completed.", {
+    type: typeTag("summary"),
+    job_id: string(),
+    targeted: count("Hosts the target selected."),
+    ok: count("Results with status ok."),
+    failed: count("Results with status failed."),
+    timeout: count("Results with status timeout."),
+  }),
+  StreamError: closedObject<ReturnType<typeof streamErrorToHttp>>("The last line of a stream that failed after its 200 was sent.", {
+    type: typeTag("error"),
+    error: string(),
+    details: string(),
+    code: { type: "integer", description: "The HTTP status the failure maps to." },
+  }),
+  Job: closedObject<ReturnType<typeof jobToHttp>>("The record an exec leaves behind.", {
+    job_id: string(),
+    subject: string("The subject of the token that started it."),
+    target: string(),
+    container_id: string(),
+    command: strings("argv."),
+    env_keys: strings("The env keys sent; their values are never stored."),
+    status: { type: "string", enum: JOB_STATUSES, description: "completed: every host ran; partial_failure: some did; failed: none did." },
+    error: string("Why the job as a whole failed, e.g. router restarted; empty otherwise."),
+    hosts: strings("The hosts the target selected."),
+    results: { type: "array", items: schemaRef("HostResult"), description: "One per host that has answered so far." },
+    created_at: timestamp("When the job started."),
+    updated_at: timestamp("When it last changed."),
+    finished_at: timestamp("Null while running."),
+  }),
+  JobList: closedObject<{ jobs: unknown; next_cursor: unknown }>("Newest first.", {
+    jobs: { type: "array", items: schemaRef("Job") },
+    next_cursor: nextCursor,
+  }),
+  AuditEntry: closedObject<ReturnType<typeof auditEntryToHttp>>("One exec attempt, refused ones included.", {
+    id: string(),
+    time: timestamp("When the attempt was made."),
+    subject: string("Empty when the token did not verify."),
+    source_address: string("The caller's address as the edge saw it."),
+    target: string(),
+    container_id: string(),
+    command: strings("argv."),
+    grpc_code: { type: "string", enum: Object.keys(GrpcStatus).filter((name) => Number.isNaN(Number(name))), description: "The gRPC status name." },
+    http_status: { type: "integer", description: "The HTTP status the attempt was answered with." },
+    job_id: string("Empty when no job was started."),
+    request_id: string("The x-request-id of the attempt."),
+    error: string("The error's short sentence, when refused."),
+  }),
+  AuditPage: closedObject<{ entries: unknown; next_cursor: unknown }>("Newest first.", {
+    entries: { type: "array", items: schemaRef("AuditEntry") },
+    next_cursor: nextCursor,
+  }),
+  Agent: closedObject<ReturnType<typeof agentToHttp>>("An agent connected to the router.", {
+    hostname: string(),
+    labels: { type: "object", additionalProperties: { type: "string" } },
+    connected_since: timestamp("When its current session began."),
+    in_flight: count("Execs it is running now."),
+    version: string("The agent's meshexec version."),
+    draining: { type: "boolean", description: "It takes no new execs." },
+  }),
+  AgentList: closedObject<{ agents: unknown }>("The agents connected to the router.", {
+    agents: { type: "array", items: schemaRef("Agent") },
+  }),
+  Health: closedObject<{ status: unknown }>("The router answers its health check.", { status: typeTag("ok") }),
+  Ready: closedObject<{ status: unknown }>("The edge can take traffic.", { status: typeTag("ready") }),
+  OpenApiDocument: { type: "object", description: "This document." },
+};

@@ -1,0 +1,12 @@
+/** The values the API's enumerated fields take, shared by the router, the store, the edge and its OpenAPI document. */
+
+/** A host's result: the command ran (whatever its exit code), could not run, or was killed at its time limit. */
+export const HOST_STATUSES = ["ok", "failed", "timeout"] as const;
+export type HostStatus = (typeof HOST_STATUSES)[number];
+
+/** A job: still running, every host ran, some did, none did. */
+export const JOB_STATUSES = ["running", "completed", "partial_failure", "failed"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Paged lists (jobs, audit): a limit of 0 or none means the default; past the maximum is an error. */
+export const PAGE_SIZE = { default: 20, max: 100 } as const;
