@@ -1,0 +1,45 @@
+import { randomBytes } from "node:crypto";
+import { loadSigningKey, mintToken } from "../src/auth/index.js";
+import { BenchChild } from "./child.js";
+
+const CLI = new URL("../src/cli/main.js", import.meta.url).pathname;
+
+/**
+ * Real `meshexec` processes from dist/, on free loopback ports, sharing a fresh JWT secret and
+ * join token. Logs stay at info, as in production: the router's one `exec` line per call is
+ * part of what a call costs.
+ */
+export class Mesh {
+  readonly secret = randomBytes(24).toString("base64url");
+  readonly joinToken = randomBytes(24).toString("base64url");
+
+  constructor(readonly cpuProfileDir?: string) {}
+
+  /** `listenHost` 0.0.0.0 lets agents dial distinct loopback addresses, so each gets its own connection. */
+  async router(name = "router", listenHost = "127.0.0.1"): Promise<{ process: BenchChild; port: number }> {
+    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`], { MESHEXEC_JWT_SECRET: this.secret, MESHEXEC_AGENT_TOKEN: this.joinToken });
+    return { process: child, port: Number((await child.waitForLine("router listening")).port) };
+  }
+
+  async gateway(routerPort: number): Promise<{ process: BenchChild; url: string }> {
+    const child = this.meshexec("gateway", ["gateway", "--listen", "127.0.0.1:0", "--router", `127.0.0.1:${routerPort}`], { MESHEXEC_JWT_SECRET: this.secret });
+    return { process: child, url: `http://127.0.0.1:${(await child.waitForLine("gateway listening")).port}` };
+  }
+
+  async agent(routerPort: number, hostname: string, runtime: "docker" | "noop"): Promise<BenchChild> {
+    const child = this.meshexec(`agent-${hostname}`, ["agent", "--router", `127.0.0.1:${routerPort}`, "--hostname", hostname, "--runtime", runtime], {
+      MESHEXEC_AGENT_TOKEN: this.joinToken,
+    });
+    await child.waitForLine("connected to router");
+    return child;
+  }
+
+  /** A caller token for execs, valid for the whole run. */
+  token(): Promise<string> {
+    return mintToken(loadSigningKey({ secret: this.secret }), { subject: "bench", scopes: ["docker:execute", "agent:read"], ttlMs: 3_600_000 });
+  }
+
+  private meshexec(name: string, args: string[], env: Record<string, string>): BenchChild {
+    return BenchChild.start(name, CLI, args, { env, cpuProfileDir: this.cpuProfileDir });
+  }
+}
