@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { execLimits } from "../src/contract/index.js";
 import type { TokenVerifier } from "../src/auth/index.js";
 import type { Logger } from "../src/log/index.js";
@@ -7,7 +6,8 @@ import type { Registry } from "../src/metrics/index.js";
 import type { EdgeEnv } from "./edge-env.js";
 import { httpErrorResponse, meshErrorResponse } from "./http-errors.js";
 import { auditEdgeRefusals } from "./middleware/audit-edge-refusals.js";
-import { closeAfterUnreadBody } from "./middleware/close-after-unread-body.js";
+import { finishUnreadBody } from "./middleware/finish-unread-body.js";
+import { limitBody } from "./middleware/limit-body.js";
 import { measureRequests } from "./middleware/measure-requests.js";
 import { requireJsonContent } from "./middleware/require-json.js";
 import { requireScope } from "./middleware/require-scope.js";
@@ -37,7 +37,7 @@ export const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/ex
 export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   const { router, verifier } = deps;
-  app.use(traceRequests(deps.log), measureRequests(deps.metrics), closeAfterUnreadBody);
+  app.use(traceRequests(deps.log), measureRequests(deps.metrics), finishUnreadBody);
 
   app.get("/health", healthRoute(router));
   app.get("/ready", readyRoute(router, deps.readyWhen ?? "agent-connected"));
@@ -47,10 +47,9 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
     auditEdgeRefusals(router, deps.log),
     requireScope(verifier, "ExecContainer"),
     requireJsonContent,
-    bodyLimit({
-      maxSize: execLimits.maxBodyBytes,
-      onError: (c) => httpErrorResponse(c, 413, "request body too large", `the body must be at most ${execLimits.maxBodyBytes} bytes`),
-    }),
+    limitBody(execLimits.maxBodyBytes, (c) =>
+      httpErrorResponse(c, 413, "request body too large", `the body must be at most ${execLimits.maxBodyBytes} bytes`),
+    ),
     execRoute(router),
   );
   app.get("/agents", requireScope(verifier, "ListAgents"), listAgentsRoute(router));

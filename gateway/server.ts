@@ -43,7 +43,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const server: ServerType = await new Promise((resolve) => {
     const https = options.https ? { createServer: createHttpsServer, serverOptions: options.https } : {};
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, ...https }, () => resolve(s));
+    // Node itself drains an unread body after an early answer; see middleware/finish-unread-body.ts.
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, autoCleanupIncoming: false, ...https }, () => resolve(s));
   });
   server.on("clientError", answerClientError);
   const port = (server.address() as AddressInfo).port;

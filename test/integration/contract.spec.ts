@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
@@ -239,6 +240,33 @@ describe("API contract: validation, error shapes and status codes (real router, 
       const error = expectErrorShape(await send({ rawBody: body + " ".repeat(MiB + 1 - body.length) }), 413);
       expect(error.details).to.include(String(MiB));
     });
+
+    const earlyRefusals = [
+      { status: 401, path: () => execPath("node-a", running), authorization: "Bearer garbage" },
+      { status: 413, path: () => execPath("node-a", running), authorization: "" },
+      { status: 404, path: () => "/nowhere", authorization: "" },
+    ];
+    for (const refusal of earlyRefusals) {
+      it(`answers ${refusal.status} while a 5 MiB body is still coming, reads the rest, and keeps the connection`, async () => {
+        const socket = connect(stack.gatewayPort, "127.0.0.1");
+        let received = "";
+        socket.on("data", (chunk) => (received += chunk));
+        const bodyBytes = 5 * MiB;
+        socket.write(
+          `POST ${refusal.path()} HTTP/1.1\r\nHost: x\r\nAuthorization: ${refusal.authorization || `Bearer ${token}`}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${bodyBytes}\r\n\r\n${" ".repeat(64 * KiB)}`,
+        );
+        // The refusal arrives while most of the body has not been sent yet.
+        await waitFor(`the ${refusal.status}`, () => received.includes(`"code":${refusal.status}`));
+        expect(received).to.match(new RegExp(`^HTTP/1\\.1 ${refusal.status} `));
+        expect(received).to.not.match(/connection: close/i);
+        socket.write(" ".repeat(bodyBytes - 64 * KiB));
+        socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        const afterRefusal = () => received.slice(received.indexOf(`"code":${refusal.status}`));
+        await waitFor("the next answer on the same connection", () => /HTTP\/1\.1 200 [\s\S]*"status":"ok"/.test(afterRefusal()));
+        socket.destroy();
+      });
+    }
 
     it("413 for a chunked body past 1 MiB, with no Content-Length to go by", async () => {
       const chunks = ['{"command":["true"]}', ...Array(40).fill(" ".repeat(64 * KiB))];
