@@ -14,26 +14,61 @@ export interface TokenVerifier {
 }
 
 const CLOCK_SKEW_SECONDS = 30;
+const MAX_CACHED_TOKENS = 10_000;
 
-export function createTokenVerifier(key: VerificationKey, claims: { issuer?: string; audience?: string } = {}): TokenVerifier {
+interface VerifiedToken {
+  principal: Principal;
+  /** When the token's nbf and exp, skew included, allow it; outside that it is verified afresh (and refused). */
+  validFromMs: number;
+  validUntilMs: number;
+}
+
+export interface VerifierOptions {
+  issuer?: string;
+  audience?: string;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+export function createTokenVerifier(key: VerificationKey, options: VerifierOptions = {}): TokenVerifier {
+  const clock = options.now ?? Date.now;
+  // Callers present the same token for its whole life; checking its signature once is enough.
+  // The cache holds only tokens that verified, and only for as long as their own claims allow.
+  const verified = new Map<string, VerifiedToken>();
+
+  async function principalOf(token: string): Promise<Principal> {
+    const cached = verified.get(token);
+    const now = clock();
+    if (cached && now >= cached.validFromMs && now <= cached.validUntilMs) return cached.principal;
+    verified.delete(token);
+    let payload: JWTPayload;
+    try {
+      // The overloads of jwtVerify split on the key's kind; both accept the same options.
+      ({ payload } = await jwtVerify(token, key.key as Uint8Array, {
+        algorithms: key.algorithms,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        // A token without exp would never lapse; every token meshexec mints has one.
+        requiredClaims: ["exp"],
+        issuer: options.issuer,
+        audience: options.audience,
+        currentDate: new Date(now),
+      }));
+    } catch (err) {
+      throw unauthenticated(describeJoseError(err));
+    }
+    const principal = { subject: payload.sub ?? "", scopes: scopesOf(payload) };
+    if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
+    verified.set(token, {
+      principal,
+      validFromMs: ((payload.nbf ?? 0) - CLOCK_SKEW_SECONDS) * 1000,
+      validUntilMs: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000,
+    });
+    return principal;
+  }
+
   return {
     async verify(authorization, scope) {
-      const token = bearerTokenOf(authorization);
-      let payload: JWTPayload;
-      try {
-        // The overloads of jwtVerify split on the key's kind; both accept the same options.
-        ({ payload } = await jwtVerify(token, key.key as Uint8Array, {
-          algorithms: key.algorithms,
-          clockTolerance: CLOCK_SKEW_SECONDS,
-          // A token without exp would never lapse; every token meshexec mints has one.
-          requiredClaims: ["exp"],
-          issuer: claims.issuer,
-          audience: claims.audience,
-        }));
-      } catch (err) {
-        throw unauthenticated(describeJoseError(err));
-      }
-      const principal = { subject: payload.sub ?? "", scopes: scopesOf(payload) };
+      const principal = await principalOf(bearerTokenOf(authorization));
       if (!principal.scopes.has(scope)) {
         throw new MeshError(GrpcStatus.PERMISSION_DENIED, "missing scope", `this call needs the scope "${scope}"`);
       }

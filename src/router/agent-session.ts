@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import type {
   AgentExecReply,
@@ -19,6 +18,13 @@ export type HostOutcome =
 
 export type ExecOrder = Omit<AgentExecRequest, "requestId">;
 
+/** An exec sent to an agent and not yet answered. */
+export interface PendingExec {
+  readonly outcome: Promise<HostOutcome>;
+  /** Stops waiting (its deadline passed, or the caller left) and tells the agent to cancel. */
+  giveUp(status: "failed" | "timeout", message: string): void;
+}
+
 export interface AgentIdentity {
   hostname: string;
   labels: Readonly<Record<string, string>>;
@@ -35,6 +41,7 @@ export class AgentSession {
   draining = false;
   lastHeardAt = Date.now();
   private readonly pending = new Map<string, (outcome: HostOutcome) => void>();
+  private requestCount = 0;
 
   constructor(
     readonly identity: AgentIdentity,
@@ -50,32 +57,28 @@ export class AgentSession {
   }
 
   /**
-   * Sends one exec and resolves with its outcome; never rejects. Sent at most once: an exec is
+   * Sends one exec. Its outcome settles exactly once: by the agent's reply, by giveUp(), or as
+   * "agent disconnected" when the stream ends; it never rejects. Sent at most once: an exec is
    * not idempotent, so nothing here retries.
    */
-  exec(order: ExecOrder, opts: { signal: AbortSignal; answerWithinMs: number }): Promise<HostOutcome> {
-    const requestId = randomUUID();
-    return new Promise((resolve) => {
-      const settle = (outcome: HostOutcome) => {
-        clearTimeout(timer);
-        opts.signal.removeEventListener("abort", onAbort);
-        this.pending.delete(requestId);
-        resolve(outcome);
-      };
-      const giveUp = (status: "failed" | "timeout", message: string) => {
+  start(order: ExecOrder): PendingExec {
+    // Ids only need to be unique on this stream, where replies are matched to them.
+    const requestId = String(++this.requestCount);
+    let resolve!: (outcome: HostOutcome) => void;
+    const outcome = new Promise<HostOutcome>((r) => (resolve = r));
+    this.pending.set(requestId, (settled) => {
+      if (this.pending.delete(requestId)) resolve(settled);
+    });
+    this.send({ kind: { $case: "execRequest", value: { ...order, requestId } } });
+    return {
+      outcome,
+      giveUp: (status, message) => {
+        const settle = this.pending.get(requestId);
+        if (!settle) return;
         this.send({ kind: { $case: "cancelExec", value: { requestId } } });
         settle({ $case: "unanswered", value: { status, message } });
-      };
-      const timer = setTimeout(
-        () => giveUp("timeout", `the agent did not answer within ${Math.round(opts.answerWithinMs / 1000)} s`),
-        opts.answerWithinMs,
-      );
-      const onAbort = () => giveUp("failed", "cancelled: the caller went away");
-      if (opts.signal.aborted) return onAbort();
-      opts.signal.addEventListener("abort", onAbort, { once: true });
-      this.pending.set(requestId, settle);
-      this.send({ kind: { $case: "execRequest", value: { ...order, requestId } } });
-    });
+      },
+    };
   }
 
   /** Routes an agent's reply to the exec waiting for it; a reply nobody waits for any more is dropped. */

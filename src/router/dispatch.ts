@@ -1,7 +1,7 @@
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
-import type { AgentSession, ExecOrder, HostOutcome } from "./agent-session.js";
+import type { AgentSession, ExecOrder, HostOutcome, PendingExec } from "./agent-session.js";
 import { notAskedResult, toHostResult } from "./host-result.js";
 import { compareHostnames } from "./registry.js";
 
@@ -18,16 +18,13 @@ export interface DispatchOptions {
  * A draining agent is not asked, and gets a failed entry saying so.
  */
 export async function fanOut(sessions: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
-  const results = await Promise.all(
-    sessions.map(async (session) => {
-      const result = session.draining
-        ? notAskedResult(session.hostname, "the agent is draining and takes no new execs")
-        : await execOn(session, order, opts).then(({ outcome, elapsedMs }) => toHostResult(session.hostname, outcome, elapsedMs));
-      opts.onResult?.(result);
-      return result;
-    }),
-  );
-  return results.sort((a, b) => compareHostnames(a.hostname, b.hostname));
+  const asked = sessions.filter((s) => !s.draining);
+  const notAsked = sessions
+    .filter((s) => s.draining)
+    .map((s) => notAskedResult(s.hostname, "the agent is draining and takes no new execs"));
+  notAsked.forEach((result) => opts.onResult?.(result));
+  const results = await execOnAll(asked, order, opts);
+  return [...results, ...notAsked].sort((a, b) => compareHostnames(a.hostname, b.hostname));
 }
 
 /**
@@ -66,6 +63,42 @@ const singleHostStatus: Partial<Record<ExecFailureReason, { code: GrpcStatus; er
 
 async function execOn(session: AgentSession, order: ExecOrder, opts: DispatchOptions) {
   const started = performance.now();
-  const outcome = await session.exec(order, opts);
+  const [outcome] = await awaitOutcomes([session.start(order)], opts);
   return { outcome, elapsedMs: performance.now() - started };
+}
+
+/** Sends the order to every session and turns each outcome into that host's result as it comes. */
+async function execOnAll(sessions: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
+  const started = performance.now();
+  const pending = sessions.map((session) => session.start(order));
+  const results = pending.map((p, i) =>
+    p.outcome.then((outcome) => {
+      const result = toHostResult(sessions[i].hostname, outcome, performance.now() - started);
+      opts.onResult?.(result);
+      return result;
+    }),
+  );
+  await awaitOutcomes(pending, opts);
+  return Promise.all(results);
+}
+
+/**
+ * Waits for every pending exec, with one deadline and one cancellation for them all (not one
+ * timer and listener per host: a fan-out may reach a thousand).
+ */
+async function awaitOutcomes(pending: PendingExec[], opts: DispatchOptions): Promise<HostOutcome[]> {
+  const giveUpAll = (status: "failed" | "timeout", message: string) => pending.forEach((p) => p.giveUp(status, message));
+  const timer = setTimeout(
+    () => giveUpAll("timeout", `the agent did not answer within ${Math.round(opts.answerWithinMs / 1000)} s`),
+    opts.answerWithinMs,
+  );
+  const onAbort = () => giveUpAll("failed", "cancelled: the caller went away");
+  if (opts.signal.aborted) onAbort();
+  else opts.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await Promise.all(pending.map((p) => p.outcome));
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener("abort", onAbort);
+  }
 }

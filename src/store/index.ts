@@ -1,6 +1,7 @@
 import { openDatabase } from "./sqlite-database.js";
 import { SqliteAuditLog } from "./sqlite-audit-log.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
+import { WriteBatch } from "./write-batch.js";
 import type { AuditLog } from "./audit-log.js";
 import type { JobStore } from "./job-store.js";
 
@@ -17,5 +18,13 @@ export interface Stores {
 /** The embedded default: jobs and audit in one SQLite file under dataDir. */
 export function openSqliteStores(dataDir: string): Stores {
   const db = openDatabase(dataDir);
-  return { jobs: new SqliteJobStore(db), audit: new SqliteAuditLog(db), close: () => db.close() };
+  const writes = new WriteBatch(db);
+  return {
+    jobs: new SqliteJobStore(db, writes),
+    audit: new SqliteAuditLog(db, writes),
+    close: () => {
+      writes.flush();
+      db.close();
+    },
+  };
 }

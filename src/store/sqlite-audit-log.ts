@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { AuditEntry, AuditLog, NewAuditEntry } from "./audit-log.js";
 import type { Page } from "./job-store.js";
 import { decodeCursor, pageOf } from "./paging.js";
+import type { WriteBatch } from "./write-batch.js";
 
 const COLUMNS = `seq, time, subject, source_address AS sourceAddress, target, container_id AS containerId, command,
   grpc_code AS grpcCode, http_status AS httpStatus, job_id AS jobId, request_id AS requestId, error`;
@@ -12,7 +13,10 @@ type AuditRow = Omit<NewAuditEntry, "time" | "command"> & { seq: number; time: n
 export class SqliteAuditLog implements AuditLog {
   private readonly statements;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: WriteBatch,
+  ) {
     this.statements = {
       insert: db.prepare(
         `INSERT INTO audit (time, subject, source_address, target, container_id, command, grpc_code, http_status, job_id, request_id, error)
@@ -24,10 +28,12 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   append(entry: NewAuditEntry): void {
-    this.statements.insert.run({ ...entry, time: entry.time.getTime(), command: JSON.stringify(entry.command) });
+    const row = { ...entry, time: entry.time.getTime(), command: JSON.stringify(entry.command) };
+    this.writes.add(() => this.statements.insert.run(row));
   }
 
   list(query: { limit: number; cursor?: string }): Page<AuditEntry> {
+    this.writes.flush();
     const rows = (
       query.cursor ? this.statements.below.all(decodeCursor(query.cursor), query.limit + 1) : this.statements.newest.all(query.limit + 1)
     ) as AuditRow[];

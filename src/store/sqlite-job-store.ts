@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import type { JobQuery, JobRecord, JobStatus, JobStore, NewJob, Page } from "./job-store.js";
 import { decodeCursor, pageOf } from "./paging.js";
+import type { WriteBatch } from "./write-batch.js";
 
 type JobRow = {
   seq: number;
@@ -24,7 +25,10 @@ type JobRow = {
 export class SqliteJobStore implements JobStore {
   private readonly statements;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writes: WriteBatch,
+  ) {
     this.statements = {
       insert: db.prepare(
         `INSERT INTO jobs (id, subject, target, container_id, command, env_keys, hosts, status, idempotency_key, request_hash, created_at, updated_at)
@@ -45,7 +49,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   create(job: NewJob): void {
-    this.statements.insert.run({
+    const row = {
       ...job,
       command: JSON.stringify(job.command),
       envKeys: JSON.stringify(job.envKeys),
@@ -53,27 +57,32 @@ export class SqliteJobStore implements JobStore {
       idempotencyKey: job.idempotencyKey ?? null,
       requestHash: job.requestHash ?? null,
       createdAt: job.createdAt.getTime(),
-    });
+    };
+    this.writes.add(() => this.statements.insert.run(row));
   }
 
   addResults(jobId: string, results: HostResult[]): void {
-    this.db.transaction(() => {
-      for (const result of results) this.statements.upsertResult.run(jobId, result.hostname, JSON.stringify(result));
-      this.statements.touch.run(Date.now(), jobId);
-    })();
+    const rows = results.map((result) => [jobId, result.hostname, JSON.stringify(result)] as const);
+    const now = Date.now();
+    this.writes.add(() => {
+      for (const row of rows) this.statements.upsertResult.run(...row);
+      this.statements.touch.run(now, jobId);
+    });
   }
 
   finish(jobId: string, status: JobStatus, error = ""): void {
     const now = Date.now();
-    this.statements.finish.run(status, error, now, now, jobId);
+    this.writes.add(() => this.statements.finish.run(status, error, now, now, jobId));
   }
 
   get(id: string): JobRecord | undefined {
+    this.writes.flush();
     const row = this.statements.byId.get(id) as JobRow | undefined;
     return row && this.recordOf(row);
   }
 
   list(query: JobQuery): Page<JobRecord> {
+    this.writes.flush();
     const conditions: string[] = [];
     const params: unknown[] = [];
     const where = (condition: string, param: unknown) => (conditions.push(condition), params.push(param));
@@ -86,16 +95,19 @@ export class SqliteJobStore implements JobStore {
   }
 
   findByIdempotencyKey(subject: string, key: string, notBefore: Date): JobRecord | undefined {
+    this.writes.flush();
     const row = this.statements.byKey.get(subject, key, notBefore.getTime()) as JobRow | undefined;
     return row && this.recordOf(row);
   }
 
   failRunning(error: string): number {
+    this.writes.flush();
     const now = Date.now();
     return this.statements.failRunning.run(error, now, now).changes;
   }
 
   pruneBefore(cutoff: Date): number {
+    this.writes.flush();
     return this.statements.prune.run(cutoff.getTime()).changes;
   }
 
