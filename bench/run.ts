@@ -15,7 +15,7 @@ import { dockerCliExec } from "./paths/docker-cli-exec.js";
 import { dockerodeExec } from "./paths/dockerode-exec.js";
 import type { ExecPath } from "./paths/exec-path.js";
 import { grpcExec } from "./paths/grpc-exec.js";
-import { restExec } from "./paths/rest-exec.js";
+import { REST_TO_NOOP, restExec } from "./paths/rest-exec.js";
 import { measureEdge } from "./phases/edge.js";
 import { measureFanOut } from "./phases/fan-out.js";
 import { measureLatency } from "./phases/latency.js";
@@ -71,10 +71,10 @@ try {
 
   const floor = dockerodeExec();
   const rest = restExec(gateway.url, token, DOCKER_AGENT, 32);
-  paths.push(floor, dockerCliExec(), rest, grpcExec(routerAddress, token, DOCKER_AGENT));
+  paths.push(floor, dockerCliExec(), rest, grpcExec(routerAddress, token, DOCKER_AGENT), restExec(gateway.url, token, NOOP_AGENT, 1, REST_TO_NOOP));
 
   if (phases.has("latency")) {
-    progress("1. latency: one exec at a time, the four paths interleaved");
+    progress("1. latency: one exec at a time, the four paths (and the mesh alone) interleaved");
     measured.latency = await measureLatency(paths, names[0], 200, 20);
   }
   if (phases.has("throughput")) {

@@ -1,7 +1,7 @@
 /** One way of running a command in a container, timed end to end by the bench. */
 export interface ExecPath {
-  /** The issue's letter: a dockerode, b docker CLI, c REST edge, d gRPC caller. */
-  id: "a" | "b" | "c" | "d";
+  /** The issue's letter: a dockerode, b docker CLI, c REST edge, d gRPC caller; e REST to the no-op agent (the mesh alone). */
+  id: "a" | "b" | "c" | "d" | "e";
   label: string;
   /**
    * Runs BENCH_COMMAND in the container; rejects unless it ran and printed what it should.
@@ -16,6 +16,6 @@ export interface ExecPath {
 export const BENCH_COMMAND = ["echo", "hello"];
 
 /** A path that answered fast but wrong would make a fine-looking number, so every answer is checked. */
-export function checkRan(path: string, stdout: string, exitCode: number | null | undefined): void {
-  if (stdout !== "hello\n" || exitCode !== 0) throw new Error(`${path}: expected "hello" and exit 0, got ${JSON.stringify(stdout)} and exit ${exitCode}`);
+export function checkRan(path: string, stdout: string, exitCode: number | null | undefined, expected = "hello\n"): void {
+  if (stdout !== expected || exitCode !== 0) throw new Error(`${path}: expected ${JSON.stringify(expected)} and exit 0, got ${JSON.stringify(stdout)} and exit ${exitCode}`);
 }
