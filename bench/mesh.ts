@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { loadSigningKey, mintToken } from "../src/auth/index.js";
 import { BenchChild } from "./child.js";
@@ -17,7 +20,12 @@ export class Mesh {
 
   /** `listenHost` 0.0.0.0 lets agents dial distinct loopback addresses, so each gets its own connection. */
   async router(name = "router", listenHost = "127.0.0.1"): Promise<{ process: BenchChild; port: number }> {
-    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`], { MESHEXEC_JWT_SECRET: this.secret, MESHEXEC_AGENT_TOKEN: this.joinToken });
+    // A store of its own per router, so the bench's jobs never land in ./data beside an operator's.
+    const dataDir = mkdtempSync(join(tmpdir(), "meshexec-bench-"));
+    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`, "--data-dir", dataDir], {
+      MESHEXEC_JWT_SECRET: this.secret,
+      MESHEXEC_AGENT_TOKEN: this.joinToken,
+    });
     return { process: child, port: Number((await child.waitForLine("router listening")).port) };
   }
 
