@@ -9,7 +9,10 @@ SPECS := 'src/**/*.spec.ts' 'gateway/**/*.spec.ts' 'agent/**/*.spec.ts' 'test/**
 run: build docker
 	$(CLI) dev
 
+# The Docker engine, nginx and openssl are installed (as root on Debian) when missing.
 test: proto $(NODE_MODULES)
+	bash scripts/ensure-docker.sh
+	bash scripts/ensure-test-tools.sh
 	npx tsc --noEmit -p tsconfig.json
 	npx mocha $(SPECS)
 
