@@ -1,31 +1,55 @@
 import { Metadata, credentials, type ServiceError } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { ExecServiceClient, type ExecContainerRequest, type ExecContainerResponse } from "../../src/gen/meshexec/v1/exec.js";
+import { NginxGrpcProxy } from "../support/nginx-grpc-proxy.js";
 import { TestContainers } from "../support/test-containers.js";
 import { TestStack } from "../support/test-stack.js";
 
-describe("exec, end to end (router, edge, three agents, real Docker)", function () {
+/**
+ * The suite runs twice: with the edge, the agents and the gRPC caller dialling the router
+ * directly, and with Debian's nginx (grpc_pass, http2) between all of them and the router.
+ */
+const ways = [
+  { name: "direct", viaNginx: false },
+  { name: "through nginx", viaNginx: true },
+];
+
+for (const way of ways) describe(`exec, end to end (router, edge, three agents, real Docker), ${way.name}`, function () {
   this.timeout(60_000);
   const containers = new TestContainers();
   let stack: TestStack;
+  let proxy: NginxGrpcProxy | undefined;
   let box: string;
 
   before(async () => {
     [stack, box] = await Promise.all([
-      TestStack.start([
-        { hostname: "node-a", labels: { role: "web", zone: "east" } },
-        { hostname: "node-b", labels: { role: "web", zone: "west" } },
-        { hostname: "node-c", labels: { role: "db", zone: "east" } },
-      ]),
+      TestStack.start(
+        [
+          { hostname: "node-a", labels: { role: "web", zone: "east" } },
+          { hostname: "node-b", labels: { role: "web", zone: "west" } },
+          { hostname: "node-c", labels: { role: "db", zone: "east" } },
+        ],
+        way.viaNginx
+          ? { routerAddressForClients: async (router) => (proxy = await NginxGrpcProxy.start(router, { idleSeconds: 60 })).address }
+          : {},
+      ),
       containers.start(),
     ]);
   });
   after(async () => {
     await stack?.stop();
+    await proxy?.kill();
     await containers.removeAll();
   });
 
   const hostsOf = (body: { results: Array<{ hostname: string }> }) => body.results.map((r) => r.hostname);
+
+  it(`has every agent dial the router ${way.name}`, () => {
+    expect(stack.routerAddressForClients !== stack.routerAddress).to.equal(way.viaNginx);
+    for (const [hostname, agent] of stack.agents) {
+      expect(agent.logs.find((line) => line.msg === "connected to router")?.router, hostname).to.equal(stack.routerAddressForClients);
+    }
+  });
 
   it("runs on an exact hostname and answers 202 with one result", async () => {
     const reply = await stack.exec("node-b", box, { command: ["echo", "hi"] });
@@ -109,7 +133,7 @@ describe("exec, end to end (router, edge, three agents, real Docker)", function 
   });
 
   it("serves the same call directly over gRPC", async () => {
-    const client = new ExecServiceClient(stack.routerAddress, credentials.createInsecure());
+    const client = new ExecServiceClient(stack.routerAddressForClients, credentials.createInsecure());
     const metadata = new Metadata();
     metadata.set("authorization", `Bearer ${await stack.token()}`);
     const request: ExecContainerRequest = {
