@@ -19,14 +19,15 @@ export class Mesh {
   constructor(readonly cpuProfileDir?: string) {}
 
   /** `listenHost` 0.0.0.0 lets agents dial distinct loopback addresses, so each gets its own connection. */
-  async router(name = "router", listenHost = "127.0.0.1"): Promise<{ process: BenchChild; port: number }> {
+  async router(name = "router", listenHost = "127.0.0.1"): Promise<{ process: BenchChild; port: number; metricsPort: number }> {
     // A store of its own per router, so the bench's jobs never land in ./data beside an operator's.
     const dataDir = mkdtempSync(join(tmpdir(), "meshexec-bench-"));
-    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`, "--data-dir", dataDir], {
+    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`, "--data-dir", dataDir, "--metrics-listen", "127.0.0.1:0"], {
       MESHEXEC_JWT_SECRET: this.secret,
       MESHEXEC_AGENT_TOKEN: this.joinToken,
     });
-    return { process: child, port: Number((await child.waitForLine("router listening")).port) };
+    const port = Number((await child.waitForLine("router listening")).port);
+    return { process: child, port, metricsPort: Number((await child.waitForLine("metrics listening")).port) };
   }
 
   async gateway(routerPort: number): Promise<{ process: BenchChild; url: string }> {

@@ -14,11 +14,32 @@ export interface FanOutAt {
   routerRssConnectedMiB: number;
   routerRssAfterCallsMiB: number;
   routerPeakRssMiB: number;
+  /** Where the router's memory is after the calls, from its own metrics: V8's heap, memory outside it, and RSS. */
+  routerMemoryAfterCalls: RouterMemory;
   /**
    * CPU ms per `_all` call: the router, the no-op fleet, and this caller. On 2 cores, with the
    * fleet on the same cores as the router, a call cannot take less than their sum / 2.
    */
   cpuMsPerCall: Record<string, number>;
+}
+
+export interface RouterMemory {
+  heapTotalMiB: number;
+  heapUsedMiB: number;
+  externalMiB: number;
+  rssMiB: number;
+}
+
+/** Reads the router's memory split from the Prometheus text it serves (prom-client's default metrics). */
+async function routerMemoryOf(metricsPort: number): Promise<RouterMemory> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const mib = (name: string) => round(Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 1024 / 1024, 1);
+  return {
+    heapTotalMiB: mib("nodejs_heap_size_total_bytes"),
+    heapUsedMiB: mib("nodejs_heap_size_used_bytes"),
+    externalMiB: mib("nodejs_external_memory_bytes"),
+    rssMiB: mib("process_resident_memory_bytes"),
+  };
 }
 
 const NOOP_AGENTS = new URL("../noop-agents.js", import.meta.url).pathname;
@@ -59,8 +80,12 @@ export async function measureFanOut(mesh: Mesh, token: string, fleetSizes: numbe
       const { user, system } = process.cpuUsage(callerCpu);
       const cpuMsPerCall = { ...meter.perUnit(samples.length), caller: round((user + system) / 1000 / samples.length, 3) };
       const after = router.process.memory();
+      const memory = await routerMemoryOf(router.metricsPort);
       const latency = summarize(samples);
       progress(`fan-out: _all over ${n}: p50 ${latency.p50} ms, p99 ${latency.p99} ms; router RSS ${after.rssMiB} MiB (peak ${after.peakRssMiB})`);
+      progress(
+        `fan-out: router memory after the calls: V8 heap ${memory.heapUsedMiB} used of ${memory.heapTotalMiB} MiB, external ${memory.externalMiB} MiB, RSS ${memory.rssMiB} MiB`,
+      );
       results.push({
         agents: n,
         agentProcesses: fleet.length,
@@ -68,6 +93,7 @@ export async function measureFanOut(mesh: Mesh, token: string, fleetSizes: numbe
         routerRssConnectedMiB: connected.rssMiB,
         routerRssAfterCallsMiB: after.rssMiB,
         routerPeakRssMiB: after.peakRssMiB,
+        routerMemoryAfterCalls: memory,
         cpuMsPerCall,
       });
     } finally {
