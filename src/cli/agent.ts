@@ -61,9 +61,16 @@ export const agentCommand = defineCommand({
   },
 });
 
-function runtimeOf(flags: { runtime: string; "docker-socket"?: string; "output-limit": string }): ContainerRuntime {
+function runtimeOf(flags: { runtime: string } & DockerFlags): ContainerRuntime {
   if (flags.runtime === "noop") return new NoopRuntime();
   if (flags.runtime !== "docker") throw invalidArgument("invalid --runtime", `expected docker or noop, got "${flags.runtime}"`);
+  return dockerRuntimeOf(flags);
+}
+
+type DockerFlags = { "docker-socket"?: string; "output-limit": string };
+
+/** The Docker runtime as --docker-socket and --output-limit describe it; `dev` runs one too. */
+export function dockerRuntimeOf(flags: DockerFlags): DockerRuntime {
   return new DockerRuntime({ socketPath: flags["docker-socket"], outputLimitBytes: parsePositiveInt("output-limit", flags["output-limit"]) });
 }
 

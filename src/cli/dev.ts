@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { Agent, DockerRuntime } from "../../agent/index.js";
+import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
 import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintToken } from "../auth/index.js";
-import { parseDuration, parseHostPort, parsePositiveInt } from "../config/index.js";
+import { parseDuration, parseHostPort } from "../config/index.js";
 import { createLogger } from "../log/index.js";
 import { startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
-import { agentFlags, parseLabels } from "./agent.js";
+import { agentFlags, dockerRuntimeOf, parseLabels } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
 
@@ -44,7 +44,7 @@ export const devCommand = defineCommand({
       hostname: flags.hostname,
       labels: parseLabels(flags.label),
       joinToken,
-      runtime: new DockerRuntime({ socketPath: flags["docker-socket"], outputLimitBytes: parsePositiveInt("output-limit", flags["output-limit"]) }),
+      runtime: dockerRuntimeOf(flags),
       log: createLogger("agent").child({ hostname: flags.hostname }),
       metrics: metrics.registry,
       version: MESHEXEC_VERSION,
