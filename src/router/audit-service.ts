@@ -5,7 +5,7 @@ import type { Logger } from "../log/index.js";
 import type { AuditLog } from "../store/index.js";
 import { callContextOf } from "./call-context.js";
 import { pageLimitOf } from "./page-limit.js";
-import { unaryHandler } from "./unary-handler.js";
+import { unaryHandler } from "./grpc-handlers.js";
 
 export function createAuditService(deps: { audit: AuditLog; verifier: TokenVerifier; log: Logger }): AuditServiceServer {
   const { audit, verifier, log } = deps;

@@ -10,9 +10,8 @@ import { callContextOf } from "./call-context.js";
 import { auditExecAttempt } from "./exec-audit.js";
 import type { ExecJobs } from "./exec-jobs.js";
 import type { AgentRegistry } from "./registry.js";
-import { serverStreamHandler } from "./server-stream-handler.js";
 import { describeTarget } from "./target.js";
-import { unaryHandler } from "./unary-handler.js";
+import { serverStreamHandler, unaryHandler } from "./grpc-handlers.js";
 import { validateExecRequest } from "./validate-exec.js";
 
 export interface ExecServiceDeps {

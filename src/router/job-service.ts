@@ -6,7 +6,7 @@ import { JOB_STATUSES } from "../contract/index.js";
 import type { JobRecord, JobStatus, JobStore } from "../store/index.js";
 import { callContextOf } from "./call-context.js";
 import { pageLimitOf } from "./page-limit.js";
-import { unaryHandler } from "./unary-handler.js";
+import { unaryHandler } from "./grpc-handlers.js";
 
 
 export function createJobService(deps: { jobs: JobStore; verifier: TokenVerifier; log: Logger }): JobServiceServer {
