@@ -23,7 +23,7 @@ describe("exec under faults", function () {
   const containers = new TestContainers();
   after(() => containers.removeAll());
 
-  const runningIn = async (box: string, needle: string) => (await containers.processes(box)).some((p) => p.includes(needle));
+  const runningIn = async (box: string, needle: string) => (await containers.countRunning(box, needle)) > 0;
   const waitUntilRunning = (box: string, needle: string) => waitFor(`"${needle}" to run in ${box}`, () => runningIn(box, needle));
   const waitUntilGone = (box: string, needle: string) =>
     waitFor(`"${needle}" to be gone from ${box}`, async () => !(await runningIn(box, needle)), 15_000);
@@ -128,7 +128,7 @@ describe("exec under faults", function () {
     it("completes the lost host at once as 'agent disconnected', never retries, and takes the agent back when it returns", async () => {
       const marker = `/tmp/runs-${randomUUID()}`;
       const pending = stack.exec("_all", box, { command: ["sh", "-c", `echo run >> ${marker}; sleep 306`], timeout_seconds: 3 });
-      await waitFor("both execs to run", async () => (await containers.processes(box)).filter((p) => p.includes("sleep 306")).length === 2);
+      await waitFor("both execs to run", async () => (await containers.countRunning(box, "sleep 306")) === 2);
       await stack.agents.get("l-a")!.stop("SIGKILL");
       const results = expectHosts(await pending, ["l-a", "l-b"]);
       expect(results[0]).to.include({ status: "failed", error: "agent disconnected", changed: false });

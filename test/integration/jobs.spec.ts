@@ -61,7 +61,7 @@ describe("jobs, async submit, idempotency keys and the audit trail", function ()
 
   it("marks a job that was running when the router died as failed on restart", async () => {
     const reply = await stack.exec("j-a", box, { command: ["sleep", "310"], timeout_seconds: 30 }, { query: "async=true" });
-    await waitFor("the exec to start", async () => (await containers.processes(box)).some((p) => p.includes("sleep 310")));
+    await waitFor("the exec to start", async () => (await containers.countRunning(box, "sleep 310")) > 0);
     await restartRouter("SIGKILL");
     expect(await getJob(reply.body.job_id)).to.include({ status: "failed", error: "router restarted" });
   });

@@ -40,7 +40,7 @@ describe("service-mesh citizenship: streaming, trace context, health, readiness,
 
   /** One host gets the lock and sleeps; the other finishes at once. */
   const oneSlowHost = (lock: string) => ["sh", "-c", `if mkdir /tmp/${lock} 2>/dev/null; then sleep 3; echo slow; else echo fast; fi`];
-  const slowStillRunning = async () => (await containers.processes(box)).some((p) => p.includes("sleep 3"));
+  const slowStillRunning = async () => (await containers.countRunning(box, "sleep 3")) > 0;
 
   it("streams NDJSON over REST: accepted, each host as it finishes, then a summary", async () => {
     const response = await fetch(`${stack.gatewayUrl}/node/_all/container/docker/${box}/exec?stream=true`, {

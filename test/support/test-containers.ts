@@ -24,6 +24,11 @@ export class TestContainers {
     return top.Processes.map((row: string[]) => row.slice(1).join(" "));
   }
 
+  /** How many processes in the container have `needle` in their command line. */
+  async countRunning(name: string, needle: string): Promise<number> {
+    return (await this.processes(name)).filter((p) => p.includes(needle)).length;
+  }
+
   async removeAll(): Promise<void> {
     await Promise.all(this.names.splice(0).map((name) => this.docker.getContainer(name).remove({ force: true }).catch(() => undefined)));
   }
