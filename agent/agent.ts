@@ -91,17 +91,18 @@ export class Agent {
     }
     const controller = new AbortController();
     this.running.set(requestId, controller);
-    const log = this.options.log.child({ ...(request.trace && traceLogFields(request.trace)), container: request.containerId });
+    // Fields, not a child logger: a child costs its bindings' serialisation on every exec, logged or not.
+    const execFields = { ...(request.trace && traceLogFields(request.trace)), container: request.containerId };
     try {
       const run = await this.options.runtime.exec(
         { containerId: request.containerId, command: request.command, env: request.env, workingDir: request.workingDir, timeoutMs: request.timeoutMs },
         controller.signal,
       );
-      log.info({ exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs }, "exec finished");
+      this.options.log.info({ ...execFields, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs }, "exec finished");
       return completedReply(requestId, run);
     } catch (err) {
       const reply = failureReply(requestId, err);
-      log.info({ failed: reply.outcome?.$case === "failed" ? reply.outcome.value.message : "" }, "exec refused");
+      this.options.log.info({ ...execFields, failed: reply.outcome?.$case === "failed" ? reply.outcome.value.message : "" }, "exec refused");
       return reply;
     } finally {
       this.running.delete(requestId);
