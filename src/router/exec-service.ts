@@ -43,6 +43,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
   async function runExec(call: ExecCall, listener: ExecListener): Promise<ExecContainerResponse> {
     const context = callContextOf(call);
     const started = performance.now();
+    const cancellation = cancellationOf(call);
     let subject = "";
     let jobId: string | undefined;
     try {
@@ -58,7 +59,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
         async,
         idempotencyKey: call.request.idempotencyKey || undefined,
         trace: context.trace,
-        signal: cancellationOf(call),
+        signal: cancellation.signal,
         onAccepted: (id, hosts) => {
           jobId = id;
           listener.onAccepted(id, hosts);
@@ -83,6 +84,8 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
     } catch (err) {
       auditExecAttempt(deps.audit, context, subject, call.request, { refused: err, jobId });
       throw err;
+    } finally {
+      cancellation.release();
     }
   }
 
@@ -127,11 +130,16 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
   };
 }
 
-/** Aborts when the caller cancels or goes away, so host work still in flight is cancelled too. */
-function cancellationOf(call: ExecCall): AbortSignal {
+/**
+ * Aborts when the caller cancels or goes away, so host work still in flight is cancelled too.
+ * Released once the exec has its answer: grpc-js emits "cancelled" when any call's stream closes,
+ * answered or not, and an abort (with its DOMException) per call cost 3% of the router's CPU.
+ */
+function cancellationOf(call: ExecCall): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
-  call.once("cancelled", () => controller.abort());
-  return controller.signal;
+  const abort = () => controller.abort();
+  call.once("cancelled", abort);
+  return { signal: controller.signal, release: () => call.off("cancelled", abort) };
 }
 
 /** The agent must kill and report before the caller's deadline, so the exec's limit ends a little earlier. */
