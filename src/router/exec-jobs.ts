@@ -51,8 +51,9 @@ export class ExecJobs {
   constructor(private readonly deps: ExecJobsDeps) {}
 
   run(exec: AcceptedExec): Promise<ExecContainerResponse> | ExecContainerResponse {
-    const requestHash = requestHashOf(exec.plan);
-    if (exec.idempotencyKey) {
+    // Only a keyed request can be replayed, so only it needs the hash that tells replays apart.
+    const requestHash = exec.idempotencyKey ? requestHashOf(exec.plan) : undefined;
+    if (exec.idempotencyKey && requestHash) {
       const replayed = this.replay(exec, exec.idempotencyKey, requestHash);
       if (replayed) return replayed;
     }
@@ -75,7 +76,7 @@ export class ExecJobs {
     exec.onAccepted(job.id, job.hosts);
 
     const done = this.deps.track(this.execute(job.id, sessions, exec));
-    if (exec.idempotencyKey) {
+    if (exec.idempotencyKey && requestHash) {
       const key = liveKeyOf(exec.subject, exec.idempotencyKey);
       this.live.set(key, { requestHash, jobId: job.id, done });
       done.then(
