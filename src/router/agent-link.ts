@@ -1,11 +1,30 @@
 import type { ServerDuplexStream } from "@grpc/grpc-js";
-import type { AgentHello, AgentMessage, RouterMessage } from "../gen/meshexec/v1/agent.js";
+import { AgentServiceService, type AgentHello, type AgentMessage, type RouterMessage } from "../gen/meshexec/v1/agent.js";
 import { joinTokenMatches } from "../auth/index.js";
 import { MeshError, GrpcStatus, asMeshError, toStatusObject } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { AgentSession } from "./agent-session.js";
 import type { AgentRegistry } from "./registry.js";
 import { isHostname } from "./target.js";
+
+/**
+ * AgentService as the router serves it: a fan-out writes one request message object to every
+ * agent's stream (execRequestOf), so the stream's serializer encodes a message only when it is
+ * not the one it encoded last, instead of once per agent. Messages to agents are never changed
+ * once written, so the same object always means the same bytes.
+ */
+export const agentLinkService = {
+  ...AgentServiceService,
+  connect: { ...AgentServiceService.connect, responseSerialize: reuseLastEncoding(AgentServiceService.connect.responseSerialize) },
+};
+
+function reuseLastEncoding(serialize: (message: RouterMessage) => Buffer): (message: RouterMessage) => Buffer {
+  let last: { message: RouterMessage; encoded: Buffer } | undefined;
+  return (message) => {
+    if (last?.message !== message) last = { message, encoded: serialize(message) };
+    return last.encoded;
+  };
+}
 
 export interface AgentLinkDeps {
   registry: AgentRegistry;

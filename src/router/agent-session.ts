@@ -18,11 +18,18 @@ export type HostOutcome =
 
 export type ExecOrder = Omit<AgentExecRequest, "requestId">;
 
-/** An exec sent to an agent and not yet answered. */
-export interface PendingExec {
-  readonly outcome: Promise<HostOutcome>;
-  /** Stops waiting (its deadline passed, or the caller left) and tells the agent to cancel. */
-  giveUp(status: "failed" | "timeout", message: string): void;
+/** An exec request as written to agents' streams. */
+export type ExecRequestMessage = RouterMessage & { kind: { $case: "execRequest"; value: AgentExecRequest } };
+
+let requestCount = 0;
+
+/**
+ * The one message that asks every agent of a fan-out to run the order. Ids only need to be unique
+ * on each stream, where replies are matched to them; unique across the router, one message object
+ * can go to a thousand streams, and the stream encodes it once (see agentLinkService).
+ */
+export function execRequestOf(order: ExecOrder): ExecRequestMessage {
+  return { kind: { $case: "execRequest", value: { ...order, requestId: String(++requestCount) } } };
 }
 
 export interface AgentIdentity {
@@ -40,8 +47,8 @@ export class AgentSession {
   readonly connectedSince = new Date();
   draining = false;
   lastHeardAt = Date.now();
+  /** Who is told each exec's outcome, by request id. */
   private readonly pending = new Map<string, (outcome: HostOutcome) => void>();
-  private requestCount = 0;
 
   constructor(
     readonly identity: AgentIdentity,
@@ -57,36 +64,26 @@ export class AgentSession {
   }
 
   /**
-   * Sends one exec. Its outcome settles exactly once: by the agent's reply, by giveUp(), or as
-   * "agent disconnected" when the stream ends; it never rejects. Sent at most once: an exec is
-   * not idempotent, so nothing here retries.
+   * Sends one exec. `onOutcome` is told how it ended exactly once: by the agent's reply, by
+   * giveUp(), or as "agent disconnected" when the stream ends. Sent at most once: an exec is not
+   * idempotent, so nothing here retries. A callback rather than a promise per exec: a fan-out
+   * to a thousand agents would hold a thousand promises and their closures for the whole call.
    */
-  start(order: ExecOrder): PendingExec {
-    // Ids only need to be unique on this stream, where replies are matched to them.
-    const requestId = String(++this.requestCount);
-    let resolve!: (outcome: HostOutcome) => void;
-    const outcome = new Promise<HostOutcome>((r) => (resolve = r));
-    this.pending.set(requestId, (settled) => {
-      if (this.pending.delete(requestId)) resolve(settled);
-    });
-    this.send({ kind: { $case: "execRequest", value: { ...order, requestId } } });
-    return {
-      outcome,
-      giveUp: (status, message) => {
-        const settle = this.pending.get(requestId);
-        if (!settle) return;
-        this.send({ kind: { $case: "cancelExec", value: { requestId } } });
-        settle({ $case: "unanswered", value: { status, message } });
-      },
-    };
+  start(request: ExecRequestMessage, onOutcome: (outcome: HostOutcome) => void): void {
+    this.pending.set(request.kind.value.requestId, onOutcome);
+    this.send(request);
+  }
+
+  /** Stops waiting for an exec (its deadline passed, or the caller left) and tells the agent to cancel it. */
+  giveUp(requestId: string, status: "failed" | "timeout", message: string): void {
+    if (!this.pending.has(requestId)) return;
+    this.send({ kind: { $case: "cancelExec", value: { requestId } } });
+    this.complete(requestId, { $case: "unanswered", value: { status, message } });
   }
 
   /** Routes an agent's reply to the exec waiting for it; a reply nobody waits for any more is dropped. */
   settle(reply: AgentExecReply): boolean {
-    const waiter = this.pending.get(reply.requestId);
-    if (!waiter || !reply.outcome) return false;
-    waiter(reply.outcome);
-    return true;
+    return reply.outcome !== undefined && this.complete(reply.requestId, reply.outcome);
   }
 
   heartbeat(beat: AgentHeartbeat): void {
@@ -100,14 +97,22 @@ export class AgentSession {
 
   /** Completes every exec still in flight with `message`: the agent is gone. */
   close(message: string): void {
-    for (const settle of [...this.pending.values()]) {
-      settle({ $case: "unanswered", value: { status: "failed", message } });
+    for (const requestId of [...this.pending.keys()]) {
+      this.complete(requestId, { $case: "unanswered", value: { status: "failed", message } });
     }
   }
 
   /** Ends the stream from the router's side (a takeover, or the router shutting down). */
   end(): void {
     if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  private complete(requestId: string, outcome: HostOutcome): boolean {
+    const onOutcome = this.pending.get(requestId);
+    if (!onOutcome) return false;
+    this.pending.delete(requestId);
+    onOutcome(outcome);
+    return true;
   }
 
   private send(message: RouterMessage): void {

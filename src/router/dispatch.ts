@@ -1,7 +1,7 @@
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
-import type { AgentSession, ExecOrder, HostOutcome, PendingExec } from "./agent-session.js";
+import { execRequestOf, type AgentSession, type ExecOrder, type HostOutcome } from "./agent-session.js";
 import { notAskedResult, toHostResult } from "./host-result.js";
 import { compareHostnames } from "./registry.js";
 
@@ -62,43 +62,61 @@ const singleHostStatus: Partial<Record<ExecFailureReason, { code: GrpcStatus; er
 };
 
 async function execOn(session: AgentSession, order: ExecOrder, opts: DispatchOptions) {
-  const started = performance.now();
-  const [outcome] = await awaitOutcomes([session.start(order)], opts);
-  return { outcome, elapsedMs: performance.now() - started };
+  let answer!: { outcome: HostOutcome; elapsedMs: number };
+  await execOnEach([session], order, opts, (_, outcome, elapsedMs) => (answer = { outcome, elapsedMs }));
+  return answer;
 }
 
 /** Sends the order to every session and turns each outcome into that host's result as it comes. */
 async function execOnAll(sessions: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
-  const started = performance.now();
-  const pending = sessions.map((session) => session.start(order));
-  const results = pending.map((p, i) =>
-    p.outcome.then((outcome) => {
-      const result = toHostResult(sessions[i].hostname, outcome, performance.now() - started);
-      opts.onResult?.(result);
-      return result;
-    }),
-  );
-  await awaitOutcomes(pending, opts);
-  return Promise.all(results);
+  const results = new Array<HostResult>(sessions.length);
+  await execOnEach(sessions, order, opts, (i, outcome, elapsedMs) => {
+    results[i] = toHostResult(sessions[i].hostname, outcome, elapsedMs);
+    opts.onResult?.(results[i]);
+  });
+  return results;
 }
 
 /**
- * Waits for every pending exec, with one deadline and one cancellation for them all (not one
- * timer and listener per host: a fan-out may reach a thousand).
+ * Sends one request to every session and tells `onOutcome` each session's outcome as it comes;
+ * settles once all have one, rejecting with the first error `onOutcome` threw. One request
+ * message, one deadline and one cancellation for them all, and no promise per session: a
+ * fan-out may reach a thousand, and what each holds for the whole call ends up in V8's old space.
  */
-async function awaitOutcomes(pending: PendingExec[], opts: DispatchOptions): Promise<HostOutcome[]> {
-  const giveUpAll = (status: "failed" | "timeout", message: string) => pending.forEach((p) => p.giveUp(status, message));
-  const timer = setTimeout(
-    () => giveUpAll("timeout", `the agent did not answer within ${Math.round(opts.answerWithinMs / 1000)} s`),
-    opts.answerWithinMs,
-  );
-  const onAbort = () => giveUpAll("failed", "cancelled: the caller went away");
-  if (opts.signal.aborted) onAbort();
-  else opts.signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await Promise.all(pending.map((p) => p.outcome));
-  } finally {
-    clearTimeout(timer);
-    opts.signal.removeEventListener("abort", onAbort);
-  }
+function execOnEach(
+  sessions: AgentSession[],
+  order: ExecOrder,
+  opts: DispatchOptions,
+  onOutcome: (index: number, outcome: HostOutcome, elapsedMs: number) => void,
+): Promise<void> {
+  if (sessions.length === 0) return Promise.resolve();
+  const request = execRequestOf(order);
+  const { requestId } = request.kind.value;
+  const giveUpAll = (status: "failed" | "timeout", message: string) => sessions.forEach((s) => s.giveUp(requestId, status, message));
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    let unanswered = sessions.length;
+    let failure: { err: unknown } | undefined;
+    const timer = setTimeout(
+      () => giveUpAll("timeout", `the agent did not answer within ${Math.round(opts.answerWithinMs / 1000)} s`),
+      opts.answerWithinMs,
+    );
+    const onAbort = () => giveUpAll("failed", "cancelled: the caller went away");
+    sessions.forEach((session, i) =>
+      session.start(request, (outcome) => {
+        try {
+          onOutcome(i, outcome, performance.now() - started);
+        } catch (err) {
+          failure ??= { err };
+        }
+        if (--unanswered > 0) return;
+        clearTimeout(timer);
+        opts.signal.removeEventListener("abort", onAbort);
+        if (failure) reject(failure.err);
+        else resolve();
+      }),
+    );
+    if (opts.signal.aborted) onAbort();
+    else opts.signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -1,6 +1,5 @@
 import { Server, ServerCredentials, type ChannelOptions } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
-import { AgentServiceService } from "../gen/meshexec/v1/agent.js";
 import { AuditServiceService } from "../gen/meshexec/v1/audit.js";
 import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
 import { JobServiceService } from "../gen/meshexec/v1/jobs.js";
@@ -9,7 +8,7 @@ import { AGENTS_HEALTH_SERVICE } from "../contract/index.js";
 import type { Logger } from "../log/index.js";
 import { RouterMetrics, createMetricsRegistry, grpcServerMetricsInterceptor, type Registry } from "../metrics/index.js";
 import type { Stores } from "../store/index.js";
-import { createAgentLinkHandler } from "./agent-link.js";
+import { agentLinkService, createAgentLinkHandler } from "./agent-link.js";
 import { createAuditService } from "./audit-service.js";
 import { ExecJobs } from "./exec-jobs.js";
 import { createExecService } from "./exec-service.js";
@@ -82,7 +81,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, verifier, log, isDraining: () => draining }));
   server.addService(JobServiceService, createJobService({ jobs, verifier, log }));
   server.addService(AuditServiceService, createAuditService({ audit, verifier, log }));
-  server.addService(AgentServiceService, {
+  server.addService(agentLinkService, {
     connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log }),
   });
   health.addToServer(server);
