@@ -53,6 +53,10 @@ export function openDatabase(dataDir: string): Database.Database {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
+  // SQLite's own default page cache (2 MiB) instead of the 16 MiB better-sqlite3 builds in: every
+  // fan-out writes a row per host, so a busy router's cache fills to its limit, and the OS page
+  // cache keeps the file's hot pages anyway. Measured: 16 MiB of the router's RSS at 1,000 agents.
+  db.pragma("cache_size = -2000");
   db.exec(SCHEMA);
   return db;
 }
