@@ -28,9 +28,12 @@ export class RouterMetrics {
 
   observeExec(results: HostResult[]): void {
     this.fanoutHosts.observe(results.length);
-    for (const result of results) {
-      this.execs.inc({ status: result.status });
-      this.execDuration.observe({ status: result.status }, result.durationMs / 1000);
+    // One counter increment per status, not per host: prom-client builds a label key on every call.
+    const counts = new Map<string, number>();
+    for (const { status, durationMs } of results) {
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+      this.execDuration.observe({ status }, durationMs / 1000);
     }
+    counts.forEach((count, status) => this.execs.inc({ status }, count));
   }
 }
