@@ -129,6 +129,9 @@ function serverOptions(keepaliveMs: number): ChannelOptions {
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    // The router serves no channelz service, so nobody could read what grpc-js would track per
+    // connection, stream and message: with 1,000 agents that was 2 MiB of live heap.
+    "grpc.enable_channelz": 0,
   };
 }
 
