@@ -13,8 +13,13 @@ export class CpuMeter {
     this.started = new Map(Object.entries(processes).map(([name, child]) => [name, child.cpuMs()]));
   }
 
+  /** ms of CPU, by process, since the meter was made. */
+  total(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.processes).map(([name, child]) => [name, child.cpuMs() - this.started.get(name)!]));
+  }
+
   /** ms of CPU per unit, by process, since the meter was made. */
   perUnit(units: number): Record<string, number> {
-    return Object.fromEntries(Object.entries(this.processes).map(([name, child]) => [name, round((child.cpuMs() - this.started.get(name)!) / units, 3)]));
+    return Object.fromEntries(Object.entries(this.total()).map(([name, ms]) => [name, round(ms / units, 3)]));
   }
 }

@@ -26,6 +26,7 @@ export function report(machine: MachineStamp, measured: Measured, notes: string[
         ["concurrency", "(a) dockerode", "(c) REST", "(c)/(a)", "errors", "CPU ms/exec: (a) caller", "(c) mesh"],
         measured.throughput.map((t) => [t.concurrency, t.floorExecsPerSecond, t.restExecsPerSecond, t.ratio, t.errors, t.floorCallerCpuMsPerExec, describeCpu(t.meshCpuMsPerExec)]),
       ),
+      ...measured.throughput.map((t) => `   windows at ${t.concurrency} in flight, execs/s: (a) ${t.floorWindowRates.join(" ")}; (c) ${t.restWindowRates.join(" ")}`),
       "",
     );
   }

@@ -15,6 +15,9 @@ export interface ThroughputAt {
   meshCpuMsPerExec: Record<string, number>;
   /** CPU ms per exec of this process running (a): dockerode's own cost, the yardstick for the agent's. */
   floorCallerCpuMsPerExec: number;
+  /** Each window's execs/s, in the order run: how far the machine's noise moves one path's rate. */
+  floorWindowRates: number[];
+  restWindowRates: number[];
 }
 
 interface Window {
@@ -22,12 +25,19 @@ interface Window {
   errors: number;
   firstError?: string;
   seconds: number;
+  rates: number[];
 }
 
 /**
+ * Per concurrency, the paths take turns in this order (ABBA twice): a drift in the machine's load
+ * weighs on both equally. One window's rate moves by 10–25% from the next here, so a single pair
+ * could not judge a 0.9 ratio; four windows each, pooled, can.
+ */
+const WINDOW_ORDER = ["a", "c", "c", "a", "a", "c", "c", "a"] as const;
+
+/**
  * Execs per second across the containers, `concurrency` execs in flight, worker k always on
- * container k mod the count. Per concurrency the two paths run in windows ordered a c c a, so a
- * drift in the machine's load over the minute weighs on both equally.
+ * container k mod the count, each path's windows pooled.
  */
 export async function measureThroughput(
   floor: ExecPath,
@@ -41,29 +51,33 @@ export async function measureThroughput(
   for (const concurrency of concurrencies) {
     await runWindow(floor, containers, concurrency, 1_000);
     await runWindow(rest, containers, concurrency, 1_000);
-    const totals = new Map<ExecPath, Window>([floor, rest].map((p) => [p, { completed: 0, errors: 0, seconds: 0 }]));
+    const totals = new Map<ExecPath, Window>([floor, rest].map((p) => [p, { completed: 0, errors: 0, seconds: 0, rates: [] }]));
     const measure = async (path: ExecPath) => {
       const window = await runWindow(path, containers, concurrency, windowMs);
       const total = totals.get(path)!;
+      const rate = round(window.completed / window.seconds, 1);
       total.completed += window.completed;
       total.errors += window.errors;
       total.seconds += window.seconds;
+      total.rates.push(rate);
       total.firstError ??= window.firstError;
-      progress(`throughput: ${path.id} at concurrency ${concurrency}: ${round(window.completed / window.seconds, 1)} execs/s${window.errors ? `, ${window.errors} errors (${window.firstError})` : ""}`);
+      progress(`throughput: ${path.id} at concurrency ${concurrency}: ${rate} execs/s${window.errors ? `, ${window.errors} errors (${window.firstError})` : ""}`);
     };
     let floorCallerMicros = 0;
-    const measureFloor = async () => {
-      const before = process.cpuUsage();
-      await measure(floor);
-      const { user, system } = process.cpuUsage(before);
-      floorCallerMicros += user + system;
-    };
-    await measureFloor();
-    const meter = new CpuMeter(mesh);
-    await measure(rest);
-    await measure(rest);
-    const meshCpuMsPerExec = meter.perUnit(totals.get(rest)!.completed);
-    await measureFloor();
+    const meshCpu = new Map<string, number>();
+    for (const id of WINDOW_ORDER) {
+      if (id === "a") {
+        const before = process.cpuUsage();
+        await measure(floor);
+        const { user, system } = process.cpuUsage(before);
+        floorCallerMicros += user + system;
+      } else {
+        const meter = new CpuMeter(mesh);
+        await measure(rest);
+        for (const [name, ms] of Object.entries(meter.total())) meshCpu.set(name, (meshCpu.get(name) ?? 0) + ms);
+      }
+    }
+    const meshCpuMsPerExec = Object.fromEntries([...meshCpu].map(([name, ms]) => [name, round(ms / totals.get(rest)!.completed, 3)]));
     const rate = (path: ExecPath) => round(totals.get(path)!.completed / totals.get(path)!.seconds, 1);
     results.push({
       concurrency,
@@ -73,6 +87,8 @@ export async function measureThroughput(
       errors: totals.get(floor)!.errors + totals.get(rest)!.errors,
       meshCpuMsPerExec,
       floorCallerCpuMsPerExec: round(floorCallerMicros / 1000 / totals.get(floor)!.completed, 3),
+      floorWindowRates: totals.get(floor)!.rates,
+      restWindowRates: totals.get(rest)!.rates,
     });
   }
   return results;
@@ -80,7 +96,7 @@ export async function measureThroughput(
 
 /** Workers start together and stop taking new execs at the deadline; the window lasts until the last one is back. */
 async function runWindow(path: ExecPath, containers: string[], concurrency: number, windowMs: number): Promise<Window> {
-  const window: Window = { completed: 0, errors: 0, seconds: 0 };
+  const window: Window = { completed: 0, errors: 0, seconds: 0, rates: [] };
   const started = performance.now();
   const deadline = started + windowMs;
   await Promise.all(
