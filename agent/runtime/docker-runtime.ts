@@ -99,7 +99,8 @@ async function waitForEnding(stream: Duplex, exec: Docker.Exec, timeoutMs: numbe
   try {
     return await Promise.race([streamEnded, processExited, timedOut, cancelled]);
   } finally {
-    done.abort();
+    // With a reason, abort() skips building a DOMException and its stack: 2% of the agent's CPU.
+    done.abort("exec ended");
   }
 }
 
