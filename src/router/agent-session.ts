@@ -81,14 +81,18 @@ export class AgentSession {
 
   /** Stops waiting for an exec (its deadline passed, or the caller left) and tells the agent to cancel it. */
   giveUp(requestId: string, status: "failed" | "timeout", message: string): void {
-    if (!this.pending.some((exec) => exec.requestId === requestId)) return;
+    const i = this.indexOf(requestId);
+    if (i < 0) return;
     this.send({ kind: { $case: "cancelExec", value: { requestId } } });
-    this.complete(requestId, { $case: "unanswered", value: { status, message } });
+    this.completeAt(i, { $case: "unanswered", value: { status, message } });
   }
 
   /** Routes an agent's reply to the exec waiting for it; a reply nobody waits for any more is dropped. */
   settle(reply: AgentExecReply): boolean {
-    return reply.outcome !== undefined && this.complete(reply.requestId, reply.outcome);
+    const i = this.indexOf(reply.requestId);
+    if (i < 0 || !reply.outcome) return false;
+    this.completeAt(i, reply.outcome);
+    return true;
   }
 
   heartbeat(beat: AgentHeartbeat): void {
@@ -102,9 +106,7 @@ export class AgentSession {
 
   /** Completes every exec still in flight with `message`: the agent is gone. */
   close(message: string): void {
-    for (const { requestId } of [...this.pending]) {
-      this.complete(requestId, { $case: "unanswered", value: { status: "failed", message } });
-    }
+    for (const { onOutcome } of this.pending.splice(0)) onOutcome({ $case: "unanswered", value: { status: "failed", message } });
   }
 
   /** Ends the stream from the router's side (a takeover, or the router shutting down). */
@@ -112,15 +114,16 @@ export class AgentSession {
     if (!this.stream.writableEnded) this.stream.end();
   }
 
-  private complete(requestId: string, outcome: HostOutcome): boolean {
-    const i = this.pending.findIndex((exec) => exec.requestId === requestId);
-    if (i < 0) return false;
+  private indexOf(requestId: string): number {
+    return this.pending.findIndex((exec) => exec.requestId === requestId);
+  }
+
+  private completeAt(i: number, outcome: HostOutcome): void {
     const { onOutcome } = this.pending[i];
     // Order does not matter: the last one takes its place.
     this.pending[i] = this.pending[this.pending.length - 1];
     this.pending.pop();
     onOutcome(outcome);
-    return true;
   }
 
   private send(message: RouterMessage): void {
