@@ -52,9 +52,9 @@ export class ExecJobs {
 
   run(exec: AcceptedExec): Promise<ExecContainerResponse> | ExecContainerResponse {
     // Only a keyed request can be replayed, so only it needs the hash that tells replays apart.
-    const requestHash = exec.idempotencyKey ? requestHashOf(exec.plan) : undefined;
-    if (exec.idempotencyKey && requestHash) {
-      const replayed = this.replay(exec, exec.idempotencyKey, requestHash);
+    const keyed = exec.idempotencyKey ? { key: exec.idempotencyKey, requestHash: requestHashOf(exec.plan) } : undefined;
+    if (keyed) {
+      const replayed = this.replay(exec, keyed.key, keyed.requestHash);
       if (replayed) return replayed;
     }
     // From here to registering the live job nothing awaits, so two calls with one key cannot both start.
@@ -68,17 +68,17 @@ export class ExecJobs {
       envKeys: exec.plan.env.map((entry) => entry.slice(0, entry.indexOf("="))),
       // `_any` picks its one host while running; it shows in the results.
       hosts: exec.plan.target.kind === "any" ? [] : sessions.map((s) => s.hostname),
-      idempotencyKey: exec.idempotencyKey,
-      requestHash,
+      idempotencyKey: keyed?.key,
+      requestHash: keyed?.requestHash,
       createdAt: new Date(),
     };
     this.deps.jobs.create(job);
     exec.onAccepted(job.id, job.hosts);
 
     const done = this.deps.track(this.execute(job.id, sessions, exec));
-    if (exec.idempotencyKey && requestHash) {
-      const key = liveKeyOf(exec.subject, exec.idempotencyKey);
-      this.live.set(key, { requestHash, jobId: job.id, done });
+    if (keyed) {
+      const key = liveKeyOf(exec.subject, keyed.key);
+      this.live.set(key, { requestHash: keyed.requestHash, jobId: job.id, done });
       done.then(
         () => this.live.delete(key),
         () => this.live.delete(key),
