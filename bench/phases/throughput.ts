@@ -25,6 +25,10 @@ interface Window {
   errors: number;
   firstError?: string;
   seconds: number;
+}
+
+/** One path's windows at one concurrency, pooled, with each window's own rate. */
+interface Pooled extends Window {
   rates: number[];
 }
 
@@ -51,7 +55,7 @@ export async function measureThroughput(
   for (const concurrency of concurrencies) {
     await runWindow(floor, containers, concurrency, 1_000);
     await runWindow(rest, containers, concurrency, 1_000);
-    const totals = new Map<ExecPath, Window>([floor, rest].map((p) => [p, { completed: 0, errors: 0, seconds: 0, rates: [] }]));
+    const totals = new Map<ExecPath, Pooled>([floor, rest].map((p) => [p, { completed: 0, errors: 0, seconds: 0, rates: [] }]));
     const measure = async (path: ExecPath) => {
       const window = await runWindow(path, containers, concurrency, windowMs);
       const total = totals.get(path)!;
@@ -96,7 +100,7 @@ export async function measureThroughput(
 
 /** Workers start together and stop taking new execs at the deadline; the window lasts until the last one is back. */
 async function runWindow(path: ExecPath, containers: string[], concurrency: number, windowMs: number): Promise<Window> {
-  const window: Window = { completed: 0, errors: 0, seconds: 0, rates: [] };
+  const window: Window = { completed: 0, errors: 0, seconds: 0 };
   const started = performance.now();
   const deadline = started + windowMs;
   await Promise.all(
