@@ -7,10 +7,12 @@ export interface TokenClaims {
   ttlMs: number;
   issuer?: string;
   audience?: string;
+  /** Claims of meshexec's own beyond the registered ones (an agent's identity, a caller's grants). */
+  extraClaims?: Record<string, unknown>;
 }
 
 export async function mintToken(key: SigningKey, claims: TokenClaims): Promise<string> {
-  const jwt = new SignJWT({ scope: claims.scopes.join(" ") })
+  const jwt = new SignJWT({ ...claims.extraClaims, scope: claims.scopes.join(" ") })
     .setProtectedHeader({ alg: key.algorithm, typ: "JWT" })
     .setSubject(claims.subject)
     .setIssuedAt()

@@ -6,6 +6,8 @@ import type { VerificationKey } from "./token-keys.js";
 export interface Principal {
   subject: string;
   scopes: ReadonlySet<string>;
+  /** The verified token's whole payload, for the claims a caller of verify() reads itself. */
+  claims: Readonly<JWTPayload>;
 }
 
 export interface TokenVerifier {
@@ -56,7 +58,7 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
     } catch (err) {
       throw unauthenticated(describeJoseError(err));
     }
-    const principal = { subject: payload.sub ?? "", scopes: scopesOf(payload) };
+    const principal = { subject: payload.sub ?? "", scopes: scopesOf(payload), claims: payload };
     if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
     verified.set(token, {
       principal,
