@@ -16,6 +16,7 @@ import {
   type StreamExecContainerResponse,
 } from "../src/gen/meshexec/v1/exec.js";
 import { JobServiceClient, type Job, type ListJobsRequest, type ListJobsResponse } from "../src/gen/meshexec/v1/jobs.js";
+import { EDGE_AUTHORIZATION_METADATA } from "../src/contract/index.js";
 import { fromServiceError } from "../src/errors/index.js";
 import { plaintextDial, type DialCredentials } from "../src/tls/index.js";
 import type { TraceContext } from "../src/trace/index.js";
@@ -52,8 +53,12 @@ export class RouterClient {
   private readonly jobs: JobServiceClient;
   private readonly audit: AuditServiceClient;
   private readonly health: Client & { check: HealthCheck };
+  /** `Bearer <the edge's own token>` (scope audit:record), when the edge has one. */
+  private readonly edgeAuthorization?: string;
 
-  constructor(address: string, dial: DialCredentials = plaintextDial) {
+  /** `edgeToken` is the edge's own credential: see requiredScopeByMethod.RecordEdgeRefusal. */
+  constructor(address: string, dial: DialCredentials = plaintextDial, edgeToken?: string) {
+    this.edgeAuthorization = edgeToken ? `Bearer ${edgeToken}` : undefined;
     // A fan-out reply holds up to 2 MiB of output per host, far past grpc's 4 MiB default.
     const options = { ...dial.options, "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.max_receive_message_length": -1 };
     this.exec = new ExecServiceClient(address, dial.credentials, options);
@@ -68,7 +73,7 @@ export class RouterClient {
 
   /** The streamed exec's events in order; a failure before the first one rejects the first next(). */
   async *streamExecContainer(request: ExecContainerRequest, context: RouterCallContext): AsyncGenerator<StreamExecContainerResponse> {
-    const call = this.exec.streamExecContainer(request, metadataOf(context), { deadline: Date.now() + context.deadlineMs });
+    const call = this.exec.streamExecContainer(request, this.metadataOf(context), { deadline: Date.now() + context.deadlineMs });
     const cancel = () => call.cancel();
     context.signal?.addEventListener("abort", cancel, { once: true });
     try {
@@ -97,8 +102,14 @@ export class RouterClient {
     return this.unary(this.audit, this.audit.listAudit, request, context);
   }
 
-  recordEdgeRefusal(request: RecordEdgeRefusalRequest, context: RouterCallContext): Promise<unknown> {
-    return this.unary(this.audit, this.audit.recordEdgeRefusal, request, context);
+  /** Whether the router will take the edge's refusals: only with the edge's own token. */
+  get canRecordRefusals(): boolean {
+    return this.edgeAuthorization !== undefined;
+  }
+
+  /** Sent with the edge's own token as its authorization; the caller's is never passed on here. */
+  recordEdgeRefusal(request: RecordEdgeRefusalRequest, context: Omit<RouterCallContext, "authorization">): Promise<unknown> {
+    return this.unary(this.audit, this.audit.recordEdgeRefusal, request, { ...context, authorization: this.edgeAuthorization });
   }
 
   /** True when the router's health check says SERVING for `service` ("" is the whole server) within timeoutMs. */
@@ -114,20 +125,22 @@ export class RouterClient {
 
   private unary<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req, context: RouterCallContext): Promise<Res> {
     return new Promise((resolve, reject) => {
-      const call = method.call(client, request, metadataOf(context), { deadline: Date.now() + context.deadlineMs }, (err, response) =>
+      const call = method.call(client, request, this.metadataOf(context), { deadline: Date.now() + context.deadlineMs }, (err, response) =>
         err ? reject(fromServiceError(err)) : resolve(response),
       );
       context.signal?.addEventListener("abort", () => call.cancel(), { once: true });
     });
   }
-}
 
-function metadataOf(context: RouterCallContext): Metadata {
-  const metadata = new Metadata();
-  if (context.authorization) metadata.set("authorization", context.authorization);
-  if (context.clientAddress) metadata.set("x-forwarded-for", context.clientAddress);
-  metadata.set("x-request-id", context.trace.requestId);
-  metadata.set("traceparent", context.trace.traceparent);
-  if (context.trace.tracestate) metadata.set("tracestate", context.trace.tracestate);
-  return metadata;
+  /** The router believes x-forwarded-for only with the edge's own token beside it. */
+  private metadataOf(context: RouterCallContext): Metadata {
+    const metadata = new Metadata();
+    if (context.authorization) metadata.set("authorization", context.authorization);
+    if (context.clientAddress) metadata.set("x-forwarded-for", context.clientAddress);
+    if (this.edgeAuthorization && context.authorization !== this.edgeAuthorization) metadata.set(EDGE_AUTHORIZATION_METADATA, this.edgeAuthorization);
+    metadata.set("x-request-id", context.trace.requestId);
+    metadata.set("traceparent", context.trace.traceparent);
+    if (context.trace.tracestate) metadata.set("tracestate", context.trace.tracestate);
+    return metadata;
+  }
 }

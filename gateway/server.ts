@@ -24,7 +24,14 @@ export interface GatewayOptions {
   readyWhen?: ReadyWhen;
   /** Where the edge's HTTP metrics go. */
   metrics?: Registry;
+  /** The edge's own token (scope audit:record): its refusals are audited, and the router believes its x-forwarded-for. */
+  routerToken?: string;
+  /** A request whose headers and body have not all arrived by then is answered 408 and closed. */
+  requestTimeoutMs?: number;
 }
+
+/** How long a client has to send a whole request: see the --request-timeout flag. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface RunningGateway {
   port: number;
@@ -33,7 +40,10 @@ export interface RunningGateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const router = new RouterClient(options.router, options.routerCredentials);
+  const router = new RouterClient(options.router, options.routerCredentials, options.routerToken);
+  if (!options.routerToken) {
+    options.log.warn("no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's");
+  }
   const app = createGatewayApp({
     router,
     verifier: options.verifier,
@@ -42,9 +52,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics: options.metrics ?? createMetricsRegistry(),
   });
   const server: ServerType = await new Promise((resolve) => {
-    const https = options.https ? { createServer: createHttpsServer, serverOptions: options.https } : {};
+    const serverOptions = { ...options.https, ...requestTimeouts(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) };
+    const https = options.https ? { createServer: createHttpsServer } : {};
     // Node itself drains an unread body after an early answer; see middleware/finish-unread-body.ts.
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, autoCleanupIncoming: false, ...https }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, autoCleanupIncoming: false, serverOptions, ...https }, () => resolve(s));
   });
   server.on("clientError", answerClientError);
   const port = (server.address() as AddressInfo).port;
@@ -69,5 +80,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       });
       router.close();
     },
+  };
+}
+
+/**
+ * Node answers a request whose headers or body are not all in after these with 408 (through
+ * answerClientError), so a client that opens requests and sends them slowly holds a socket and
+ * a pending body for at most that long. Node checks every connectionsCheckingInterval (30 s by
+ * default, which would double a 30 s limit), so it checks every second here; its default
+ * requestTimeout is 300 s. 30 s is enough for the largest body (1 MiB) at 35 KB/s.
+ * Headers get at most 10 s: they are a few KiB.
+ */
+function requestTimeouts(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(10_000, requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
   };
 }

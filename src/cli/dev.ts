@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
-import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintToken } from "../auth/index.js";
+import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintToken, requiredScopeByMethod } from "../auth/index.js";
 import { parseDuration, parseHostPort } from "../config/index.js";
 import { createLogger } from "../log/index.js";
 import { startRouter } from "../router/index.js";
@@ -9,7 +9,7 @@ import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { agentFlags, dockerRuntimeOf, parseLabels } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
+import { auditTtlOf, metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
 
 export const devCommand = defineCommand({
   summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
@@ -36,9 +36,13 @@ export const devCommand = defineCommand({
     // One process, so one registry: the three parts' metric names do not overlap.
     const metrics = await startMetrics(flags["metrics-listen"], createLogger("dev"));
     const jobTtlMs = parseDuration("job-ttl", flags["job-ttl"]);
-    const router = await startRouter({ ...grpc, verifier, joinToken, stores, jobTtlMs, metrics: metrics.registry, log: createLogger("router") });
+    const auditTtlMs = auditTtlOf(flags);
+    const router = await startRouter({ ...grpc, verifier, joinToken, stores, jobTtlMs, auditTtlMs, metrics: metrics.registry, log: createLogger("router") });
     const routerAddress = `${grpc.host}:${router.port}`;
-    const gateway = await startGateway({ ...rest, router: routerAddress, verifier, metrics: metrics.registry, log: createLogger("gateway") });
+    const signingKey = loadSigningKey({ secret });
+    // The edge's own credential: its refusals are audited and its x-forwarded-for believed.
+    const routerToken = await mintToken(signingKey, { subject: "dev-edge", scopes: [requiredScopeByMethod.RecordEdgeRefusal], ttlMs: 365 * 86_400_000 });
+    const gateway = await startGateway({ ...rest, router: routerAddress, routerToken, verifier, metrics: metrics.registry, log: createLogger("gateway") });
     const agent = new Agent({
       router: routerAddress,
       hostname: flags.hostname,
@@ -51,7 +55,7 @@ export const devCommand = defineCommand({
     }).start();
     await agent.link.whenConnected();
 
-    const token = await mintToken(loadSigningKey({ secret }), { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: 24 * 3_600_000 });
+    const token = await mintToken(signingKey, { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: 24 * 3_600_000 });
     const base = `http://${rest.host}:${gateway.port}`;
     process.stderr.write(
       [

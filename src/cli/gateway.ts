@@ -1,8 +1,9 @@
-import { parseHostPort } from "../config/index.js";
-import { startGateway } from "../../gateway/index.js";
+import { parseDuration, parseHostPort } from "../config/index.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, startGateway } from "../../gateway/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
+import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 import { jwtFlags, metricsFlag, startMetrics, verifierOf } from "./shared-flags.js";
 import { httpsOptionsOf, routerDialCredentialsOf, routerDialTlsFlags, servingTlsFlags } from "./tls-flags.js";
 
@@ -17,6 +18,16 @@ export const gatewayCommand = defineCommand({
       default: "agent-connected",
       description: "what GET /ready waits for: agent-connected (the router is reachable and has an agent) or router-reachable",
     },
+    "router-token": {
+      type: "string",
+      description:
+        "the edge's own token, with the scope audit:record (meshexec token --scope audit:record): the router then audits the requests the edge refuses itself and believes the client addresses the edge forwards; it cannot run anything",
+    },
+    "request-timeout": {
+      type: "string",
+      default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
+      description: "a request whose headers and body have not all arrived by then is answered 408 and its connection closed",
+    },
     ...servingTlsFlags,
     ...routerDialTlsFlags("router-"),
     ...jwtFlags,
@@ -29,11 +40,25 @@ export const gatewayCommand = defineCommand({
     if (readyWhen !== "agent-connected" && readyWhen !== "router-reachable") {
       throw invalidArgument("invalid --ready-when", `expected agent-connected or router-reachable, got "${readyWhen}"`);
     }
+    const requestTimeoutMs = parseDuration("request-timeout", flags["request-timeout"]);
     const https = httpsOptionsOf(flags);
     const routerCredentials = routerDialCredentialsOf("router-", flags);
     const log = createLogger("gateway");
+    if (!https) warnIfPlaintextOffLoopback(log, { what: "the REST API", host, listenFlag: "listen", fix: TLS_FIX });
     const metrics = await startMetrics(flags["metrics-listen"], log);
-    const gateway = await startGateway({ host, port, router: flags.router, routerCredentials, https, verifier: verifierOf(flags), log, readyWhen, metrics: metrics.registry });
+    const gateway = await startGateway({
+      host,
+      port,
+      router: flags.router,
+      routerCredentials,
+      routerToken: flags["router-token"],
+      requestTimeoutMs,
+      https,
+      verifier: verifierOf(flags),
+      log,
+      readyWhen,
+      metrics: metrics.registry,
+    });
     stopOnSignals(async () => {
       await gateway.stop(10_000);
       await metrics.close();

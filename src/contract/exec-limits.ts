@@ -2,6 +2,8 @@
 export const execLimits = {
   containerIdPattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
   containerIdMaxLength: 128,
+  /** A hostname's limit (RFC 1123); label selectors are cut to it in the audit log too. */
+  targetMaxLength: 253,
   commandMaxArgs: 256,
   commandArgMaxBytes: 64 * 1024,
   envKeyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
@@ -11,8 +13,17 @@ export const execLimits = {
   maxBodyBytes: 1024 * 1024,
 } as const;
 
+/** Bytes of stdout and of stderr an agent keeps per exec by default (agent --output-limit, router --agent-output-limit). */
+export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
+
 /** How long past an exec's own time limit the router waits for its agent's answer. */
 export const AGENT_ANSWER_GRACE_MS = 5_000;
 
 /** The health-check service name the router reports SERVING while at least one agent is connected. */
 export const AGENTS_HEALTH_SERVICE = "meshexec.agents";
+
+/**
+ * The metadata key that carries the edge's own credential (a token with `audit:record`) on the
+ * calls it forwards for a caller, whose `authorization` is the caller's own.
+ */
+export const EDGE_AUTHORIZATION_METADATA = "x-meshexec-edge-authorization";

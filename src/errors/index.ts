@@ -57,7 +57,7 @@ export function errorBodyOf(err: MeshError): ErrorBody {
 const ERROR_KEY = "meshexec-error";
 const DETAILS_KEY = "meshexec-error-details";
 
-export function toStatusObject(err: MeshError): Partial<StatusObject> {
+export function toStatusObject(err: MeshError): Pick<StatusObject, "code" | "details" | "metadata"> {
   const metadata = new Metadata();
   metadata.set(ERROR_KEY, encodeURIComponent(err.error));
   metadata.set(DETAILS_KEY, encodeURIComponent(err.details));

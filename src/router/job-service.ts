@@ -4,7 +4,7 @@ import { GrpcStatus, MeshError, invalidArgument } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { JOB_STATUSES } from "../contract/index.js";
 import type { JobRecord, JobStatus, JobStore } from "../store/index.js";
-import { callContextOf } from "./call-context.js";
+import { authorizationOf } from "./call-context.js";
 import { pageLimitOf } from "./page-limit.js";
 import { unaryHandler } from "./grpc-handlers.js";
 
@@ -13,14 +13,14 @@ export function createJobService(deps: { jobs: JobStore; verifier: TokenVerifier
   const { jobs, verifier, log } = deps;
   return {
     getJob: unaryHandler(log, async (call) => {
-      await verifier.verify(callContextOf(call).authorization, requiredScopeByMethod.GetJob);
+      await verifier.verify(authorizationOf(call), requiredScopeByMethod.GetJob);
       const job = jobs.get(call.request.jobId);
       if (!job) throw new MeshError(GrpcStatus.NOT_FOUND, "job not found", `no job "${call.request.jobId.slice(0, 80)}"`);
       return jobOf(job);
     }),
 
     listJobs: unaryHandler(log, async (call) => {
-      await verifier.verify(callContextOf(call).authorization, requiredScopeByMethod.ListJobs);
+      await verifier.verify(authorizationOf(call), requiredScopeByMethod.ListJobs);
       const { target, status, limit, cursor } = call.request;
       if (status && !JOB_STATUSES.includes(status as JobStatus)) {
         throw invalidArgument("invalid status", `status must be one of ${JOB_STATUSES.join(", ")}, got "${status.slice(0, 40)}"`);
