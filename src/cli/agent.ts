@@ -1,6 +1,7 @@
 import { hostname as osHostname } from "node:os";
 import { Agent, DockerRuntime, NoopRuntime, type ContainerRuntime } from "../../agent/index.js";
 import { parseDuration, parseHostPort, parsePositiveInt } from "../config/index.js";
+import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
@@ -18,7 +19,7 @@ export const agentFlags = {
     description: "docker, or noop: answers every exec at once and runs nothing; noop exists only for benchmarking the mesh (make bench)",
   },
   "docker-socket": { type: "string", description: "the Docker engine's unix socket (default: DOCKER_HOST or /var/run/docker.sock)" },
-  "output-limit": { type: "string", default: String(1024 * 1024), description: "bytes of stdout and of stderr kept per exec" },
+  "output-limit": { type: "string", default: String(DEFAULT_OUTPUT_LIMIT_BYTES), description: "bytes of stdout and of stderr kept per exec" },
   "max-in-flight": { type: "string", default: "32", description: "execs run at once" },
   "max-queued": { type: "string", default: "64", description: "execs queued behind those; past this they are refused" },
 } as const;

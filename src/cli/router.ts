@@ -1,11 +1,13 @@
 import { setFlagsFromString } from "node:v8";
-import { parseDuration, parseHostPort } from "../config/index.js";
+import { parseDuration, parseHostPort, parsePositiveInt } from "../config/index.js";
+import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
-import { startRouter } from "../router/index.js";
+import { DEFAULT_MAX_FANOUT_OUTPUT_BYTES, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { drainFlag, jwtFlags, keepaliveFlag, metricsFlag, startMetrics, storeFlags, verifierOf } from "./shared-flags.js";
+import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
+import { auditTtlOf, drainFlag, jwtFlags, keepaliveFlag, metricsFlag, startMetrics, storeFlags, verifierOf } from "./shared-flags.js";
 import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
 
 export const routerCommand = defineCommand({
@@ -23,6 +25,18 @@ export const routerCommand = defineCommand({
       default: "5s",
       description: "how often agents send a heartbeat and the router answers it; keep it below the idle timeouts of any proxy in between",
     },
+    "agent-output-limit": {
+      type: "string",
+      default: String(DEFAULT_OUTPUT_LIMIT_BYTES),
+      description:
+        "the agents' --output-limit: bytes of stdout and of stderr kept per host; a reply larger than twice this plus 64 KiB closes the agent's stream (RESOURCE_EXHAUSTED)",
+    },
+    "max-fanout-output": {
+      type: "string",
+      default: String(DEFAULT_MAX_FANOUT_OUTPUT_BYTES),
+      description: "bytes of stdout and stderr one exec keeps over all its hosts; hosts answering past it are truncated (stdout_truncated/stderr_truncated)",
+    },
+    "no-reflection": { type: "boolean", description: "do not serve gRPC server reflection" },
     ...servingTlsFlags,
     ...clientCaFlag,
     ...drainFlag,
@@ -32,8 +46,12 @@ export const routerCommand = defineCommand({
     if (!flags["agent-token"]) throw invalidArgument("missing --agent-token", "set --agent-token or MESHEXEC_AGENT_TOKEN");
     const { host, port } = parseHostPort("listen", flags.listen);
     const credentials = grpcServerCredentialsOf(flags);
+    const auditTtlMs = auditTtlOf(flags);
+    const agentOutputLimitBytes = parsePositiveInt("agent-output-limit", flags["agent-output-limit"]);
+    const maxFanoutOutputBytes = parsePositiveInt("max-fanout-output", flags["max-fanout-output"]);
     const stores = openSqliteStores(flags["data-dir"]);
     const log = createLogger("router");
+    if (!flags["tls-cert"]) warnIfPlaintextOffLoopback(log, { what: "the gRPC API and the agents' streams", host, listenFlag: "listen", fix: TLS_FIX });
     const metrics = await startMetrics(flags["metrics-listen"], log);
     const router = await startRouter({
       host,
@@ -42,6 +60,10 @@ export const routerCommand = defineCommand({
       joinToken: flags["agent-token"],
       stores,
       jobTtlMs: parseDuration("job-ttl", flags["job-ttl"]),
+      auditTtlMs,
+      agentOutputLimitBytes,
+      maxFanoutOutputBytes,
+      reflection: !flags["no-reflection"],
       keepaliveMs: parseDuration("keepalive", flags.keepalive),
       heartbeatIntervalMs: parseDuration("heartbeat-interval", flags["heartbeat-interval"]),
       credentials,

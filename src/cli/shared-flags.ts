@@ -1,7 +1,10 @@
 import { createTokenVerifier, loadVerificationKey, type TokenKeyConfig, type TokenVerifier } from "../auth/index.js";
-import { parseHostPort, type FlagValues } from "../config/index.js";
+import { parseDuration, parseHostPort, type FlagValues } from "../config/index.js";
+import { invalidArgument } from "../errors/index.js";
+import { AUDIT_PRUNE_FLOOR_MS } from "../store/index.js";
 import type { Logger } from "../log/index.js";
 import { createMetricsRegistry, serveMetrics, type Registry } from "../metrics/index.js";
+import { warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 
 /** Where tokens are checked (router, edge) and minted (token, dev), the keys are configured the same way. */
 export const jwtFlags = {
@@ -38,7 +41,21 @@ export const keepaliveFlag = {
 export const storeFlags = {
   "data-dir": { type: "string", default: "./data", description: "where the job store and audit log (one SQLite file) live" },
   "job-ttl": { type: "string", default: "7d", description: "finished jobs older than this are pruned" },
+  "audit-ttl": {
+    type: "string",
+    default: "90d",
+    description: "audit entries older than this are pruned by the router, the only deletion the audit log allows (at least 1d)",
+  },
 } as const;
+
+/** --audit-ttl, checked against the floor the audit store enforces (it refuses to delete younger entries). */
+export function auditTtlOf(flags: FlagValues<typeof storeFlags>): number {
+  const ttlMs = parseDuration("audit-ttl", flags["audit-ttl"]);
+  if (ttlMs < AUDIT_PRUNE_FLOOR_MS) {
+    throw invalidArgument("invalid --audit-ttl", `must be at least 1d: the audit log refuses to delete younger entries; got "${flags["audit-ttl"]}"`);
+  }
+  return ttlMs;
+}
 
 export const metricsFlag = {
   "metrics-listen": { type: "string", description: "HOST:PORT to serve Prometheus metrics on (GET /metrics); none when unset" },
@@ -49,6 +66,7 @@ export async function startMetrics(listen: string | undefined, log: Logger): Pro
   const registry = createMetricsRegistry();
   if (!listen) return { registry, close: async () => {} };
   const { host, port } = parseHostPort("metrics-listen", listen);
+  warnIfPlaintextOffLoopback(log, { what: "Prometheus metrics (no TLS, no token)", host, listenFlag: "metrics-listen", fix: "set --metrics-listen to a loopback address and scrape through a proxy" });
   const server = await serveMetrics(host, port, registry, log);
   return { registry, close: () => server.close() };
 }

@@ -3,6 +3,7 @@ import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
 import { execRequestOf, type AgentSession, type ExecOrder, type HostOutcome } from "./agent-session.js";
 import { notAskedResult, toHostResult } from "./host-result.js";
+import type { KeptOutput } from "./kept-output.js";
 import { compareHostnames } from "./registry.js";
 
 export interface DispatchOptions {
@@ -11,6 +12,8 @@ export interface DispatchOptions {
   answerWithinMs: number;
   /** Told each host's final result as soon as it is known. */
   onResult?: (result: HostResult) => void;
+  /** What is kept of each host's answer (env values masked, output bounded), before anything else sees it. */
+  kept: KeptOutput;
 }
 
 /**
@@ -105,7 +108,7 @@ function execOnEach(
     sessions.forEach((session, i) =>
       session.start(request, (outcome) => {
         try {
-          onOutcome(i, outcome, performance.now() - started);
+          onOutcome(i, opts.kept.keep(outcome), performance.now() - started);
         } catch (err) {
           failure ??= { err };
         }

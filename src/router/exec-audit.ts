@@ -1,4 +1,5 @@
 import type { ExecContainerRequest } from "../gen/meshexec/v1/exec.js";
+import { execLimits } from "../contract/index.js";
 import { GrpcStatus, asMeshError, httpStatusOf } from "../errors/index.js";
 import type { AuditLog } from "../store/index.js";
 import type { CallContext } from "./call-context.js";
@@ -6,13 +7,26 @@ import type { CallContext } from "./call-context.js";
 /** How an exec attempt ended: accepted with a job, or refused with an error. */
 export type AttemptOutcome = { jobId: string } | { refused: unknown; jobId?: string };
 
-/** Appends one audit entry for an exec attempt. Env is left out whole: its values may be secrets. */
+/**
+ * What one audit row may hold of a command that did not pass validation: its first arguments,
+ * each cut short. A validated command is bounded already (and by the 1 MiB message limit).
+ */
+export const auditCommandLimits = { maxArgs: 16, maxArgChars: 1024 } as const;
+
+/**
+ * Appends one audit entry for an exec attempt. Env is left out whole: its values may be secrets.
+ * Every field is bounded, so no attempt can make a large row: a caller whose token did not verify
+ * (empty subject) leaves no command at all and its target and container cut to their documented
+ * limits; an authenticated caller's command is kept whole once it passed validation
+ * (`validatedCommand`), and cut to `auditCommandLimits` otherwise, so the row still says what was tried.
+ */
 export function auditExecAttempt(
   audit: AuditLog,
   context: CallContext,
   subject: string,
   request: Pick<ExecContainerRequest, "target" | "containerId" | "command">,
   outcome: AttemptOutcome,
+  validatedCommand?: string[],
 ): void {
   const error = "refused" in outcome ? asMeshError(outcome.refused) : undefined;
   const code = error?.code ?? GrpcStatus.OK;
@@ -20,13 +34,24 @@ export function auditExecAttempt(
     time: new Date(),
     subject,
     sourceAddress: context.sourceAddress,
-    target: request.target,
-    containerId: request.containerId,
-    command: request.command,
+    target: cutForAudit(request.target, execLimits.targetMaxLength),
+    containerId: cutForAudit(request.containerId, execLimits.containerIdMaxLength),
+    command: validatedCommand ?? (subject ? cutCommand(request.command) : []),
     grpcCode: GrpcStatus[code],
     httpStatus: error ? httpStatusOf(code) : 202,
     jobId: outcome.jobId ?? "",
     requestId: context.trace.requestId,
     error: error?.error ?? "",
   });
+}
+
+/** A caller's value cut to `maxChars`, marked with "…" when it was longer. */
+export function cutForAudit(value: string, maxChars: number): string {
+  return value.length > maxChars ? `${value.slice(0, maxChars)}…` : value;
+}
+
+function cutCommand(command: string[]): string[] {
+  const kept = command.slice(0, auditCommandLimits.maxArgs).map((arg) => cutForAudit(arg, auditCommandLimits.maxArgChars));
+  const left = command.length - kept.length;
+  return left > 0 ? [...kept, `…(${left} more arguments)`] : kept;
 }

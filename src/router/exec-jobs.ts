@@ -6,6 +6,7 @@ import type { RouterMetrics } from "../metrics/index.js";
 import { jobStatusOf, type JobStore, type NewJob } from "../store/index.js";
 import type { TraceContext } from "../trace/index.js";
 import { fanOut, runOnOne, type DispatchOptions } from "./dispatch.js";
+import { KeptOutput } from "./kept-output.js";
 import type { AgentRegistry } from "./registry.js";
 import { describeTarget } from "./target.js";
 import type { ExecPlan } from "./validate-exec.js";
@@ -18,6 +19,10 @@ export interface ExecJobsDeps {
   /** Tracks work in flight, so a draining router can wait for it. */
   track: <T>(work: Promise<T>) => Promise<T>;
   metrics: RouterMetrics;
+  /** Bytes of stdout and of stderr kept per host (the agents' cap). */
+  hostOutputLimitBytes: number;
+  /** Bytes of output kept for one exec over all its hosts. */
+  totalOutputLimitBytes: number;
 }
 
 export interface AcceptedExec {
@@ -109,6 +114,7 @@ export class ExecJobs {
         if (exec.async) this.deps.jobs.addResults(jobId, [result]);
         exec.onResult?.(result);
       },
+      kept: new KeptOutput({ env: plan.env, hostOutputLimitBytes: this.deps.hostOutputLimitBytes, totalOutputLimitBytes: this.deps.totalOutputLimitBytes }),
     };
     try {
       const singleHost = plan.target.kind === "host" || plan.target.kind === "any";

@@ -6,7 +6,7 @@ import type { Logger } from "../log/index.js";
 import type { AuditLog } from "../store/index.js";
 import { traceLogFields } from "../trace/index.js";
 import type { AgentSession } from "./agent-session.js";
-import { callContextOf } from "./call-context.js";
+import { authorizationOf, callContextOf } from "./call-context.js";
 import { auditExecAttempt } from "./exec-audit.js";
 import type { ExecJobs } from "./exec-jobs.js";
 import type { AgentRegistry } from "./registry.js";
@@ -41,16 +41,18 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
    * refused or not, leaves one audit entry.
    */
   async function runExec(call: ExecCall, listener: ExecListener): Promise<ExecContainerResponse> {
-    const context = callContextOf(call);
+    const context = await callContextOf(call, verifier);
     const started = performance.now();
     const cancellation = cancellationOf(call);
     let subject = "";
     let jobId: string | undefined;
+    let validatedCommand: string[] | undefined;
     try {
       subject = (await verifier.verify(context.authorization, requiredScopeByMethod.ExecContainer)).subject;
       if (deps.isDraining()) throw new MeshError(GrpcStatus.UNAVAILABLE, "router draining", "the router is shutting down and takes no new execs");
       const async = call.request.async ?? false;
       const validated = validateExecRequest(call.request);
+      validatedCommand = validated.command;
       // A waiting caller's deadline bounds the exec; an async job outlives its call.
       const plan = async ? validated : { ...validated, timeoutMs: capByDeadline(validated.timeoutMs, call.getDeadline()) };
       const response = await deps.jobs.run({
@@ -66,7 +68,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
         },
         onResult: listener.onResult,
       });
-      auditExecAttempt(deps.audit, context, subject, call.request, { jobId: response.jobId });
+      auditExecAttempt(deps.audit, context, subject, call.request, { jobId: response.jobId }, validatedCommand);
       log.info(
         {
           ...traceLogFields(context.trace),
@@ -82,7 +84,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
       );
       return response;
     } catch (err) {
-      auditExecAttempt(deps.audit, context, subject, call.request, { refused: err, jobId });
+      auditExecAttempt(deps.audit, context, subject, call.request, { refused: err, jobId }, validatedCommand);
       throw err;
     } finally {
       cancellation.release();
@@ -124,7 +126,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
     }),
 
     listAgents: unaryHandler(log, async (call) => {
-      await verifier.verify(callContextOf(call).authorization, requiredScopeByMethod.ListAgents);
+      await verifier.verify(authorizationOf(call), requiredScopeByMethod.ListAgents);
       return { agents: registry.list().map(agentInfoOf) };
     }),
   };

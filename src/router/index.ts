@@ -1,3 +1,3 @@
-export { startRouter, type RouterOptions, type RunningRouter } from "./server.js";
+export { DEFAULT_MAX_FANOUT_OUTPUT_BYTES, startRouter, type RouterOptions, type RunningRouter } from "./server.js";
 export { parseTarget, describeTarget, type Target } from "./target.js";
 export { validateExecRequest, type ExecPlan } from "./validate-exec.js";

@@ -4,7 +4,7 @@ import { AuditServiceService } from "../gen/meshexec/v1/audit.js";
 import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
 import { JobServiceService } from "../gen/meshexec/v1/jobs.js";
 import type { TokenVerifier } from "../auth/index.js";
-import { AGENTS_HEALTH_SERVICE } from "../contract/index.js";
+import { AGENTS_HEALTH_SERVICE, DEFAULT_OUTPUT_LIMIT_BYTES, execLimits } from "../contract/index.js";
 import type { Logger } from "../log/index.js";
 import { RouterMetrics, createMetricsRegistry, grpcServerMetricsInterceptor, type Registry } from "../metrics/index.js";
 import type { Stores } from "../store/index.js";
@@ -12,7 +12,9 @@ import { agentLinkService, createAgentLinkHandler } from "./agent-link.js";
 import { createAuditService } from "./audit-service.js";
 import { ExecJobs } from "./exec-jobs.js";
 import { createExecService } from "./exec-service.js";
+import { guardHalfSentCalls } from "./half-sent-calls.js";
 import { createJobService } from "./job-service.js";
+import { limitRequestSize, refuseOversizedMessages } from "./message-size-limit.js";
 import { addReflection } from "./reflection.js";
 import { AgentRegistry } from "./registry.js";
 
@@ -26,6 +28,14 @@ export interface RouterOptions {
   stores: Stores;
   /** Finished jobs older than this are pruned. */
   jobTtlMs?: number;
+  /** Audit entries older than this are pruned; at least AUDIT_PRUNE_FLOOR_MS (the store refuses fresher deletions). */
+  auditTtlMs: number;
+  /** The agents' --output-limit: more of a stream is not kept, and a reply past twice this (plus a margin) is refused. */
+  agentOutputLimitBytes?: number;
+  /** Bytes of output one exec keeps over all its hosts; hosts past it are truncated. */
+  maxFanoutOutputBytes?: number;
+  /** Serve gRPC server reflection (on unless --no-reflection). */
+  reflection?: boolean;
   /** Where the router's metrics go; served by whoever owns it (--metrics-listen). */
   metrics?: Registry;
   log: Logger;
@@ -46,6 +56,17 @@ export interface RunningRouter {
 const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService", "meshexec.v1.JobService", "meshexec.v1.AuditService"];
 const PRUNE_EVERY_MS = 3_600_000;
 
+/** What one exec keeps of its hosts' output by default (--max-fanout-output): 64 full 1 MiB hosts, or 32,000 hosts' 2 KiB. */
+export const DEFAULT_MAX_FANOUT_OUTPUT_BYTES = 64 * 1024 * 1024;
+/** An agent's reply is its two capped streams plus this, for the error text and the protobuf framing. */
+const AGENT_REPLY_MARGIN_BYTES = 64 * 1024;
+/**
+ * Streams one connection may have open at once. The edge sends every REST call over one
+ * connection, so this is far above what it needs (bench: 32 in flight), while a single peer can
+ * hold at most this many streams, each bounded in time by guardHalfSentCalls.
+ */
+const MAX_CONCURRENT_STREAMS = 1_000;
+
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   const keepaliveMs = options.keepaliveMs ?? 10_000;
@@ -65,27 +86,46 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const { jobs, audit } = options.stores;
   const interrupted = jobs.failRunning("router restarted");
   if (interrupted > 0) options.log.warn({ jobs: interrupted }, "jobs left running by the last router marked failed");
-  const pruneJobs = () => jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
-  pruneJobs();
-  const pruneTimer = setInterval(pruneJobs, PRUNE_EVERY_MS).unref();
+  const prune = () => {
+    jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
+    const auditPruned = audit.pruneBefore(new Date(Date.now() - options.auditTtlMs));
+    if (auditPruned > 0) options.log.info({ entries: auditPruned }, "audit entries past --audit-ttl pruned");
+  };
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
 
   const track = <T>(work: Promise<T>) => {
     inFlight.add(work);
     return work.finally(() => inFlight.delete(work));
   };
-  const execJobs = new ExecJobs({ registry, jobs, track, metrics });
+  const hostOutputLimitBytes = options.agentOutputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
+  const execJobs = new ExecJobs({
+    registry,
+    jobs,
+    track,
+    metrics,
+    hostOutputLimitBytes,
+    totalOutputLimitBytes: options.maxFanoutOutputBytes ?? DEFAULT_MAX_FANOUT_OUTPUT_BYTES,
+  });
   const verifier = options.verifier;
   const log = options.log;
 
-  const server = new Server({ ...serverOptions(keepaliveMs), interceptors: [grpcServerMetricsInterceptor(metricsRegistry)] });
-  server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, verifier, log, isDraining: () => draining }));
-  server.addService(JobServiceService, createJobService({ jobs, verifier, log }));
-  server.addService(AuditServiceService, createAuditService({ audit, verifier, log }));
-  server.addService(agentLinkService, {
+  // Callers' messages are bounded like the REST body; agents' replies by their two capped streams.
+  const callerMessageLimit = execLimits.maxBodyBytes;
+  const agentMessageLimit = 2 * hostOutputLimitBytes + AGENT_REPLY_MARGIN_BYTES;
+  const server = new Server({
+    ...serverOptions(keepaliveMs, Math.max(callerMessageLimit, agentMessageLimit)),
+    // The first is innermost: the metrics interceptor sees the status the others answer with.
+    interceptors: [grpcServerMetricsInterceptor(metricsRegistry), refuseOversizedMessages(log), guardHalfSentCalls({ verifier, audit })],
+  });
+  server.addService(limitRequestSize(ExecServiceService, callerMessageLimit), createExecService({ registry, jobs: execJobs, audit, verifier, log, isDraining: () => draining }));
+  server.addService(limitRequestSize(JobServiceService, callerMessageLimit), createJobService({ jobs, verifier, log }));
+  server.addService(limitRequestSize(AuditServiceService, callerMessageLimit), createAuditService({ audit, verifier, log }));
+  server.addService(limitRequestSize(agentLinkService, agentMessageLimit), {
     connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log }),
   });
   health.addToServer(server);
-  addReflection(server);
+  if (options.reflection ?? true) addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${formatHost(options.host)}:${options.port}`, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) =>
@@ -122,13 +162,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
  * does not answer within keepaliveMs, and we accept agents' pings as often as every 5 s even
  * on an idle stream (grpc's default would answer them with GOAWAY too_many_pings).
  */
-function serverOptions(keepaliveMs: number): ChannelOptions {
+function serverOptions(keepaliveMs: number, maxMessageBytes: number): ChannelOptions {
   return {
     "grpc.keepalive_time_ms": keepaliveMs,
     "grpc.keepalive_timeout_ms": keepaliveMs,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
-    "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    // The largest message any service takes; each service's own limit is checked by limitRequestSize.
+    "grpc.max_receive_message_length": maxMessageBytes,
+    "grpc.max_concurrent_streams": MAX_CONCURRENT_STREAMS,
     // The router serves no channelz service, so nobody could read what grpc-js would track per
     // connection, stream and message: with 1,000 agents that was 2 MiB of live heap.
     "grpc.enable_channelz": 0,

@@ -1,3 +1,4 @@
+import { execLimits } from "../contract/index.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 
 /** What an exec's `target` selects. */
@@ -9,7 +10,7 @@ export type Target =
 
 const LABEL_PART = /^[A-Za-z0-9_.-]+$/;
 const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-const MAX_HOSTNAME_LENGTH = 253;
+const MAX_HOSTNAME_LENGTH = execLimits.targetMaxLength;
 
 export function parseTarget(raw: string): Target {
   if (raw === "") throw invalidArgument("invalid target", "target (the :hostname path segment) must not be empty");

@@ -18,6 +18,8 @@ describe("validateExecRequest", () => {
     ["an argument over 64 KiB", { command: ["echo", "x".repeat(64 * 1024 + 1)] }, /command\[1\]/],
     ["an env entry without =", { env: ["SECRET"] }, /env\[0\]/],
     ["an env key that is not an identifier", { env: ["A=1", "1B=2"] }, /env\[1\]/],
+    ["a NUL in an env value", { env: ["A=1", "B=x\u0000y"] }, /env\[1\] contains a NUL character \(in the value of "B"\)/],
+    ["a NUL in an env key", { env: ["A\u0000B=1"] }, /env\[0\] contains a NUL character \(in its key\)/],
     ["a relative working_dir", { workingDir: "tmp" }, /working_dir/],
     ["a container id with a slash", { containerId: "a/b" }, /container_id/],
     ["a container id over 128 characters", { containerId: "a".repeat(129) }, /container_id/],
@@ -30,10 +32,12 @@ describe("validateExecRequest", () => {
     });
   }
 
-  it("never quotes an env value back", () => {
-    expect(() => validateExecRequest({ ...good, env: ["bad key=hunter2"] }))
-      .to.throw(MeshError)
-      .with.property("details")
-      .that.does.not.include("hunter2");
-  });
+  for (const env of [["bad key=hunter2"], ["KEY=hunter2\u0000"]]) {
+    it(`never quotes an env value back (${JSON.stringify(env[0])})`, () => {
+      expect(() => validateExecRequest({ ...good, env }))
+        .to.throw(MeshError)
+        .with.property("details")
+        .that.does.not.include("hunter2");
+    });
+  }
 });

@@ -58,6 +58,11 @@ function validateEnv(env: string[]): string[] {
     // Only the key is quoted back: values may be secrets.
     if (eq < 0) throw invalidArgument("invalid env", `env[${i}] must be KEY=VALUE; it has no "="`);
     const key = entry.slice(0, eq);
+    // The engine refuses a NUL and quotes the whole entry in its error, value included.
+    if (entry.includes("\0")) {
+      const where = key.includes("\0") ? "its key" : `the value of ${quoteForMessage(key)}`;
+      throw invalidArgument("invalid env", `env[${i}] contains a NUL character (in ${where}); env entries cannot hold one`);
+    }
     if (!execLimits.envKeyPattern.test(key)) {
       throw invalidArgument("invalid env", `env[${i}] key ${quoteForMessage(key)} must match ${execLimits.envKeyPattern.source}`);
     }

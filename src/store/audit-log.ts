@@ -26,9 +26,21 @@ export interface AuditEntry extends NewAuditEntry {
   id: string;
 }
 
-/** Append-only: entries are added and read, never changed or removed. */
+/**
+ * The youngest an audit entry may be and still be deleted: the only deletion the log allows is
+ * pruning entries past their retention (--audit-ttl), which may not be shorter than this. The
+ * SQLite table enforces it itself, so no code path (or a caller's clock) can delete fresh entries.
+ */
+export const AUDIT_PRUNE_FLOOR_MS = 86_400_000;
+
+/** Append-only: entries are added and read, never changed; only entries past their retention are removed. */
 export interface AuditLog {
   append(entry: NewAuditEntry): void;
+  /**
+   * Removes the entries older than `cutoff`; returns how many. Throws, removing nothing, when that
+   * would remove an entry younger than AUDIT_PRUNE_FLOOR_MS.
+   */
+  pruneBefore(cutoff: Date): number;
   /** Newest first. */
   list(query: { limit: number; cursor?: string }): Page<AuditEntry>;
 }

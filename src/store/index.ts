@@ -5,7 +5,7 @@ import { WriteBatch } from "./write-batch.js";
 import type { AuditLog } from "./audit-log.js";
 import type { JobStore } from "./job-store.js";
 
-export type { AuditEntry, AuditLog, NewAuditEntry } from "./audit-log.js";
+export { AUDIT_PRUNE_FLOOR_MS, type AuditEntry, type AuditLog, type NewAuditEntry } from "./audit-log.js";
 export { jobStatusOf, type JobQuery, type JobRecord, type JobStatus, type JobStore, type NewJob, type Page } from "./job-store.js";
 export { MemoryAuditLog, MemoryJobStore } from "./memory-store.js";
 

@@ -1,5 +1,5 @@
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
-import type { AuditEntry, AuditLog, NewAuditEntry } from "./audit-log.js";
+import { AUDIT_PRUNE_FLOOR_MS, type AuditEntry, type AuditLog, type NewAuditEntry } from "./audit-log.js";
 import type { JobQuery, JobRecord, JobStatus, JobStore, NewJob, Page } from "./job-store.js";
 import { decodeCursor, pageOf } from "./paging.js";
 
@@ -73,4 +73,15 @@ export class MemoryAuditLog implements AuditLog {
     const rows = this.entries.filter((e) => e.seq < below).reverse().slice(0, query.limit + 1);
     return pageOf(rows, query.limit, ({ seq: _seq, ...entry }) => entry);
   }
+
+  pruneBefore(cutoff: Date): number {
+    const floor = Date.now() - AUDIT_PRUNE_FLOOR_MS;
+    const expired = this.entries.filter((e) => e.time < cutoff);
+    if (expired.some((e) => e.time.getTime() > floor)) throw new Error(PRUNE_REFUSED);
+    this.entries.splice(0, this.entries.length, ...this.entries.filter((e) => e.time >= cutoff));
+    return expired.length;
+  }
 }
+
+/** The same words as the SQLite trigger's. */
+const PRUNE_REFUSED = "the audit log is append-only: only entries older than 1 day may be pruned";

@@ -9,7 +9,7 @@ const COLUMNS = `seq, time, subject, source_address AS sourceAddress, target, co
 
 type AuditRow = Omit<NewAuditEntry, "time" | "command"> & { seq: number; time: number; command: string };
 
-/** The audit table has triggers that refuse UPDATE and DELETE, so append-only holds below this code too. */
+/** The audit table has triggers that refuse UPDATE, and DELETE of entries younger than AUDIT_PRUNE_FLOOR_MS, so append-only holds below this code too. */
 export class SqliteAuditLog implements AuditLog {
   private readonly statements;
 
@@ -24,12 +24,18 @@ export class SqliteAuditLog implements AuditLog {
       ),
       newest: db.prepare(`SELECT ${COLUMNS} FROM audit ORDER BY seq DESC LIMIT ?`),
       below: db.prepare(`SELECT ${COLUMNS} FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?`),
+      prune: db.prepare(`DELETE FROM audit WHERE time < ?`),
     };
   }
 
   append(entry: NewAuditEntry): void {
     const row = { ...entry, time: entry.time.getTime(), command: JSON.stringify(entry.command) };
     this.writes.add(() => this.statements.insert.run(row));
+  }
+
+  pruneBefore(cutoff: Date): number {
+    this.writes.flush();
+    return this.statements.prune.run(cutoff.getTime()).changes;
   }
 
   list(query: { limit: number; cursor?: string }): Page<AuditEntry> {

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { AUDIT_PRUNE_FLOOR_MS } from "./audit-log.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -42,8 +43,14 @@ CREATE TABLE IF NOT EXISTS audit (
   request_id     TEXT NOT NULL,
   error          TEXT NOT NULL
 );
+-- Append-only in the database itself: no row is ever changed, and the only rows that may be
+-- deleted are those past the floor (pruning past --audit-ttl), by the clock of SQLite itself.
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+DROP TRIGGER IF EXISTS audit_no_delete;
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time);
+CREATE TRIGGER IF NOT EXISTS audit_delete_only_expired BEFORE DELETE ON audit
+  WHEN OLD.time > CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) - ${AUDIT_PRUNE_FLOOR_MS}
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only entries older than 1 day may be pruned'); END;
 `;
 
 /** Opens (and creates, the first time) the one SQLite file under the data directory. WAL: reads never block writes. */
