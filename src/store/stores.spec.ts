@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
-import { MemoryAuditLog, MemoryJobStore, jobStatusOf, openSqliteStores, type AuditLog, type JobStore, type NewJob } from "./index.js";
+import Database from "better-sqlite3";
+import { MemoryAuditLog, MemoryJobStore, jobStatusOf, openSqliteStores, type AuditLog, type JobStore, type NewAuditEntry, type NewJob } from "./index.js";
 
 const result = (hostname: string, status = "ok"): HostResult => ({
   hostname,
@@ -91,27 +92,67 @@ for (const [name, open] of backends) {
     });
 
     it("page the audit log newest first", () => {
-      for (let i = 1; i <= 3; i++) {
-        stores.audit.append({
-          time: new Date(),
-          subject: "alice",
-          sourceAddress: "127.0.0.1",
-          target: "_all",
-          containerId: "web",
-          command: ["echo", String(i)],
-          grpcCode: "OK",
-          httpStatus: 202,
-          jobId: `j${i}`,
-          requestId: `r${i}`,
-          error: "",
-        });
-      }
+      for (let i = 1; i <= 3; i++) stores.audit.append(auditEntry(`j${i}`, new Date(), ["echo", String(i)]));
       const first = stores.audit.list({ limit: 2 });
       expect(first.items.map((e) => e.jobId)).to.deep.equal(["j3", "j2"]);
       expect(stores.audit.list({ limit: 2, cursor: first.nextCursor }).items.map((e) => e.command)).to.deep.equal([["echo", "1"]]);
     });
+
+    it("prune audit entries past their retention, and refuse to remove any younger than a day", () => {
+      const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+      stores.audit.append(auditEntry("ancient", daysAgo(100)));
+      stores.audit.append(auditEntry("last-month", daysAgo(30)));
+      stores.audit.append(auditEntry("fresh", new Date()));
+      expect(stores.audit.pruneBefore(daysAgo(90))).to.equal(1);
+      const kept = () => stores.audit.list({ limit: 10 }).items.map((e) => e.jobId);
+      expect(kept()).to.deep.equal(["fresh", "last-month"]);
+      expect(() => stores.audit.pruneBefore(new Date(Date.now() + 1000))).to.throw(/append-only: only entries older than 1 day may be pruned/);
+      expect(kept()).to.deep.equal(["fresh", "last-month"]);
+    });
   });
 }
+
+const auditEntry = (jobId: string, time: Date, command = ["true"]): NewAuditEntry => ({
+  time,
+  subject: "alice",
+  sourceAddress: "127.0.0.1",
+  target: "_all",
+  containerId: "web",
+  command,
+  grpcCode: "OK",
+  httpStatus: 202,
+  jobId,
+  requestId: `r-${jobId}`,
+  error: "",
+});
+
+describe("the SQLite audit table itself", () => {
+  let dir: string;
+  let stores: ReturnType<typeof openSqliteStores>;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "meshexec-store-"));
+    stores = openSqliteStores(dir);
+    stores.audit.append(auditEntry("fresh", new Date()));
+    stores.audit.append(auditEntry("old", new Date(Date.now() - 2 * 86_400_000)));
+    stores.audit.list({ limit: 1 }); // flushes the batched writes
+    stores.close();
+  });
+  afterEach(() => rmSync(dir, { recursive: true }));
+
+  // Below the store's code: what anything with the file (a bug, a script) can and cannot do.
+  it("refuses UPDATE, and DELETE of a row younger than a day, but lets an expired row go", () => {
+    const db = new Database(join(dir, "meshexec.sqlite"));
+    try {
+      expect(() => db.prepare("UPDATE audit SET subject = 'mallory'").run()).to.throw(/append-only/);
+      expect(() => db.prepare("DELETE FROM audit WHERE job_id = 'fresh'").run()).to.throw(/only entries older than 1 day/);
+      expect(() => db.prepare("DELETE FROM audit").run()).to.throw(/only entries older than 1 day/);
+      expect(db.prepare("DELETE FROM audit WHERE job_id = 'old'").run().changes).to.equal(1);
+      expect(db.prepare("SELECT job_id FROM audit").all()).to.deep.equal([{ job_id: "fresh" }]);
+    } finally {
+      db.close();
+    }
+  });
+});
 
 describe("jobStatusOf", () => {
   it("is completed when every host ran, partial when some did, failed when none did", () => {

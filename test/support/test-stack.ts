@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSigningKey, mintToken, type SigningKey } from "../../src/auth/index.js";
+import { loadSigningKey, mintToken, requiredScopeByMethod, type SigningKey } from "../../src/auth/index.js";
 import { MeshexecProcess } from "./meshexec-process.js";
 import { waitFor } from "./wait-for.js";
 
@@ -19,6 +19,8 @@ export interface HttpReply {
 }
 
 export const ALL_SCOPES = ["docker:execute", "agent:read", "job:read", "audit:read"];
+/** The edge's own scope: the stack's edge gets a token with it (--router-token). */
+export const EDGE_SCOPE = requiredScopeByMethod.RecordEdgeRefusal;
 
 /** How the router and the edge check tokens, when not with the stack's own HS256 secret alone. */
 export interface StackAuth {
@@ -37,6 +39,8 @@ export interface StackOptions {
   auth?: StackAuth;
   /** Where the edge and the agents dial, given where the router listens: e.g. a proxy started in front of it. */
   routerAddressForClients?: (routerAddress: string) => string | Promise<string>;
+  /** Start the edge without its own token (--router-token), as an operator who never minted one would. */
+  withoutEdgeToken?: boolean;
 }
 
 /**
@@ -65,10 +69,11 @@ export class TestStack {
     stack.adminToken = await stack.token();
     await stack.startRouter(0, options.routerArgs);
     stack.proxiedRouterAddress = await options.routerAddressForClients?.(stack.routerAddress);
+    const edgeToken: Record<string, string> = options.withoutEdgeToken ? {} : { MESHEXEC_ROUTER_TOKEN: await stack.token([EDGE_SCOPE], 3_600_000, "edge") };
     stack.gateway = MeshexecProcess.spawn(
       "gateway",
       ["gateway", "--listen", "127.0.0.1:0", "--router", stack.routerAddressForClients, ...stack.auth.args, ...(options.gatewayArgs ?? [])],
-      stack.secretEnv(),
+      { ...stack.secretEnv(), ...edgeToken },
     );
     stack.gatewayPort = await stack.gateway.listeningPort("gateway listening");
     await Promise.all(agents.map((spec) => stack.startAgent(spec)));
@@ -146,9 +151,9 @@ export class TestStack {
     }, timeoutMs);
   }
 
-  token(scopes = ALL_SCOPES, ttlMs = 3_600_000): Promise<string> {
+  token(scopes = ALL_SCOPES, ttlMs = 3_600_000, subject = "test"): Promise<string> {
     const key = this.auth.signingKey ?? loadSigningKey({ secret: this.secret });
-    return mintToken(key, { subject: "test", scopes, ttlMs, issuer: this.auth.issuer, audience: this.auth.audience });
+    return mintToken(key, { subject, scopes, ttlMs, issuer: this.auth.issuer, audience: this.auth.audience });
   }
 
   /** POST …/exec with a good token unless told otherwise. */
