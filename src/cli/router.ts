@@ -49,6 +49,9 @@ export const routerCommand = defineCommand({
     const auditTtlMs = auditTtlOf(flags);
     const agentOutputLimitBytes = parsePositiveInt("agent-output-limit", flags["agent-output-limit"]);
     const maxFanoutOutputBytes = parsePositiveInt("max-fanout-output", flags["max-fanout-output"]);
+    if (maxFanoutOutputBytes < agentOutputLimitBytes) {
+      throw invalidArgument("invalid --max-fanout-output", `must be at least --agent-output-limit (${agentOutputLimitBytes}), so one host's output fits; got ${maxFanoutOutputBytes}`);
+    }
     const stores = openSqliteStores(flags["data-dir"]);
     const log = createLogger("router");
     if (!flags["tls-cert"]) warnIfPlaintextOffLoopback(log, { what: "the gRPC API and the agents' streams", host, listenFlag: "listen", fix: TLS_FIX });
