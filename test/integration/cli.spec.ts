@@ -90,9 +90,10 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
     });
 
     it("sets --env (repeatable, values with = and commas) and --workdir", async () => {
-      const run = await exec(["--target", "cli-a", "--env", "GREETING=hello", "--env", "WHO=a=b, c", "--workdir", "/tmp"], ["sh", "-c", 'echo "$GREETING $WHO"; pwd']);
+      const run = await exec(["--target", "cli-a", "--env", "GREETING=hello", "--env", "WHO=a=b, c", "--workdir", "/tmp"], ["sh", "-c", 'echo "$GREETING $WHO" | tr a-z A-Z; pwd']);
       expect(run.code, context(run)).to.equal(0);
-      expect(run.stdout).to.contain("==> cli-a stdout <==\nhello a=b, c\n/tmp\n");
+      // Upper-cased, because the values themselves are masked in what comes back.
+      expect(run.stdout).to.contain("==> cli-a stdout <==\nHELLO A=B, C\n/tmp\n");
     });
 
     it("runs --target _all on every agent and a key:value label on those carrying it", async () => {

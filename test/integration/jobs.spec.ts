@@ -30,17 +30,17 @@ describe("jobs, async submit, idempotency keys and the audit trail", function ()
   };
 
   it("keeps a job, with its results and env keys only, across a router restart", async () => {
-    const reply = await stack.exec("_all", box, { command: ["sh", "-c", "echo $MODE"], env: ["MODE=persisted"] });
+    const reply = await stack.exec("_all", box, { command: ["sh", "-c", "echo $MODE | tr a-z A-Z"], env: ["MODE=persisted"] });
     expect(reply.status).to.equal(202);
     await restartRouter("SIGTERM");
     const job = await getJob(reply.body.job_id);
     expect(job).to.include({ job_id: reply.body.job_id, status: "completed", target: "_all", container_id: box, subject: "test" });
-    expect(job.command).to.deep.equal(["sh", "-c", "echo $MODE"]);
+    expect(job.command).to.deep.equal(["sh", "-c", "echo $MODE | tr a-z A-Z"]);
     expect(job.env_keys).to.deep.equal(["MODE"]);
     expect(job.hosts).to.deep.equal(["j-a", "j-b"]);
     expect(job.results.map((r: { hostname: string; stdout: string }) => [r.hostname, r.stdout])).to.deep.equal([
-      ["j-a", "persisted\n"],
-      ["j-b", "persisted\n"],
+      ["j-a", "PERSISTED\n"],
+      ["j-b", "PERSISTED\n"],
     ]);
     const audit = (await stack.request("GET", "/audit?limit=100", { token })).body.entries;
     expect(audit.some((e: { job_id: string }) => e.job_id === reply.body.job_id)).to.equal(true);
