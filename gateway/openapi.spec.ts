@@ -24,7 +24,7 @@ import {
 
 /** The errors the issue documents for each operation; the 401 and 403 of guarded ones included. */
 const DOCUMENTED_ERRORS: Record<string, number[]> = {
-  ExecContainer: [400, 401, 403, 404, 409, 413, 415, 429, 499, 500, 503, 504],
+  ExecContainer: [400, 401, 403, 404, 408, 409, 413, 415, 429, 499, 500, 503, 504],
   ListAgents: [401, 403, 499, 500, 503, 504],
   GetJob: [401, 403, 404, 499, 500, 503, 504],
   ListJobs: [400, 401, 403, 499, 500, 503, 504],

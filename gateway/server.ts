@@ -2,6 +2,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TokenVerifier } from "../src/auth/index.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../src/contract/index.js";
 import type { Logger } from "../src/log/index.js";
 import { createMetricsRegistry, type Registry } from "../src/metrics/index.js";
 import type { DialCredentials } from "../src/tls/index.js";
@@ -30,8 +31,6 @@ export interface GatewayOptions {
   requestTimeoutMs?: number;
 }
 
-/** How long a client has to send a whole request: see the --request-timeout flag. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface RunningGateway {
   port: number;

@@ -1,5 +1,5 @@
 import { requiredScopeByMethod, type GuardedMethod } from "../../src/auth/index.js";
-import { JOB_STATUSES, PAGE_SIZE, execLimits } from "../../src/contract/index.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, JOB_STATUSES, PAGE_SIZE, execLimits } from "../../src/contract/index.js";
 import { IDEMPOTENCY_KEY } from "../routes/exec.js";
 import type { OperationObject, ParameterObject, PathItemObject, Reference, RequestBodyObject, ResponseObject } from "./openapi-types.js";
 import { authErrors, errorResponses, jsonResponse, ndjsonResponse, routerCallErrors, type ErrorMeanings } from "./responses.js";
@@ -124,8 +124,9 @@ const exec = guarded("ExecContainer", {
   },
   errors: {
     ...routerCallErrors,
-    400: "The body is not a JSON object, has unknown fields or fields of the wrong type; target, container_id, command, env, working_dir or timeout_seconds breaks its rule; async with stream; a malformed query flag or Idempotency-Key.",
+    400: "The body is not a JSON object, has unknown fields or fields of the wrong type; target, container_id, command, env (a NUL in an entry included), working_dir or timeout_seconds breaks its rule; async with stream; a malformed query flag or Idempotency-Key.",
     404: "No agent matches the target; for a hostname or _any, the container does not exist. For _all and label targets a missing container is that host's failed result instead.",
+    408: `The request's headers and body did not all arrive within the edge's --request-timeout (${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default); the connection is closed.`,
     409: "For a hostname or _any, the container is stopped or paused; or the Idempotency-Key was used with a different request.",
     413: `The body is over ${execLimits.maxBodyBytes} bytes, by Content-Length or counted when chunked.`,
     415: "Content-Type is not application/json or application/*+json.",

@@ -2,7 +2,7 @@ import type { HeaderObject, JsonSchema, Reference, ResponseObject } from "./open
 import { schemaRef, type SchemaName } from "./schemas.js";
 
 /** The statuses the edge answers errors with: those of src/errors' table that the API can produce. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 499 | 500 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 429 | 499 | 500 | 503 | 504;
 
 /** What an error status means on one operation. */
 export type ErrorMeanings = Partial<Record<ErrorStatus, string>>;

@@ -1,5 +1,6 @@
 import { parseDuration, parseHostPort } from "../config/index.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS, startGateway } from "../../gateway/index.js";
+import { startGateway } from "../../gateway/index.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";

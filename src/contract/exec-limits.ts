@@ -13,6 +13,9 @@ export const execLimits = {
   maxBodyBytes: 1024 * 1024,
 } as const;
 
+/** How long the edge gives a client to send a whole request, headers and body (gateway --request-timeout); then 408. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** Bytes of stdout and of stderr an agent keeps per exec by default (agent --output-limit, router --agent-output-limit). */
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 
