@@ -11,6 +11,9 @@ import { agentFlags, dockerRuntimeOf, parseLabels } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { auditTtlOf, metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
 
+/** The dev stack's tokens, the printed one and the edge's own, last as long as a working day. */
+const DEV_TOKEN_TTL_MS = 24 * 3_600_000;
+
 export const devCommand = defineCommand({
   summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
   usage: "[--listen HOST:PORT] [--grpc-listen HOST:PORT]",
@@ -41,7 +44,7 @@ export const devCommand = defineCommand({
     const routerAddress = `${grpc.host}:${router.port}`;
     const signingKey = loadSigningKey({ secret });
     // The edge's own credential: its refusals are audited and its x-forwarded-for believed.
-    const routerToken = await mintToken(signingKey, { subject: "dev-edge", scopes: [requiredScopeByMethod.RecordEdgeRefusal], ttlMs: 365 * 86_400_000 });
+    const routerToken = await mintToken(signingKey, { subject: "dev-edge", scopes: [requiredScopeByMethod.RecordEdgeRefusal], ttlMs: DEV_TOKEN_TTL_MS });
     const gateway = await startGateway({ ...rest, router: routerAddress, routerToken, verifier, metrics: metrics.registry, log: createLogger("gateway") });
     const agent = new Agent({
       router: routerAddress,
@@ -55,7 +58,7 @@ export const devCommand = defineCommand({
     }).start();
     await agent.link.whenConnected();
 
-    const token = await mintToken(signingKey, { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: 24 * 3_600_000 });
+    const token = await mintToken(signingKey, { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: DEV_TOKEN_TTL_MS });
     const base = `http://${rest.host}:${gateway.port}`;
     process.stderr.write(
       [

@@ -33,6 +33,7 @@ export function guardHalfSentCalls(deps: { verifier: TokenVerifier; audit: Audit
     let refused = false;
     const stopWaiting = () => clearTimeout(waiting);
     const refuse = (err: MeshError) => {
+      if (refused) return;
       refused = true;
       intercepting.sendStatus(toStatusObject(err));
     };
@@ -43,6 +44,7 @@ export function guardHalfSentCalls(deps: { verifier: TokenVerifier; audit: Audit
         () => undefined,
         (err) => asMeshError(err),
       );
+      if (refused) return; // the message did not come in time, and the call is over
       if (refusal?.code !== GrpcStatus.UNAUTHENTICATED) return nextMetadata(metadata);
       if (EXEC_PATHS.has(method.path)) {
         const context = await callContextOf({ metadata, getPeer: () => call.getPeer() }, deps.verifier);
