@@ -9,6 +9,7 @@ import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { agentFlags, dockerRuntimeOf, parseLabels } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
+import { warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 import { auditTtlOf, metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
 
 /** The dev stack's tokens, the printed one and the edge's own, last as long as a working day. */
@@ -35,11 +36,17 @@ export const devCommand = defineCommand({
     const grpc = parseHostPort("grpc-listen", flags["grpc-listen"]);
     const rest = parseHostPort("listen", flags.listen);
 
-    const stores = openSqliteStores(flags["data-dir"]);
-    // One process, so one registry: the three parts' metric names do not overlap.
-    const metrics = await startMetrics(flags["metrics-listen"], createLogger("dev"));
     const jobTtlMs = parseDuration("job-ttl", flags["job-ttl"]);
     const auditTtlMs = auditTtlOf(flags);
+    const devLog = createLogger("dev");
+    // dev serves no TLS at all: off loopback, the only fix is to listen on it.
+    const devFix = "dev serves no TLS; listen on 127.0.0.1, or run router and gateway with --tls-cert and --tls-key";
+    warnIfPlaintextOffLoopback(devLog, { what: "the gRPC API and the agents' streams", host: grpc.host, listenFlag: "grpc-listen", fix: devFix });
+    warnIfPlaintextOffLoopback(devLog, { what: "the REST API", host: rest.host, listenFlag: "listen", fix: devFix });
+
+    const stores = openSqliteStores(flags["data-dir"]);
+    // One process, so one registry: the three parts' metric names do not overlap.
+    const metrics = await startMetrics(flags["metrics-listen"], devLog);
     const router = await startRouter({ ...grpc, verifier, joinToken, stores, jobTtlMs, auditTtlMs, metrics: metrics.registry, log: createLogger("router") });
     const routerAddress = `${grpc.host}:${router.port}`;
     const signingKey = loadSigningKey({ secret });
