@@ -1,8 +1,11 @@
+import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { HostResult } from "../../src/gen/meshexec/v1/exec.js";
 import { DockerSocketProxy } from "../support/docker-socket-proxy.js";
+import { GrpcCaller } from "../support/grpc-exec.js";
 import { OpenApiContract } from "../support/openapi-contract.js";
 import { runCli, type CliRun } from "../support/run-cli.js";
 import { TestContainers } from "../support/test-containers.js";
@@ -45,6 +48,7 @@ describe("results without an exit code, against the OpenAPI document, every way 
   let contract: OpenApiContract;
   let token: string;
   let cliEnv: Record<string, string>;
+  let grpc: GrpcCaller;
   /** Running everywhere. */
   let box: string;
   /** Running, but only on rx-a's engine: rx-b's engine does not have it. */
@@ -64,8 +68,10 @@ describe("results without an exit code, against the OpenAPI document, every way 
     token = await stack.token();
     cliEnv = { MESHEXEC_GATEWAY: stack.gatewayUrl, MESHEXEC_TOKEN: token };
     contract = new OpenApiContract((await stack.request("GET", "/openapi.json")).body);
+    grpc = new GrpcCaller(stack.routerAddress);
   });
   after(async () => {
+    grpc?.close();
     await stack?.stop();
     await proxy?.down();
     await containers.removeAll();
@@ -73,17 +79,18 @@ describe("results without an exit code, against the OpenAPI document, every way 
 
   /**
    * Sends the same exec every way at once: a plain REST call, ?async (then the job, over REST and
-   * with `meshexec job --json`), ?stream=true and `meshexec exec --json`. Each answer must be one
-   * the document describes; resolves with the results each carried.
+   * with `meshexec job --json`), ?stream=true and `meshexec exec --json`; and over gRPC, to the
+   * router. Each REST answer must be one the document describes; resolves with the results each carried.
    */
   async function execEveryWay(target: string, container: string, command: string[], timeoutSeconds = 30): Promise<Answers> {
     const body = { command, timeout_seconds: timeoutSeconds };
     const cliArgs = ["exec", "--json", "--target", target, "--container", container, "--timeout", String(timeoutSeconds), "--", ...command];
-    const [plain, accepted, streamed, cliExec] = await Promise.all([
+    const [plain, accepted, streamed, cliExec, overGrpc] = await Promise.all([
       stack.exec(target, container, body),
       stack.exec(target, container, body, { query: "async=true" }),
       stack.exec(target, container, body, { query: "stream=true" }),
       runCli(cliArgs, cliEnv),
+      grpc.exec({ target, containerId: container, command, timeoutSeconds }, token),
     ]);
     for (const reply of [plain, accepted]) {
       expect(reply.status, JSON.stringify(reply.body)).to.equal(202);
@@ -92,6 +99,7 @@ describe("results without an exit code, against the OpenAPI document, every way 
     expect(accepted.body.results).to.deep.equal([]);
     expect(streamed.status, streamed.body).to.equal(200);
     contract.expectDocumented("post", EXEC, streamed);
+    expect(overGrpc.code, overGrpc.message).to.equal(status.OK);
     const cliReply = parsedCliJson(cliExec);
     contract.expectBodyDocumented("post", EXEC, 202, cliReply, "meshexec exec --json");
 
@@ -116,7 +124,13 @@ describe("results without an exit code, against the OpenAPI document, every way 
       "GET /job/{id} after ?async": job.body.results,
       "meshexec exec --json": cliReply.results,
       "meshexec job --json": cliJob.results,
+      "gRPC ExecContainer": overGrpc.response!.results.map(fromGrpc),
     };
+  }
+
+  /** exit_code only where the reply had one: unset on the wire is undefined, for proto3 optional. */
+  function fromGrpc({ hostname, status, error, exitCode }: HostResult): Result {
+    return { hostname, status, error, ...(exitCode !== undefined && { exit_code: exitCode }) };
   }
 
   /** The CLI exits 1 when a host did not run the command to exit 0, and prints the edge's JSON. */
@@ -167,8 +181,8 @@ describe("results without an exit code, against the OpenAPI document, every way 
   it("a lost agent: SIGKILLed while its execs run", async () => {
     const lost = await stack.startAgent({ hostname: "rx-lost", labels: { fate: "lost" } });
     const answers = execEveryWay("fate:lost", box, ["sleep", "322"]);
-    // The plain, async, streamed and CLI execs: four on the one host.
-    await waitFor("four execs to run on rx-lost", async () => (await containers.countRunning(box, "sleep 322")) === 4);
+    // The plain, async, streamed, CLI and gRPC execs: five on the one host.
+    await waitFor("five execs to run on rx-lost", async () => (await containers.countRunning(box, "sleep 322")) === 5);
     await lost.stop("SIGKILL");
     expectResults(await answers, [{ hostname: "rx-lost", status: "failed", error: /agent disconnected/ }]);
   });
