@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   FileDescriptorProtoSchema,
   FileDescriptorSetSchema,
@@ -53,8 +53,11 @@ export function addReflection(server: Server): void {
   } catch (err) {
     throw new Error(`cannot read ${path}, the descriptor set reflection serves; npm run build writes it`, { cause: err });
   }
-  const files = new DescriptorFiles(fromBinary(FileDescriptorSetSchema, bytes).file);
-  const definitions = loadFileDescriptorSetFromBuffer(bytes, { keepCase: true, oneofs: true });
+  const set = fromBinary(FileDescriptorSetSchema, bytes);
+  const files = new DescriptorFiles(set.file);
+  // Its own codecs from the reflection files alone (they import nothing): all files cost ~50 ms more per start.
+  const reflectionFiles = create(FileDescriptorSetSchema, { file: set.file.filter((file) => file.package.startsWith("grpc.reflection.")) });
+  const definitions = loadFileDescriptorSetFromBuffer(Buffer.from(toBinary(FileDescriptorSetSchema, reflectionFiles)), { keepCase: true, oneofs: true });
   for (const name of REFLECTION_SERVICES) {
     server.addService(definitions[name] as ServiceDefinition, {
       ServerReflectionInfo(call: ServerDuplexStream<ReflectionRequest, ReflectionResponse>) {
