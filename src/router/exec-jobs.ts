@@ -32,6 +32,11 @@ export interface AcceptedExec {
   onAccepted(jobId: string, hosts: string[]): void;
   /** Told each host's result as soon as that host finishes. */
   onResult?(result: HostResult): void;
+  /**
+   * Told once when this exec's own work is over: when its job ends (for an async job, long after
+   * the call), or at once for a replay or a refusal, which run nothing.
+   */
+  onSettled?(): void;
 }
 
 interface LiveJob {
@@ -51,11 +56,24 @@ export class ExecJobs {
   constructor(private readonly deps: ExecJobsDeps) {}
 
   run(exec: AcceptedExec): Promise<ExecContainerResponse> | ExecContainerResponse {
+    let started: Promise<unknown> | undefined;
+    try {
+      const response = this.start(exec);
+      started = response.started;
+      return response.reply;
+    } finally {
+      if (started) started.finally(() => exec.onSettled?.()).catch(() => {});
+      else exec.onSettled?.();
+    }
+  }
+
+  /** The reply to give, and the work started for it, if any. */
+  private start(exec: AcceptedExec): { reply: Promise<ExecContainerResponse> | ExecContainerResponse; started?: Promise<unknown> } {
     // Only a keyed request can be replayed, so only it needs the hash that tells replays apart.
     const keyed = exec.idempotencyKey ? { key: exec.idempotencyKey, requestHash: requestHashOf(exec.plan) } : undefined;
     if (keyed) {
       const replayed = this.replay(exec, keyed.key, keyed.requestHash);
-      if (replayed) return replayed;
+      if (replayed) return { reply: replayed };
     }
     // From here to registering the live job nothing awaits, so two calls with one key cannot both start.
     const sessions = this.deps.registry.select(exec.plan.target);
@@ -86,9 +104,9 @@ export class ExecJobs {
     }
     if (exec.async) {
       done.catch(() => {}); // its outcome is in the job record
-      return { jobId: job.id, results: [] };
+      return { reply: { jobId: job.id, results: [] }, started: done };
     }
-    return done;
+    return { reply: done, started: done };
   }
 
   private async execute(jobId: string, sessions: ReturnType<AgentRegistry["select"]>, exec: AcceptedExec): Promise<ExecContainerResponse> {

@@ -10,6 +10,7 @@ import { callContextOf } from "./call-context.js";
 import { auditExecAttempt } from "./exec-audit.js";
 import type { ExecJobs } from "./exec-jobs.js";
 import type { AgentRegistry } from "./registry.js";
+import type { ExecSlot, SubjectLimits } from "./subject-limits.js";
 import { describeTarget } from "./target.js";
 import { serverStreamHandler, unaryHandler } from "./grpc-handlers.js";
 import { validateExecRequest } from "./validate-exec.js";
@@ -19,6 +20,8 @@ export interface ExecServiceDeps {
   jobs: ExecJobs;
   audit: AuditLog;
   verifier: TokenVerifier;
+  /** Per-subject rate and concurrency limits on execs. */
+  limits: SubjectLimits;
   log: Logger;
   /** Set while the router drains: new execs are refused with UNAVAILABLE. */
   isDraining: () => boolean;
@@ -37,8 +40,9 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
 
   /**
    * One exec, however its results are delivered: auth first (nothing about the request is
-   * looked at for an unauthenticated caller), then validation, then the job. Every attempt,
-   * refused or not, leaves one audit entry.
+   * looked at for an unauthenticated caller), then the subject's limits (a subject past them
+   * costs no validation), then validation, then the job. Every attempt, refused or not, leaves
+   * one audit entry.
    */
   async function runExec(call: ExecCall, listener: ExecListener): Promise<ExecContainerResponse> {
     const context = callContextOf(call);
@@ -46,9 +50,11 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
     const cancellation = cancellationOf(call);
     let subject = "";
     let jobId: string | undefined;
+    let slot: ExecSlot | undefined;
     try {
       subject = (await verifier.verify(context.authorization, requiredScopeByMethod.ExecContainer)).subject;
       if (deps.isDraining()) throw new MeshError(GrpcStatus.UNAVAILABLE, "router draining", "the router is shutting down and takes no new execs");
+      slot = deps.limits.admit(subject);
       const async = call.request.async ?? false;
       const validated = validateExecRequest(call.request);
       // A waiting caller's deadline bounds the exec; an async job outlives its call.
@@ -65,6 +71,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
           listener.onAccepted(id, hosts);
         },
         onResult: listener.onResult,
+        onSettled: slot.release,
       });
       auditExecAttempt(deps.audit, context, subject, call.request, { jobId: response.jobId });
       log.info(
@@ -82,6 +89,8 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
       );
       return response;
     } catch (err) {
+      // Nothing of a refused or failed exec runs on; a job that did start has released it already.
+      slot?.release();
       auditExecAttempt(deps.audit, context, subject, call.request, { refused: err, jobId });
       throw err;
     } finally {
