@@ -40,9 +40,9 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
 
   /**
    * One exec, however its results are delivered: auth first (nothing about the request is
-   * looked at for an unauthenticated caller), then the subject's limits (a subject past them
-   * costs no validation), then validation, then the job. Every attempt, refused or not, leaves
-   * one audit entry.
+   * looked at for an unauthenticated caller), then validation, then the subject's limits (a bad
+   * request is told what is wrong with it, and spends none of them), then the job. Every
+   * attempt, refused or not, leaves one audit entry.
    */
   async function runExec(call: ExecCall, listener: ExecListener): Promise<ExecContainerResponse> {
     const context = callContextOf(call);
@@ -54,9 +54,9 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
     try {
       subject = (await verifier.verify(context.authorization, requiredScopeByMethod.ExecContainer)).subject;
       if (deps.isDraining()) throw new MeshError(GrpcStatus.UNAVAILABLE, "router draining", "the router is shutting down and takes no new execs");
-      slot = deps.limits.admit(subject);
       const async = call.request.async ?? false;
       const validated = validateExecRequest(call.request);
+      slot = deps.limits.admit(subject);
       // A waiting caller's deadline bounds the exec; an async job outlives its call.
       const plan = async ? validated : { ...validated, timeoutMs: capByDeadline(validated.timeoutMs, call.getDeadline()) };
       const response = await deps.jobs.run({
