@@ -3,3 +3,4 @@ export { mintToken, type TokenClaims } from "./mint-token.js";
 export { loadSigningKey, loadVerificationKey, type SigningKey, type TokenKeyConfig } from "./token-keys.js";
 export { requiredScopeByMethod, type GuardedMethod } from "./scopes.js";
 export { joinTokenMatches } from "./join-token.js";
+export { GRANT_CLAIMS, execGrantsOf, grantClaimsOf, grantLimits, targetGrantAllows, type ExecGrants, type TargetGrant } from "./exec-grants.js";
