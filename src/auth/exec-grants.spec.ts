@@ -45,11 +45,12 @@ describe("execGrantsOf (a token's grant claims)", () => {
     ["null", { [containers]: null }, /must be an array/],
     ["an object", { [targets]: { role: "web" } }, /must be an array/],
     ["too many patterns", { [targets]: Array.from({ length: grantLimits.maxPatterns + 1 }, (_, i) => `web-${i}`) }, /1 to 32 strings/],
-    ["a regular expression", { [targets]: ["web-[0-9]+"] }, /meshexec_targets\[0\] "web-\[0-9\]\+" must be a hostname glob/],
+    ["a regular expression", { [targets]: ["web-[0-9]+"] }, /meshexec_targets\[0\] "web-\[0-9\]\+" must be at most 253 characters: a hostname glob/],
     ["a label with two colons", { [targets]: ["role:web:x"] }, /meshexec_targets\[0\].*key:value/],
     ["a label with an empty side", { [targets]: ["role:"] }, /meshexec_targets\[0\]/],
     ["an empty target", { [targets]: [""] }, /meshexec_targets\[0\] "" must be/],
     ["a hostname glob past 253 characters", { [targets]: ["a".repeat(254)] }, /at most 253 characters/],
+    ["a label past 253 characters", { [targets]: [`role:${"w".repeat(249)}`] }, /meshexec_targets\[0\] .* must be at most 253 characters/],
     ["a container glob with a slash", { [containers]: ["app-*", "/app"] }, /meshexec_containers\[1\] "\/app" must be a container name glob/],
     ["a container glob past 128 characters", { [containers]: ["a".repeat(129)] }, /at most 128 characters/],
   ];

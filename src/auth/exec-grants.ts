@@ -15,14 +15,12 @@ export const GRANT_CLAIMS = { targets: "meshexec_targets", containers: "meshexec
 /** Bounds on a grant claim, so one token cannot make every exec's check expensive. */
 export const grantLimits = {
   maxPatterns: 32,
-  /** A hostname's own limit (RFC 1123). */
+  /** A hostname's own limit (RFC 1123), for label entries too. */
   targetPatternMaxLength: 253,
   containerPatternMaxLength: execLimits.containerIdMaxLength,
 } as const;
 
 export interface TargetGrant {
-  /** The claim's entries as given, for messages. */
-  entries: readonly string[];
   hostnameGlobs: readonly string[];
   labels: ReadonlyArray<{ key: string; value: string }>;
 }
@@ -57,7 +55,10 @@ export function grantClaimsOf(targets: readonly string[], containers: readonly s
     throw invalidArgument("invalid grant", details);
   };
   const claims: Record<string, string[]> = {};
-  if (targets.length > 0) claims[GRANT_CLAIMS.targets] = [...targetGrantOf(patternsOf(GRANT_CLAIMS.targets, targets, fail), fail).entries];
+  if (targets.length > 0) {
+    targetGrantOf(patternsOf(GRANT_CLAIMS.targets, targets, fail), fail);
+    claims[GRANT_CLAIMS.targets] = [...targets];
+  }
   if (containers.length > 0) claims[GRANT_CLAIMS.containers] = [...containerGlobsOf(patternsOf(GRANT_CLAIMS.containers, containers, fail), fail)];
   return claims;
 }
@@ -86,17 +87,17 @@ function targetGrantOf(entries: string[], fail: Fail): TargetGrant {
   const hostnameGlobs: string[] = [];
   const labels: Array<{ key: string; value: string }> = [];
   entries.forEach((entry, i) => {
-    const parts = entry.split(":");
+    const parts = entry.length <= grantLimits.targetPatternMaxLength ? entry.split(":") : [];
     if (parts.length === 2 && parts.every((part) => execLimits.labelPartPattern.test(part))) labels.push({ key: parts[0], value: parts[1] });
-    else if (entry.length <= grantLimits.targetPatternMaxLength && HOSTNAME_GLOB.test(entry)) hostnameGlobs.push(entry);
+    else if (parts.length === 1 && HOSTNAME_GLOB.test(entry)) hostnameGlobs.push(entry);
     else {
       fail(
-        `${GRANT_CLAIMS.targets}[${i}] ${quoteForMessage(entry)} must be a hostname glob ([A-Za-z0-9.-] with * and ?, ` +
-          `at most ${grantLimits.targetPatternMaxLength} characters) or key:value (each side ${execLimits.labelPartPattern.source})`,
+        `${GRANT_CLAIMS.targets}[${i}] ${quoteForMessage(entry)} must be at most ${grantLimits.targetPatternMaxLength} characters: ` +
+          `a hostname glob ([A-Za-z0-9.-] with * and ?) or key:value (each side ${execLimits.labelPartPattern.source})`,
       );
     }
   });
-  return { entries, hostnameGlobs, labels };
+  return { hostnameGlobs, labels };
 }
 
 function containerGlobsOf(entries: string[], fail: Fail): string[] {

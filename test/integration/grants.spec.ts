@@ -190,7 +190,7 @@ describe("grants: tokens restricted to targets and containers (router, edge, thr
       const run = await runCli(["token", "--subject", "ci", "--target", "web-[12]"], { MESHEXEC_JWT_SECRET: stack.secret });
       expect(run.code).to.equal(2);
       expect(run.stdout).to.equal("");
-      expect(run.stderr).to.match(/invalid grant: meshexec_targets\[0\] "web-\[12\]" must be a hostname glob/);
+      expect(run.stderr).to.match(/invalid grant: meshexec_targets\[0\] "web-\[12\]" must be at most 253 characters: a hostname glob/);
     });
   });
 });
