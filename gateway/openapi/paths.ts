@@ -1,4 +1,4 @@
-import { requiredScopeByMethod, type GuardedMethod } from "../../src/auth/index.js";
+import { GRANT_CLAIMS, requiredScopeByMethod, type GuardedMethod } from "../../src/auth/index.js";
 import { JOB_STATUSES, PAGE_SIZE, execLimits } from "../../src/contract/index.js";
 import { IDEMPOTENCY_KEY } from "../routes/exec.js";
 import type { OperationObject, ParameterObject, PathItemObject, Reference, RequestBodyObject, ResponseObject } from "./openapi-types.js";
@@ -17,10 +17,15 @@ interface OperationSpec {
   errors: ErrorMeanings;
 }
 
-/** An operation behind a token: its id is the gRPC method, whose scope it needs, from the table the edge and router enforce. */
+/**
+ * An operation behind a token: its id is the gRPC method, whose scope it needs, from the table the
+ * edge and router enforce. Its own 401 and 403 meanings, if any, follow those of every token.
+ */
 function guarded(method: GuardedMethod, spec: OperationSpec): OperationObject {
   const scope = requiredScopeByMethod[method];
-  return operation(method, [{ [BEARER_SCHEME]: [scope] }], { ...spec, errors: { ...spec.errors, ...authErrors(scope) } });
+  const auth = authErrors(scope);
+  const also = (status: 401 | 403) => [auth[status], spec.errors[status]].filter(Boolean).join(" ");
+  return operation(method, [{ [BEARER_SCHEME]: [scope] }], { ...spec, errors: { ...spec.errors, 401: also(401), 403: also(403) } });
 }
 
 function unauthenticated(operationId: string, spec: OperationSpec): OperationObject {
@@ -130,6 +135,8 @@ const exec = guarded("ExecContainer", {
     413: `The body is over ${execLimits.maxBodyBytes} bytes, by Content-Length or counted when chunked.`,
     415: "Content-Type is not application/json or application/*+json.",
     429: "The subject is past its rate (--rate-limit, --rate-limit-burst) or has as many execs running as it may (--max-concurrent-execs); or every candidate agent is at its queue limit (hostname, _any). Retry-After says when to try again, for the subject's limits.",
+    401: `Or the token's ${GRANT_CLAIMS.targets} or ${GRANT_CLAIMS.containers} claim is malformed.`,
+    403: `Or the token's ${GRANT_CLAIMS.targets} claim does not allow a host the target reaches (for _any: none of the connected hosts); or, for a hostname or _any, its ${GRANT_CLAIMS.containers} claim does not allow the container's real name on the node. Nothing ran.`,
   },
 });
 

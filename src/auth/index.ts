@@ -4,3 +4,4 @@ export { loadSigningKey, loadVerificationKey, type SigningKey, type TokenKeyConf
 export { READ_ANY_JOB_SCOPE, requiredScopeByMethod, type GuardedMethod } from "./scopes.js";
 export { DEFAULT_MAX_TOKEN_TTL, checkMintTtl } from "./token-lifetime.js";
 export { joinTokenMatches } from "./join-token.js";
+export { GRANT_CLAIMS, execGrantsOf, grantClaimsOf, grantLimits, targetGrantAllows, type ExecGrants, type TargetGrant } from "./exec-grants.js";

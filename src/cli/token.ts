@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { checkMintTtl, loadSigningKey, mintToken } from "../auth/index.js";
+import { checkMintTtl, grantClaimsOf, loadSigningKey, mintToken } from "../auth/index.js";
 import { parseDuration } from "../config/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { defineCommand } from "./command.js";
@@ -7,11 +7,19 @@ import { jwtFlags, maxTokenLifetimeOf, tokenKeyConfigOf } from "./shared-flags.j
 
 export const tokenCommand = defineCommand({
   summary: "Prints a signed JWT for callers, as its last line; its jti goes to stderr (meshexec token revoke JTI).",
-  usage: '--subject NAME --scope "docker:execute agent:read" --ttl 1h',
+  usage: '--subject NAME --scope "docker:execute agent:read" --ttl 1h [--target GLOB|key:value]… [--container GLOB]…',
   flags: {
     subject: { type: "string", description: "the token's sub: who it is for (required)" },
     scope: { type: "string", default: "docker:execute agent:read", description: "space-separated scopes" },
     ttl: { type: "string", default: "1h", description: "how long the token is valid, at most --max-token-ttl" },
+    target: {
+      type: "strings",
+      description: "only exec on hosts whose hostname matches this glob (* and ?, e.g. web-*) or that carry this key:value label; without it, any host",
+    },
+    container: {
+      type: "strings",
+      description: "only exec in containers whose real name on the node matches this glob (* and ?, e.g. app-*); without it, any container",
+    },
     "jwt-private-key": { type: "string", description: "PEM private key file, for RS256/ES256 tokens (instead of --jwt-secret)" },
     ...jwtFlags,
   },
@@ -20,6 +28,8 @@ export const tokenCommand = defineCommand({
     const ttlMs = parseDuration("ttl", flags.ttl);
     checkMintTtl(ttlMs, maxTokenLifetimeOf(flags));
     const config = { ...tokenKeyConfigOf(flags), privateKeyFile: flags["jwt-private-key"] };
+    // Checked before signing, as the router will read them: a bad glob fails here, not on every exec.
+    const extraClaims = grantClaimsOf(flags.target, flags.container);
     const jti = randomUUID();
     const token = await mintToken(loadSigningKey(config), {
       subject: flags.subject,
@@ -28,6 +38,7 @@ export const tokenCommand = defineCommand({
       jti,
       issuer: config.issuer,
       audience: config.audience,
+      extraClaims,
     });
     // On stderr, so that $(meshexec token …) is the token alone; the jti is what revokes it.
     process.stderr.write(`jti: ${jti} (revoke with: meshexec token revoke ${jti})\n`);

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import type { ExecGrants } from "../auth/index.js";
 import type { ExecContainerResponse, HostResult } from "../gen/meshexec/v1/exec.js";
 import { AGENT_ANSWER_GRACE_MS } from "../contract/index.js";
 import { GrpcStatus, MeshError, asMeshError } from "../errors/index.js";
@@ -8,6 +9,7 @@ import type { TraceContext } from "../trace/index.js";
 import { fanOut, runOnOne, type DispatchOptions } from "./dispatch.js";
 import type { AgentRegistry } from "./registry.js";
 import { describeTarget } from "./target.js";
+import { authorizeTarget } from "./target-grants.js";
 import type { ExecPlan } from "./validate-exec.js";
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -23,6 +25,8 @@ export interface ExecJobsDeps {
 export interface AcceptedExec {
   subject: string;
   plan: ExecPlan;
+  /** Where the caller's token lets it exec: checked here against the hosts, and by each agent against the container. */
+  grants: ExecGrants;
   async: boolean;
   idempotencyKey?: string;
   trace: TraceContext;
@@ -76,7 +80,7 @@ export class ExecJobs {
       if (replayed) return { reply: replayed };
     }
     // From here to registering the live job nothing awaits, so two calls with one key cannot both start.
-    const sessions = this.deps.registry.select(exec.plan.target);
+    const sessions = authorizeTarget(exec.grants.targets, exec.plan.target, this.deps.registry.select(exec.plan.target));
     const job: NewJob = {
       id: randomUUID(),
       subject: exec.subject,
@@ -118,6 +122,7 @@ export class ExecJobs {
       workingDir: plan.workingDir,
       timeoutMs: plan.timeoutMs,
       trace: exec.trace,
+      allowedContainers: exec.grants.containers ?? [],
     };
     const opts: DispatchOptions = {
       signal: exec.async ? new AbortController().signal : exec.signal,

@@ -1,6 +1,6 @@
 import type { ServerUnaryCall } from "@grpc/grpc-js";
 import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, ExecServiceServer, HostResult } from "../gen/meshexec/v1/exec.js";
-import { requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
+import { execGrantsOf, requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import type { AuditLog } from "../store/index.js";
@@ -52,7 +52,9 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
     let jobId: string | undefined;
     let slot: ExecSlot | undefined;
     try {
-      subject = (await verifier.verify(context.authorization, requiredScopeByMethod.ExecContainer)).subject;
+      const principal = await verifier.verify(context.authorization, requiredScopeByMethod.ExecContainer);
+      subject = principal.subject;
+      const grants = execGrantsOf(principal.claims);
       if (deps.isDraining()) throw new MeshError(GrpcStatus.UNAVAILABLE, "router draining", "the router is shutting down and takes no new execs");
       const async = call.request.async ?? false;
       const validated = validateExecRequest(call.request);
@@ -62,6 +64,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
       const response = await deps.jobs.run({
         subject,
         plan,
+        grants,
         async,
         idempotencyKey: call.request.idempotencyKey || undefined,
         trace: context.trace,
