@@ -106,6 +106,13 @@ describe("createTokenVerifier", () => {
       expect((await refusal(verifier().verify(`Bearer ${neither}`, "agent:read"), "no iat nor nbf")).details).to.include('"iat"');
     });
 
+    it("refuses a jti that could not be revoked through the API: not a string, empty, too long", async () => {
+      for (const jti of [7, "", "x".repeat(129), "naïve"]) {
+        const token = await sign({ sub: "alice", scope: "agent:read", iat: nowSeconds(), exp: nowSeconds() + 60, jti: jti as string });
+        expect((await refusal(verifier().verify(`Bearer ${token}`, "agent:read"), `jti ${JSON.stringify(jti)}`)).details).to.include('"jti"');
+      }
+    });
+
     it("counts what is left of a token's life, so an iat in the future gains nothing", async () => {
       const exp = nowSeconds() + 60 * 86_400;
       const token = await sign({ sub: "alice", scope: "agent:read", iat: exp - 60, exp });

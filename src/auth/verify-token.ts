@@ -1,5 +1,6 @@
 import { errors, jwtVerify, type JWTPayload } from "jose";
 import { MeshError, GrpcStatus } from "../errors/index.js";
+import { TOKEN_ID_RULE, isTokenId } from "./token-id.js";
 import { lifetimeProblemOf } from "./token-lifetime.js";
 import type { VerificationKey } from "./token-keys.js";
 
@@ -65,6 +66,7 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
       throw unauthenticated(describeJoseError(err));
     }
     if (typeof payload.sub !== "string" || payload.sub.trim() === "") throw unauthenticated('the token\'s "sub" claim is empty');
+    if (payload.jti !== undefined && !isTokenId(payload.jti)) throw unauthenticated(`the token's "jti" claim must be ${TOKEN_ID_RULE}`);
     const lifetimeProblem = lifetimeProblemOf(payload, options.maxLifetimeMs, now, CLOCK_SKEW_SECONDS);
     if (lifetimeProblem) throw unauthenticated(lifetimeProblem);
     const principal = refuseIfRevoked({ subject: payload.sub, scopes: scopesOf(payload), claims: payload });
@@ -79,7 +81,7 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
 
   function refuseIfRevoked(principal: Principal): Principal {
     const { jti } = principal.claims;
-    if (typeof jti === "string" && options.revocations?.isRevoked(jti)) throw unauthenticated("the token has been revoked");
+    if (jti !== undefined && options.revocations?.isRevoked(jti)) throw unauthenticated("the token has been revoked");
     return principal;
   }
 

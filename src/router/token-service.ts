@@ -1,14 +1,11 @@
 import type { TokenServiceServer } from "../gen/meshexec/v1/tokens.js";
-import { requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
+import { TOKEN_ID_RULE, isTokenId, requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
 import { GrpcStatus, invalidArgument } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import type { AuditLog, TokenRevocations } from "../store/index.js";
 import { traceLogFields } from "../trace/index.js";
 import { callContextOf } from "./call-context.js";
 import { unaryHandler } from "./grpc-handlers.js";
-
-/** A jti as meshexec mints it (a UUID) or as an identity provider might: printable ASCII, bounded. */
-const JTI = /^[\x21-\x7e]{1,128}$/;
 
 export function createTokenService(deps: { revocations: TokenRevocations; audit: AuditLog; verifier: TokenVerifier; log: Logger }): TokenServiceServer {
   const { revocations, audit, verifier, log } = deps;
@@ -17,7 +14,7 @@ export function createTokenService(deps: { revocations: TokenRevocations; audit:
       const context = callContextOf(call);
       const { subject } = await verifier.verify(context.authorization, requiredScopeByMethod.RevokeToken);
       const { jti } = call.request;
-      if (!JTI.test(jti)) throw invalidArgument("invalid jti", `jti must be 1 to 128 printable ASCII characters, got ${jti.length} characters`);
+      if (!isTokenId(jti)) throw invalidArgument("invalid jti", `jti must be ${TOKEN_ID_RULE}, got ${jti.length} characters`);
       const revokedAt = revocations.revoke(jti, new Date());
       // In the audit log beside the execs, as what the subject asked the mesh to do.
       audit.append({
