@@ -141,11 +141,14 @@ describe("tokens with a lifecycle, job visibility and per-subject limits (real r
 
     it("counts an async job until it ends against --max-concurrent-execs", async () => {
       const token = await tokenFor("busy", [EXEC, "job:read"]);
-      const slow = await stack.exec("t-a", box, { command: ["sleep", "2"] }, { token, query: "async=true" });
+      const slow = await stack.exec("t-a", box, { command: ["sleep", "4"] }, { token, query: "async=true" });
       expect(slow.status).to.equal(202);
       const refused = expectErrorShape(await stack.exec("t-a", box, { command: ["true"] }, { token }), 429);
       expect(refused.error).to.equal("too many execs running");
       expect(refused.details).to.include("--max-concurrent-execs");
+      const cli = await runCli(["exec", "--target", "t-a", "--container", box, "--", "true"], { MESHEXEC_GATEWAY: stack.gatewayUrl, MESHEXEC_TOKEN: token });
+      expect(cli.code, cli.stderr).to.equal(5);
+      expect(cli.stderr).to.include("too many execs running").and.include("(retry after 1 s)");
       await waitFor("the slow job to finish", async () => (await stack.request("GET", `/job/${slow.body.job_id}`, { token })).body.status === "completed");
       await waitFor("a slot to be free again", async () => (await stack.exec("t-a", box, { command: ["true"] }, { token })).status === 202, 5_000);
     });
