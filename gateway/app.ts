@@ -17,6 +17,7 @@ import { execRoute } from "./routes/exec.js";
 import { healthRoute, readyRoute, type ReadyWhen } from "./routes/health.js";
 import { openApiRoute } from "./routes/openapi.js";
 import { getJobRoute, listAgentsRoute, listAuditRoute, listJobsRoute } from "./routes/reads.js";
+import { revokeTokenRoute } from "./routes/tokens.js";
 
 export interface GatewayDeps {
   router: RouterClient;
@@ -29,6 +30,7 @@ export interface GatewayDeps {
 
 // Empty segments match too, so that the router, not a 404, says which one is missing.
 export const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/exec";
+export const TOKEN_REVOKE_ROUTE = "/tokens/:jti{[^/]*}/revoke";
 
 /**
  * The REST edge: transcodes each route to one gRPC call on the router and maps the reply back.
@@ -56,6 +58,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
   app.get("/job/:id", requireScope(verifier, "GetJob"), getJobRoute(router));
   app.get("/jobs", requireScope(verifier, "ListJobs"), listJobsRoute(router));
   app.get("/audit", requireScope(verifier, "ListAudit"), listAuditRoute(router));
+  app.post(TOKEN_REVOKE_ROUTE, requireScope(verifier, "RevokeToken"), revokeTokenRoute(router));
 
   for (const [path, allowed] of ROUTE_METHODS) {
     app.all(path, (c) => {
@@ -78,6 +81,7 @@ export const ROUTE_METHODS = [
   ["/job/:id", "GET"],
   ["/jobs", "GET"],
   ["/audit", "GET"],
+  [TOKEN_REVOKE_ROUTE, "POST"],
   ["/health", "GET"],
   ["/ready", "GET"],
   ["/openapi.json", "GET"],

@@ -105,3 +105,10 @@ export function parsePositiveInt(flag: string, value: string): number {
   if (!Number.isInteger(n) || n < 1) throw invalidArgument(`invalid --${flag}`, `expected a positive integer, got "${value}"`);
   return n;
 }
+
+/** A count that may be 0, such as a limit where 0 turns it off. */
+export function parseWholeNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw invalidArgument(`invalid --${flag}`, `expected a whole number (0 or more), got "${value}"`);
+  return n;
+}

@@ -1,3 +1,4 @@
+import { execLimits } from "../contract/index.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 
 /** What an exec's `target` selects. */
@@ -7,7 +8,6 @@ export type Target =
   | { kind: "all" }
   | { kind: "label"; key: string; value: string };
 
-const LABEL_PART = /^[A-Za-z0-9_.-]+$/;
 const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const MAX_HOSTNAME_LENGTH = 253;
 
@@ -31,7 +31,7 @@ export function parseTarget(raw: string): Target {
 
 function parseLabelSelector(raw: string): Target {
   const parts = raw.split(":");
-  if (parts.length !== 2 || !LABEL_PART.test(parts[0]) || !LABEL_PART.test(parts[1])) {
+  if (parts.length !== 2 || !execLimits.labelPartPattern.test(parts[0]) || !execLimits.labelPartPattern.test(parts[1])) {
     throw invalidArgument(
       "invalid target",
       `target ${quoteForMessage(raw)} is a label selector, which must be key:value with exactly one colon, key and value each [A-Za-z0-9_.-]+`,

@@ -49,17 +49,15 @@ describe("results without an exit code, against the OpenAPI document, every way 
   let token: string;
   let cliEnv: Record<string, string>;
   let grpc: GrpcCaller;
-  /** Running everywhere. */
+  /** On every host's engine. */
   let box: string;
-  /** Running, but only on rx-a's engine: rx-b's engine does not have it. */
+  /** Only on rx-a's engine: on rx-b's node the name means a container that does not exist. */
   let elsewhere: string;
-  /** Stopped on rx-a's engine, and not on rx-b's. */
-  let stopped: string;
 
   before(async () => {
-    [box, elsewhere, stopped] = await Promise.all([containers.start(), containers.start(), containers.start()]);
-    await containers.docker.getContainer(stopped).stop({ t: 0 });
-    proxy = new DockerSocketProxy(join(tmpdir(), `meshexec-docker-${randomUUID().slice(0, 8)}.sock`), undefined, [elsewhere, stopped]);
+    [box, elsewhere] = await Promise.all([containers.start(), containers.start()]);
+    const socket = join(tmpdir(), `meshexec-docker-${randomUUID().slice(0, 8)}.sock`);
+    proxy = new DockerSocketProxy(socket, undefined, { from: elsewhere, to: `${elsewhere}-not-on-this-node` });
     await proxy.up();
     stack = await TestStack.start([
       { hostname: "rx-a", labels: { role: "web" } },
@@ -171,7 +169,8 @@ describe("results without an exit code, against the OpenAPI document, every way 
   });
 
   it("a stopped container on _all: stopped on one host, missing on the other", async () => {
-    const answers = await execEveryWay("_all", stopped, ["true"]);
+    await containers.docker.getContainer(elsewhere).stop({ t: 0 });
+    const answers = await execEveryWay("_all", elsewhere, ["true"]);
     expectResults(answers, [
       { hostname: "rx-a", status: "failed", error: /is not running/ },
       { hostname: "rx-b", status: "failed", error: /no container/ },

@@ -3,11 +3,17 @@ import { rmSync } from "node:fs";
 import { once } from "node:events";
 import { Transform } from "node:stream";
 
+/** Makes one container name mean another on this proxy's node: `/containers/<from>/…` is sent to the engine as `/containers/<to>/…`. */
+export interface ContainerAlias {
+  from: string;
+  to: string;
+}
+
 /**
  * A unix socket that forwards to the real Docker engine and can be taken down and brought
  * back, so one agent can lose "its" engine while the shared engine keeps serving everyone else.
- * It can also hide containers: agents sharing one engine then see different containers, as
- * agents on different nodes do.
+ * With an alias, one agent's node resolves a container name differently from the others', as
+ * separate engines would.
  */
 export class DockerSocketProxy {
   private server?: Server;
@@ -16,8 +22,7 @@ export class DockerSocketProxy {
   constructor(
     readonly path: string,
     private readonly target = "/var/run/docker.sock",
-    /** Containers, by name, that this engine answers "No such container" for. */
-    private readonly hiddenContainers: readonly string[] = [],
+    private readonly alias?: ContainerAlias,
   ) {}
 
   async up(): Promise<void> {
@@ -29,7 +34,8 @@ export class DockerSocketProxy {
         s.on("close", () => this.sockets.delete(s));
         s.on("error", () => s.destroy());
       }
-      (this.hiddenContainers.length > 0 ? client.pipe(renaming(this.hiddenContainers)) : client).pipe(engine).pipe(client);
+      const requests = this.alias ? client.pipe(aliasing(this.alias)) : client;
+      requests.pipe(engine).pipe(client);
     });
     this.server.listen(this.path);
     await once(this.server, "listening");
@@ -46,16 +52,16 @@ export class DockerSocketProxy {
 }
 
 /**
- * Points every request path naming one of these containers at a name no container has, so the
- * engine itself answers 404. Each request head arrives in one chunk (Node's HTTP client writes it
- * at once), so a name is never split across chunks. latin1 maps every byte to one character and
- * back, so the bytes around the names pass unchanged.
+ * Rewrites the container in each request line. Node writes a request's line and headers in one
+ * chunk, so the path is never split across two.
  */
-function renaming(names: readonly string[]): Transform {
-  const inPath = new RegExp(`(/containers/)(${names.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?=[/?\\s])`, "g");
+function aliasing({ from, to }: ContainerAlias): Transform {
+  const fromPath = `/containers/${from}/`;
+  const toPath = `/containers/${to}/`;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      done(null, Buffer.from(chunk.toString("latin1").replace(inPath, "$1$2-not-on-this-node"), "latin1"));
+      const text = chunk.toString("latin1");
+      done(null, text.includes(fromPath) ? Buffer.from(text.replaceAll(fromPath, toPath), "latin1") : chunk);
     },
   });
 }
