@@ -17,6 +17,7 @@ import { execRoute } from "./routes/exec.js";
 import { healthRoute, readyRoute, type ReadyWhen } from "./routes/health.js";
 import { openApiRoute } from "./routes/openapi.js";
 import { getJobRoute, listAgentsRoute, listAuditRoute, listJobsRoute } from "./routes/reads.js";
+import { revokeAgentRoute } from "./routes/revoke-agent.js";
 
 export interface GatewayDeps {
   router: RouterClient;
@@ -29,6 +30,8 @@ export interface GatewayDeps {
 
 // Empty segments match too, so that the router, not a 404, says which one is missing.
 export const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/exec";
+
+export const REVOKE_AGENT_ROUTE = "/agents/:hostname/revoke";
 
 /**
  * The REST edge: transcodes each route to one gRPC call on the router and maps the reply back.
@@ -53,6 +56,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
     execRoute(router),
   );
   app.get("/agents", requireScope(verifier, "ListAgents"), listAgentsRoute(router));
+  app.post(REVOKE_AGENT_ROUTE, requireScope(verifier, "RevokeAgent"), revokeAgentRoute(router));
   app.get("/job/:id", requireScope(verifier, "GetJob"), getJobRoute(router));
   app.get("/jobs", requireScope(verifier, "ListJobs"), listJobsRoute(router));
   app.get("/audit", requireScope(verifier, "ListAudit"), listAuditRoute(router));
@@ -75,6 +79,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
 export const ROUTE_METHODS = [
   [EXEC_ROUTE, "POST"],
   ["/agents", "GET"],
+  [REVOKE_AGENT_ROUTE, "POST"],
   ["/job/:id", "GET"],
   ["/jobs", "GET"],
   ["/audit", "GET"],

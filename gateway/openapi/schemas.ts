@@ -1,7 +1,7 @@
 import { execLimits } from "../../src/contract/index.js";
 import { GrpcStatus, type ErrorBody } from "../../src/errors/index.js";
 import { HOST_STATUSES, JOB_STATUSES } from "../../src/contract/index.js";
-import type { EXEC_BODY_FIELDS, agentToHttp, auditEntryToHttp, execResponseToHttp, hostResultToHttp, jobToHttp, streamErrorToHttp, streamEventToHttp } from "../transcode.js";
+import type { EXEC_BODY_FIELDS, agentRevocationToHttp, agentToHttp, auditEntryToHttp, execResponseToHttp, hostResultToHttp, jobToHttp, streamErrorToHttp, streamEventToHttp } from "../transcode.js";
 import type { JsonSchema } from "./openapi-types.js";
 
 /**
@@ -28,6 +28,7 @@ export type SchemaName =
   | "AuditPage"
   | "Agent"
   | "AgentList"
+  | "AgentRevocation"
   | "Health"
   | "Ready"
   | "OpenApiDocument";
@@ -181,6 +182,11 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     in_flight: count("Execs it is running now."),
     version: string("The agent's meshexec version."),
     draining: { type: "boolean", description: "It takes no new execs." },
+  }),
+  AgentRevocation: closedObject<ReturnType<typeof agentRevocationToHttp>>("A revoked agent hostname.", {
+    hostname: string(),
+    revoked_at: timestamp("Credentials for the hostname issued at or before this instant are refused."),
+    session_ended: { type: "boolean", description: "The agent was connected, and its session was ended." },
   }),
   AgentList: closedObject<{ agents: unknown }>("The agents connected to the router.", {
     agents: { type: "array", items: schemaRef("Agent") },

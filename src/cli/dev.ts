@@ -1,15 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
-import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintToken } from "../auth/index.js";
-import { parseDuration, parseHostPort } from "../config/index.js";
+import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintAgentToken, mintToken } from "../auth/index.js";
+import { parseDuration, parseHostPort, parseLabels } from "../config/index.js";
 import { createLogger } from "../log/index.js";
 import { startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
-import { agentFlags, dockerRuntimeOf, parseLabels } from "./agent.js";
+import { agentFlags, dockerRuntimeOf } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
+
+/** Both tokens dev mints, the caller's it prints and its agent's, last as long as a working day's session. */
+const DEV_TOKEN_TTL_MS = 24 * 3_600_000;
 
 export const devCommand = defineCommand({
   summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
@@ -27,7 +30,10 @@ export const devCommand = defineCommand({
   },
   async run(flags) {
     const secret = flags["jwt-secret"] ?? randomBytes(32).toString("base64url");
-    const joinToken = randomBytes(32).toString("base64url");
+    const signingKey = loadSigningKey({ secret });
+    const labels = parseLabels(flags.label);
+    // The dev agent is admitted as any other: with a token of its own, for its hostname and labels.
+    const agentToken = await mintAgentToken(signingKey, { hostname: flags.hostname, labels, ttlMs: DEV_TOKEN_TTL_MS });
     const verifier = createTokenVerifier(loadVerificationKey({ secret }));
     const grpc = parseHostPort("grpc-listen", flags["grpc-listen"]);
     const rest = parseHostPort("listen", flags.listen);
@@ -36,14 +42,14 @@ export const devCommand = defineCommand({
     // One process, so one registry: the three parts' metric names do not overlap.
     const metrics = await startMetrics(flags["metrics-listen"], createLogger("dev"));
     const jobTtlMs = parseDuration("job-ttl", flags["job-ttl"]);
-    const router = await startRouter({ ...grpc, verifier, joinToken, stores, jobTtlMs, metrics: metrics.registry, log: createLogger("router") });
+    const router = await startRouter({ ...grpc, verifier, stores, jobTtlMs, metrics: metrics.registry, log: createLogger("router") });
     const routerAddress = `${grpc.host}:${router.port}`;
     const gateway = await startGateway({ ...rest, router: routerAddress, verifier, metrics: metrics.registry, log: createLogger("gateway") });
     const agent = new Agent({
       router: routerAddress,
       hostname: flags.hostname,
-      labels: parseLabels(flags.label),
-      joinToken,
+      labels,
+      token: agentToken,
       runtime: dockerRuntimeOf(flags),
       log: createLogger("agent").child({ hostname: flags.hostname }),
       metrics: metrics.registry,
@@ -51,7 +57,7 @@ export const devCommand = defineCommand({
     }).start();
     await agent.link.whenConnected();
 
-    const token = await mintToken(loadSigningKey({ secret }), { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: 24 * 3_600_000 });
+    const token = await mintToken(signingKey, { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: DEV_TOKEN_TTL_MS });
     const base = `http://${rest.host}:${gateway.port}`;
     process.stderr.write(
       [

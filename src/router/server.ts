@@ -20,8 +20,13 @@ export interface RouterOptions {
   host: string;
   port: number;
   verifier: TokenVerifier;
-  /** The token agents must present on Connect. */
-  joinToken: string;
+  /**
+   * The shared join token that lets any agent claim any hostname and labels: only for
+   * `--insecure-join-token`. Agents otherwise present their own token or client certificate.
+   */
+  insecureJoinToken?: string;
+  /** Set when `credentials` require client certificates: an agent's certificate then names its hostname. */
+  trustClientCertificates?: boolean;
   /** Where jobs and the audit log are kept. */
   stores: Stores;
   /** Finished jobs older than this are pruned. */
@@ -62,7 +67,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
 
-  const { jobs, audit } = options.stores;
+  const { jobs, audit, agentRevocations } = options.stores;
   const interrupted = jobs.failRunning("router restarted");
   if (interrupted > 0) options.log.warn({ jobs: interrupted }, "jobs left running by the last router marked failed");
   const pruneJobs = () => jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
@@ -78,11 +83,21 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const log = options.log;
 
   const server = new Server({ ...serverOptions(keepaliveMs), interceptors: [grpcServerMetricsInterceptor(metricsRegistry)] });
-  server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, verifier, log, isDraining: () => draining }));
+  server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, agentRevocations, verifier, log, isDraining: () => draining }));
   server.addService(JobServiceService, createJobService({ jobs, verifier, log }));
   server.addService(AuditServiceService, createAuditService({ audit, verifier, log }));
   server.addService(agentLinkService, {
-    connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log }),
+    connect: createAgentLinkHandler({
+      registry,
+      authentication: {
+        verifier,
+        revocations: agentRevocations,
+        insecureJoinToken: options.insecureJoinToken,
+        trustClientCertificates: options.trustClientCertificates ?? false,
+      },
+      heartbeatIntervalMs,
+      log,
+    }),
   });
   health.addToServer(server);
   addReflection(server);

@@ -2,16 +2,19 @@ import { openDatabase } from "./sqlite-database.js";
 import { SqliteAuditLog } from "./sqlite-audit-log.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { WriteBatch } from "./write-batch.js";
+import { SqliteAgentRevocations, type AgentRevocations } from "./agent-revocations.js";
 import type { AuditLog } from "./audit-log.js";
 import type { JobStore } from "./job-store.js";
 
 export type { AuditEntry, AuditLog, NewAuditEntry } from "./audit-log.js";
 export { jobStatusOf, type JobQuery, type JobRecord, type JobStatus, type JobStore, type NewJob, type Page } from "./job-store.js";
 export { MemoryAuditLog, MemoryJobStore } from "./memory-store.js";
+export { MemoryAgentRevocations, type AgentRevocations } from "./agent-revocations.js";
 
 export interface Stores {
   jobs: JobStore;
   audit: AuditLog;
+  agentRevocations: AgentRevocations;
   close(): void;
 }
 
@@ -22,6 +25,7 @@ export function openSqliteStores(dataDir: string): Stores {
   return {
     jobs: new SqliteJobStore(db, writes),
     audit: new SqliteAuditLog(db, writes),
+    agentRevocations: new SqliteAgentRevocations(db),
     close: () => {
       writes.flush();
       db.close();
