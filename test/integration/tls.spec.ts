@@ -44,13 +44,13 @@ describe("TLS and mTLS on every link", function () {
     });
 
     it("refuses a plaintext agent", async () => {
-      const plaintext = stack.spawnAgent({ hostname: "tls-plain" });
+      const plaintext = await stack.spawnAgent({ hostname: "tls-plain" });
       await linkLost(plaintext);
       expect(await stack.connectedAgents()).to.not.include("tls-plain");
     });
 
     it("checks the router's certificate against --tls-server-name: a wrong name is refused, a right one connects", async () => {
-      const wrongName = stack.spawnAgent(trustingAgent("tls-wrong-name", "--tls-server-name", "router.example"));
+      const wrongName = await stack.spawnAgent(trustingAgent("tls-wrong-name", "--tls-server-name", "router.example"));
       const lost = await linkLost(wrongName);
       expect(String(lost.reason)).to.match(/certificate|altnames|Hostname/i);
       await stack.startAgent(trustingAgent("tls-right-name", "--tls-server-name", "localhost"));
@@ -68,7 +68,7 @@ describe("TLS and mTLS on every link", function () {
     after(() => stack?.stop());
 
     it("refuses an agent without a client certificate and lets one with it connect", async () => {
-      const anonymous = stack.spawnAgent(trustingAgent("mtls-anonymous"));
+      const anonymous = await stack.spawnAgent(trustingAgent("mtls-anonymous"));
       await linkLost(anonymous);
       await stack.startAgent(trustingAgent("mtls-b", ...withClientCert()));
       const connected = await stack.connectedAgents();
@@ -113,7 +113,7 @@ describe("TLS and mTLS on every link", function () {
   });
 
   it("fails at startup, naming the file and the problem, when a TLS file is unreadable or does not fit", async () => {
-    const env = { MESHEXEC_AGENT_TOKEN: "join", MESHEXEC_JWT_SECRET: "secret" };
+    const env = { MESHEXEC_JWT_SECRET: "secret" };
     const router = (...args: string[]) => MeshexecProcess.spawn("router", ["router", "--listen", "127.0.0.1:0", ...args], env);
     const missing = router("--tls-cert", "/nonexistent/cert.pem", "--tls-key", certs.server.key);
     const mismatched = router("--tls-cert", certs.server.cert, "--tls-key", certs.client.key);
