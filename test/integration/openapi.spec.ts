@@ -44,7 +44,7 @@ describe("OpenAPI document, against a real stack", function () {
     expect(reply.status).to.equal(200);
     expect(reply.headers.get("content-type")).to.match(/^application\/json/);
     expect(reply.body.openapi).to.match(/^3\.1\.\d+$/);
-    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready"].sort());
+    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/agents/{hostname}/revoke", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready"].sort());
     expectDocumented("get", "/openapi.json", reply);
   });
 
@@ -97,6 +97,14 @@ describe("OpenAPI document, against a real stack", function () {
     expectDocumented("get", "/jobs", jobs);
     expectDocumented("get", "/audit", audit);
     expectDocumented("get", "/agents", agents);
+  });
+
+  it("describes a real agent revocation, and its refusal without the scope", async () => {
+    const revoke = (scopes: string[]) => stack.token(scopes).then((token) => stack.request("POST", "/agents/oa-gone/revoke", { token }));
+    const revoked = await revoke(["agent:admin"]);
+    expect(revoked.status).to.equal(200);
+    expectDocumented("post", "/agents/{hostname}/revoke", revoked);
+    expectDocumented("post", "/agents/{hostname}/revoke", await revoke(["agent:read"]));
   });
 
   it("describes /health and /ready", async () => {
