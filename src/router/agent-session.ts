@@ -110,6 +110,12 @@ export class AgentSession {
     this.send({ kind: undefined });
   }
 
+  /** Asks the agent to cancel every exec still in flight, then completes them with `message` (a revocation). */
+  cancelAll(message: string): void {
+    for (const { requestId } of this.pending) this.send({ kind: { $case: "cancelExec", value: { requestId } } });
+    this.close(message);
+  }
+
   /** Completes every exec still in flight with `message`: the agent is gone. */
   close(message: string): void {
     for (const { onOutcome } of this.pending.splice(0)) onOutcome({ $case: "unanswered", value: { status: "failed", message } });

@@ -53,12 +53,15 @@ export class AgentRegistry {
     this.onSizeChange(this.sessions.size);
   }
 
-  /** Ends the hostname's live session, if any, failing its in-flight execs with `message`; true if there was one. */
+  /**
+   * Ends the hostname's live session, if any: its execs in flight are cancelled on the agent (if
+   * it still listens) and fail with `message`. True if there was one.
+   */
   revoke(hostname: string, message: string): boolean {
     const session = this.sessions.get(hostname);
     if (!session) return false;
     this.unregister(session);
-    session.close(message);
+    session.cancelAll(message);
     session.end(new MeshError(GrpcStatus.PERMISSION_DENIED, "agent revoked", message));
     return true;
   }

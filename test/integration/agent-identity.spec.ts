@@ -212,6 +212,7 @@ describe("revoking an agent", function () {
     const result = (await running).body.results[0];
     expect(result).to.include({ hostname: "rev-1", status: "failed", changed: false });
     expect(result.error).to.match(/agent revoked by test at /);
+    await waitFor("the agent to kill the revoked session's command", async () => (await containers.countRunning(box, "sleep 30")) === 0);
 
     const oldAgent = stack.agents.get("rev-1")!;
     await oldAgent.waitForLog("router link lost; reconnecting", (l) => l.code === "PERMISSION_DENIED" && String(l.reason).includes("agent revoked"));
@@ -230,8 +231,7 @@ describe("revoking an agent", function () {
 
     // Credentials are refused up to the revocation's whole second; one minted after it is new.
     await waitFor("the second after the revocation", () => Date.now() >= Date.parse(revoked.body.revoked_at) + 1_000);
-    // SIGKILL: on SIGTERM it would drain, and its `sleep 30` still runs: the router no longer waits for it.
-    await oldAgent.stop("SIGKILL");
+    await oldAgent.stop();
     await stack.startAgent({ hostname: "rev-1" });
     const again = await stack.exec("rev-1", box, { command: ["echo", "re-enrolled"] });
     expect(again.body.results[0]).to.include({ status: "ok", stdout: "re-enrolled\n" });

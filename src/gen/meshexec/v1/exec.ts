@@ -1475,7 +1475,7 @@ export const ExecServiceService = {
     responseDeserialize: (value: Buffer): ListAgentsResponse => ListAgentsResponse.decode(value),
   },
   /**
-   * Ends the agent's live session (its execs in flight fail, naming the revocation) and refuses
+   * Ends the agent's live session (its execs in flight are cancelled and fail, naming the revocation) and refuses
    * every credential for this hostname issued until now; the agent needs a newly minted one.
    * Needs the scope agent:admin.
    */
@@ -1504,7 +1504,7 @@ export interface ExecServiceServer extends UntypedServiceImplementation {
   /** Lists the agents connected to this router. */
   listAgents: handleUnaryCall<ListAgentsRequest, ListAgentsResponse>;
   /**
-   * Ends the agent's live session (its execs in flight fail, naming the revocation) and refuses
+   * Ends the agent's live session (its execs in flight are cancelled and fail, naming the revocation) and refuses
    * every credential for this hostname issued until now; the agent needs a newly minted one.
    * Needs the scope agent:admin.
    */
@@ -1561,7 +1561,7 @@ export interface ExecServiceClient extends Client {
     callback: (error: ServiceError | null, response: ListAgentsResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Ends the agent's live session (its execs in flight fail, naming the revocation) and refuses
+   * Ends the agent's live session (its execs in flight are cancelled and fail, naming the revocation) and refuses
    * every credential for this hostname issued until now; the agent needs a newly minted one.
    * Needs the scope agent:admin.
    */
