@@ -22,7 +22,9 @@ export class Mesh {
   async router(name = "router", listenHost = "127.0.0.1"): Promise<{ process: BenchChild; port: number; metricsPort: number }> {
     // A store of its own per router, so the bench's jobs never land in ./data beside an operator's.
     const dataDir = mkdtempSync(join(tmpdir(), "meshexec-bench-"));
-    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`, "--data-dir", dataDir, "--metrics-listen", "127.0.0.1:0"], {
+    // One subject makes every call here: the per-subject limits are off, so the bench measures the mesh, not them.
+    const unlimited = ["--rate-limit", "0", "--max-concurrent-execs", "0"];
+    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`, "--data-dir", dataDir, "--metrics-listen", "127.0.0.1:0", ...unlimited], {
       MESHEXEC_JWT_SECRET: this.secret,
       // 1,000 agents share one join token: minting a token per agent is not what the bench measures.
       MESHEXEC_INSECURE_JOIN_TOKEN: this.joinToken,

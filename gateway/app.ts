@@ -18,6 +18,7 @@ import { healthRoute, readyRoute, type ReadyWhen } from "./routes/health.js";
 import { openApiRoute } from "./routes/openapi.js";
 import { getJobRoute, listAgentsRoute, listAuditRoute, listJobsRoute } from "./routes/reads.js";
 import { revokeAgentRoute } from "./routes/revoke-agent.js";
+import { revokeTokenRoute } from "./routes/tokens.js";
 
 export interface GatewayDeps {
   router: RouterClient;
@@ -30,6 +31,7 @@ export interface GatewayDeps {
 
 // Empty segments match too, so that the router, not a 404, says which one is missing.
 export const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/exec";
+export const TOKEN_REVOKE_ROUTE = "/tokens/:jti{[^/]*}/revoke";
 
 export const REVOKE_AGENT_ROUTE = "/agents/:hostname/revoke";
 
@@ -60,6 +62,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
   app.get("/job/:id", requireScope(verifier, "GetJob"), getJobRoute(router));
   app.get("/jobs", requireScope(verifier, "ListJobs"), listJobsRoute(router));
   app.get("/audit", requireScope(verifier, "ListAudit"), listAuditRoute(router));
+  app.post(TOKEN_REVOKE_ROUTE, requireScope(verifier, "RevokeToken"), revokeTokenRoute(router));
 
   for (const [path, allowed] of ROUTE_METHODS) {
     app.all(path, (c) => {
@@ -83,6 +86,7 @@ export const ROUTE_METHODS = [
   ["/job/:id", "GET"],
   ["/jobs", "GET"],
   ["/audit", "GET"],
+  [TOKEN_REVOKE_ROUTE, "POST"],
   ["/health", "GET"],
   ["/ready", "GET"],
   ["/openapi.json", "GET"],

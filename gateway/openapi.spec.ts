@@ -4,6 +4,7 @@ import { GrpcStatus, MeshError } from "../src/errors/index.js";
 import { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
 import { AgentInfo, HostResult, RevokeAgentResponse, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
 import { Job } from "../src/gen/meshexec/v1/jobs.js";
+import { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { createLogger } from "../src/log/index.js";
 import { createMetricsRegistry } from "../src/metrics/index.js";
 import { resolveRef } from "../test/support/schema-check.js";
@@ -19,6 +20,7 @@ import {
   execResponseToHttp,
   hostResultToHttp,
   jobToHttp,
+  revokedTokenToHttp,
   streamErrorToHttp,
   streamEventToHttp,
 } from "./transcode.js";
@@ -31,6 +33,7 @@ const DOCUMENTED_ERRORS: Record<string, number[]> = {
   GetJob: [401, 403, 404, 499, 500, 503, 504],
   ListJobs: [400, 401, 403, 499, 500, 503, 504],
   ListAudit: [400, 401, 403, 499, 500, 503, 504],
+  RevokeToken: [400, 401, 403, 499, 500, 503, 504],
   GetHealth: [500, 503],
   GetReady: [500, 503],
   GetOpenApiDocument: [500],
@@ -42,7 +45,7 @@ describe("OpenAPI document (GET /openapi.json)", () => {
   const router = { isServing: async () => true, recordEdgeRefusal: async () => ({}) } as unknown as RouterClient;
   const app = createGatewayApp({
     router,
-    verifier: createTokenVerifier(loadVerificationKey({ secret: "openapi-spec-secret" })),
+    verifier: createTokenVerifier(loadVerificationKey({ secret: "openapi-spec-secret-of-32-bytes-at-least" }), { maxLifetimeMs: 3_600_000 }),
     log: createLogger("openapi-spec", "silent"),
     metrics: createMetricsRegistry(),
   });
@@ -95,6 +98,7 @@ describe("OpenAPI document (GET /openapi.json)", () => {
       AuditEntry: auditEntryToHttp(AuditEntry.fromJSON({})),
       Agent: agentToHttp(AgentInfo.fromJSON({})),
       AgentRevocation: agentRevocationToHttp(RevokeAgentResponse.fromJSON({})),
+      RevokedToken: revokedTokenToHttp(RevokeTokenResponse.fromJSON({})),
       StreamAccepted: event({ accepted: {} }),
       StreamResult: event({ result: {} }),
       StreamSummary: event({ summary: {} }),

@@ -1,6 +1,7 @@
 import type { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
 import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, RevokeAgentResponse, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
 import type { Job } from "../src/gen/meshexec/v1/jobs.js";
+import type { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { errorBodyOf, invalidArgument, quoteForMessage, type MeshError } from "../src/errors/index.js";
 
 /**
@@ -104,6 +105,10 @@ export function auditEntryToHttp(entry: AuditEntry) {
     request_id: entry.requestId,
     error: entry.error,
   };
+}
+
+export function revokedTokenToHttp(response: RevokeTokenResponse) {
+  return { jti: response.jti, revoked_at: isoOf(response.revokedAt) };
 }
 
 function isoOf(date: Date | undefined): string | null {

@@ -1,7 +1,18 @@
 import { execLimits } from "../../src/contract/index.js";
 import { GrpcStatus, type ErrorBody } from "../../src/errors/index.js";
 import { HOST_STATUSES, JOB_STATUSES } from "../../src/contract/index.js";
-import type { EXEC_BODY_FIELDS, agentRevocationToHttp, agentToHttp, auditEntryToHttp, execResponseToHttp, hostResultToHttp, jobToHttp, streamErrorToHttp, streamEventToHttp } from "../transcode.js";
+import type {
+  EXEC_BODY_FIELDS,
+  agentRevocationToHttp,
+  agentToHttp,
+  auditEntryToHttp,
+  execResponseToHttp,
+  hostResultToHttp,
+  jobToHttp,
+  revokedTokenToHttp,
+  streamErrorToHttp,
+  streamEventToHttp,
+} from "../transcode.js";
 import type { JsonSchema } from "./openapi-types.js";
 
 /**
@@ -31,6 +42,7 @@ export type SchemaName =
   | "AgentRevocation"
   | "Health"
   | "Ready"
+  | "RevokedToken"
   | "OpenApiDocument";
 
 export const schemaRef = (name: SchemaName): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -193,5 +205,9 @@ export const schemas: Record<SchemaName, JsonSchema> = {
   }),
   Health: closedObject<{ status: unknown }>("The router answers its health check.", { status: typeTag("ok") }),
   Ready: closedObject<{ status: unknown }>("The edge can take traffic.", { status: typeTag("ready") }),
+  RevokedToken: closedObject<ReturnType<typeof revokedTokenToHttp>>("A revoked caller token.", {
+    jti: string("The token's jti."),
+    revoked_at: timestamp("When it was first revoked; revoking it again keeps this time."),
+  }),
   OpenApiDocument: { type: "object", description: "This document." },
 };

@@ -15,6 +15,7 @@ export interface AgentGrant {
 
 export interface AgentTokenClaims extends AgentGrant {
   ttlMs: number;
+  jti?: string;
   issuer?: string;
   audience?: string;
 }

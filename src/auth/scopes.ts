@@ -6,7 +6,11 @@ export const requiredScopeByMethod = {
   GetJob: "job:read",
   ListJobs: "job:read",
   ListAudit: "audit:read",
+  RevokeToken: "token:revoke",
 } as const;
+
+/** With it, GetJob and ListJobs show every subject's jobs; without it (job:read alone), only the caller's own. */
+export const READ_ANY_JOB_SCOPE = "job:read:any";
 
 export type GuardedMethod = keyof typeof requiredScopeByMethod;
 

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
-import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintAgentToken, mintToken } from "../auth/index.js";
+import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadSigningKey, loadVerificationKey, mintAgentToken, mintToken } from "../auth/index.js";
 import { parseDuration, parseHostPort, parseLabels } from "../config/index.js";
 import { createLogger } from "../log/index.js";
-import { startRouter } from "../router/index.js";
+import { DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { agentFlags, dockerRuntimeOf } from "./agent.js";
@@ -34,15 +34,27 @@ export const devCommand = defineCommand({
     const labels = parseLabels(flags.label);
     // The dev agent is admitted as any other: with a token of its own, for its hostname and labels.
     const agentToken = await mintAgentToken(signingKey, { hostname: flags.hostname, labels, ttlMs: DEV_TOKEN_TTL_MS });
-    const verifier = createTokenVerifier(loadVerificationKey({ secret }));
+    const key = loadVerificationKey({ secret });
+    const maxTokenLifetimeMs = parseDuration("max-token-ttl", DEFAULT_MAX_TOKEN_TTL);
     const grpc = parseHostPort("grpc-listen", flags["grpc-listen"]);
     const rest = parseHostPort("listen", flags.listen);
 
     const stores = openSqliteStores(flags["data-dir"]);
+    // One verifier for the router and the edge, so in dev the edge honours revocations too.
+    const verifier = createTokenVerifier(key, { maxLifetimeMs: maxTokenLifetimeMs, revocations: stores.tokenRevocations });
     // One process, so one registry: the three parts' metric names do not overlap.
     const metrics = await startMetrics(flags["metrics-listen"], createLogger("dev"));
     const jobTtlMs = parseDuration("job-ttl", flags["job-ttl"]);
-    const router = await startRouter({ ...grpc, verifier, stores, jobTtlMs, metrics: metrics.registry, log: createLogger("router") });
+    const router = await startRouter({
+      ...grpc,
+      verifier,
+      stores,
+      jobTtlMs,
+      maxTokenLifetimeMs,
+      subjectLimits: DEFAULT_SUBJECT_LIMITS,
+      metrics: metrics.registry,
+      log: createLogger("router"),
+    });
     const routerAddress = `${grpc.host}:${router.port}`;
     const gateway = await startGateway({ ...rest, router: routerAddress, verifier, metrics: metrics.registry, log: createLogger("gateway") });
     const agent = new Agent({

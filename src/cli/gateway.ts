@@ -3,7 +3,7 @@ import { startGateway } from "../../gateway/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { jwtFlags, metricsFlag, startMetrics, verifierOf } from "./shared-flags.js";
+import { jwtFlags, metricsFlag, startMetrics, verifierFactoryOf } from "./shared-flags.js";
 import { httpsOptionsOf, routerDialCredentialsOf, routerDialTlsFlags, servingTlsFlags } from "./tls-flags.js";
 
 export const gatewayCommand = defineCommand({
@@ -29,11 +29,13 @@ export const gatewayCommand = defineCommand({
     if (readyWhen !== "agent-connected" && readyWhen !== "router-reachable") {
       throw invalidArgument("invalid --ready-when", `expected agent-connected or router-reachable, got "${readyWhen}"`);
     }
+    // The edge keeps no revocations: a revoked token passes here and is refused by the router.
+    const verifier = verifierFactoryOf(flags)();
     const https = httpsOptionsOf(flags);
     const routerCredentials = routerDialCredentialsOf("router-", flags);
     const log = createLogger("gateway");
     const metrics = await startMetrics(flags["metrics-listen"], log);
-    const gateway = await startGateway({ host, port, router: flags.router, routerCredentials, https, verifier: verifierOf(flags), log, readyWhen, metrics: metrics.registry });
+    const gateway = await startGateway({ host, port, router: flags.router, routerCredentials, https, verifier, log, readyWhen, metrics: metrics.registry });
     stopOnSignals(async () => {
       await gateway.stop(10_000);
       await metrics.close();

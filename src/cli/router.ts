@@ -1,11 +1,11 @@
 import { setFlagsFromString } from "node:v8";
-import { parseDuration, parseHostPort } from "../config/index.js";
+import { parseDuration, parseHostPort, parseWholeNumber } from "../config/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
-import { startRouter } from "../router/index.js";
+import { DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { drainFlag, jwtFlags, keepaliveFlag, metricsFlag, startMetrics, storeFlags, verifierOf } from "./shared-flags.js";
+import { drainFlag, jwtFlags, keepaliveFlag, maxTokenLifetimeOf, metricsFlag, startMetrics, storeFlags, verifierFactoryOf } from "./shared-flags.js";
 import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
 
 export const routerCommand = defineCommand({
@@ -27,6 +27,21 @@ export const routerCommand = defineCommand({
       default: "5s",
       description: "how often agents send a heartbeat and the router answers it; keep it below the idle timeouts of any proxy in between",
     },
+    "rate-limit": {
+      type: "string",
+      default: String(DEFAULT_SUBJECT_LIMITS.ratePerSecond),
+      description: "execs each subject (a token's sub) may start per second, on average; past it, 429 with Retry-After (0: no limit)",
+    },
+    "rate-limit-burst": {
+      type: "string",
+      default: String(DEFAULT_SUBJECT_LIMITS.burst),
+      description: "execs a subject may start at once before --rate-limit applies",
+    },
+    "max-concurrent-execs": {
+      type: "string",
+      default: String(DEFAULT_SUBJECT_LIMITS.maxConcurrent),
+      description: "execs (async jobs included) each subject may have running at once; past it, 429 with Retry-After (0: no limit)",
+    },
     ...servingTlsFlags,
     ...clientCaFlag,
     ...drainFlag,
@@ -42,6 +57,16 @@ export const routerCommand = defineCommand({
     }
     const { host, port } = parseHostPort("listen", flags.listen);
     const credentials = grpcServerCredentialsOf(flags);
+    const verifierFor = verifierFactoryOf(flags);
+    const maxTokenLifetimeMs = maxTokenLifetimeOf(flags);
+    const subjectLimits = {
+      ratePerSecond: parseWholeNumber("rate-limit", flags["rate-limit"]),
+      burst: parseWholeNumber("rate-limit-burst", flags["rate-limit-burst"]),
+      maxConcurrent: parseWholeNumber("max-concurrent-execs", flags["max-concurrent-execs"]),
+    };
+    if (subjectLimits.ratePerSecond > 0 && subjectLimits.burst < 1) {
+      throw invalidArgument("invalid --rate-limit-burst", "with a --rate-limit, the burst must be at least 1");
+    }
     const stores = openSqliteStores(flags["data-dir"]);
     const log = createLogger("router");
     if (joinToken) {
@@ -54,7 +79,9 @@ export const routerCommand = defineCommand({
     const router = await startRouter({
       host,
       port,
-      verifier: verifierOf(flags),
+      verifier: verifierFor(stores.tokenRevocations),
+      maxTokenLifetimeMs,
+      subjectLimits,
       insecureJoinToken: joinToken,
       trustClientCertificates: Boolean(flags["tls-client-ca"]),
       stores,

@@ -107,6 +107,13 @@ export function parsePositiveInt(flag: string, value: string): number {
   return n;
 }
 
+/** A count that may be 0, such as a limit where 0 turns it off. */
+export function parseWholeNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw invalidArgument(`invalid --${flag}`, `expected a whole number (0 or more), got "${value}"`);
+  return n;
+}
+
 /** Repeated --label key=value flags, checked against the bounds the router checks an agent's hello with. */
 export function parseLabels(labels: string[]): Record<string, string> {
   if (labels.length > agentHelloLimits.maxLabels) throw invalidArgument("invalid --label", `at most ${agentHelloLimits.maxLabels} labels, got ${labels.length}`);

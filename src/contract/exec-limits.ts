@@ -2,6 +2,8 @@
 export const execLimits = {
   containerIdPattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
   containerIdMaxLength: 128,
+  /** Each side of a `key:value` label selector (and of a label grant). */
+  labelPartPattern: /^[A-Za-z0-9_.-]+$/,
   commandMaxArgs: 256,
   commandArgMaxBytes: 64 * 1024,
   envKeyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,

@@ -5,7 +5,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { packageRoot } from "../config/index.js";
 
 /** Every service the router serves, by proto file: reflection describes exactly these. */
-const SERVED_PROTO_FILES = ["meshexec/v1/exec.proto", "meshexec/v1/agent.proto", "meshexec/v1/jobs.proto", "meshexec/v1/audit.proto", "health/v1/health.proto"];
+const SERVED_PROTO_FILES = ["meshexec/v1/exec.proto", "meshexec/v1/agent.proto", "meshexec/v1/jobs.proto", "meshexec/v1/audit.proto", "meshexec/v1/tokens.proto", "health/v1/health.proto"];
 
 /**
  * Serves gRPC server reflection (v1 and v1alpha), so grpcurl and the like can list and call the

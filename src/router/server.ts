@@ -3,6 +3,7 @@ import { HealthImplementation } from "grpc-health-check";
 import { AuditServiceService } from "../gen/meshexec/v1/audit.js";
 import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
 import { JobServiceService } from "../gen/meshexec/v1/jobs.js";
+import { TokenServiceService } from "../gen/meshexec/v1/tokens.js";
 import type { TokenVerifier } from "../auth/index.js";
 import { AGENTS_HEALTH_SERVICE } from "../contract/index.js";
 import type { Logger } from "../log/index.js";
@@ -15,6 +16,8 @@ import { createExecService } from "./exec-service.js";
 import { createJobService } from "./job-service.js";
 import { addReflection } from "./reflection.js";
 import { AgentRegistry } from "./registry.js";
+import { SubjectLimits, type SubjectLimitsConfig } from "./subject-limits.js";
+import { createTokenService } from "./token-service.js";
 
 export interface RouterOptions {
   host: string;
@@ -31,6 +34,10 @@ export interface RouterOptions {
   stores: Stores;
   /** Finished jobs older than this are pruned. */
   jobTtlMs?: number;
+  /** The longest a caller token may live: a revocation is kept this long, and then pruned. */
+  maxTokenLifetimeMs: number;
+  /** Per-subject limits on execs. */
+  subjectLimits: SubjectLimitsConfig;
   /** Where the router's metrics go; served by whoever owns it (--metrics-listen). */
   metrics?: Registry;
   log: Logger;
@@ -48,8 +55,10 @@ export interface RunningRouter {
   stop(graceMs: number): Promise<void>;
 }
 
-const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService", "meshexec.v1.JobService", "meshexec.v1.AuditService"];
+const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService", "meshexec.v1.JobService", "meshexec.v1.AuditService", "meshexec.v1.TokenService"];
 const PRUNE_EVERY_MS = 3_600_000;
+/** More than the verifier's clock skew (30 s), so a revocation outlives its token everywhere. */
+const REVOCATION_MARGIN_MS = 3_600_000;
 
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
@@ -67,12 +76,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
 
-  const { jobs, audit, agentRevocations } = options.stores;
+  const { jobs, audit, tokenRevocations, agentRevocations } = options.stores;
   const interrupted = jobs.failRunning("router restarted");
   if (interrupted > 0) options.log.warn({ jobs: interrupted }, "jobs left running by the last router marked failed");
-  const pruneJobs = () => jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
-  pruneJobs();
-  const pruneTimer = setInterval(pruneJobs, PRUNE_EVERY_MS).unref();
+  const prune = () => {
+    jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
+    // Past this, every token a revocation could refuse has expired (its clock skew included).
+    tokenRevocations.pruneBefore(new Date(Date.now() - options.maxTokenLifetimeMs - REVOCATION_MARGIN_MS));
+  };
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
 
   const track = <T>(work: Promise<T>) => {
     inFlight.add(work);
@@ -83,8 +96,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const log = options.log;
 
   const server = new Server({ ...serverOptions(keepaliveMs), interceptors: [grpcServerMetricsInterceptor(metricsRegistry)] });
-  server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, agentRevocations, verifier, log, isDraining: () => draining }));
+  const limits = new SubjectLimits(options.subjectLimits);
+  server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, agentRevocations, verifier, limits, log, isDraining: () => draining }));
   server.addService(JobServiceService, createJobService({ jobs, verifier, log }));
+  server.addService(TokenServiceService, createTokenService({ revocations: tokenRevocations, audit, verifier, log }));
   server.addService(AuditServiceService, createAuditService({ audit, verifier, log }));
   server.addService(agentLinkService, {
     connect: createAgentLinkHandler({

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (subject, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE INDEX IF NOT EXISTS jobs_by_subject ON jobs (subject, seq);
 CREATE TABLE IF NOT EXISTS job_results (
   job_id   TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
   hostname TEXT NOT NULL,
@@ -44,6 +45,11 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS token_revocations (
+  jti        TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS token_revocations_by_time ON token_revocations (revoked_at);
 CREATE TABLE IF NOT EXISTS agent_revocations (
   hostname   TEXT PRIMARY KEY,
   revoked_at INTEGER NOT NULL

@@ -3,7 +3,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
-import { MemoryAgentRevocations, MemoryAuditLog, MemoryJobStore, jobStatusOf, openSqliteStores, type AgentRevocations, type AuditLog, type JobStore, type NewJob } from "./index.js";
+import {
+  MemoryAgentRevocations,
+  MemoryAuditLog,
+  MemoryJobStore,
+  MemoryTokenRevocations,
+  jobStatusOf,
+  openSqliteStores,
+  type AgentRevocations,
+  type AuditLog,
+  type JobStore,
+  type NewJob,
+  type TokenRevocations,
+} from "./index.js";
 
 const result = (hostname: string, status = "ok"): HostResult => ({
   hostname,
@@ -30,8 +42,11 @@ const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
   ...over,
 });
 
-const backends: Array<[string, () => { jobs: JobStore; audit: AuditLog; agentRevocations: AgentRevocations; close(): void }]> = [
-  ["memory", () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), agentRevocations: new MemoryAgentRevocations(), close: () => {} })],
+const backends: Array<[string, () => { jobs: JobStore; audit: AuditLog; tokenRevocations: TokenRevocations; agentRevocations: AgentRevocations; close(): void }]> = [
+  [
+    "memory",
+    () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), tokenRevocations: new MemoryTokenRevocations(), agentRevocations: new MemoryAgentRevocations(), close: () => {} }),
+  ],
   [
     "SQLite",
     () => {
@@ -71,6 +86,26 @@ for (const [name, open] of backends) {
       expect(last.nextCursor).to.equal(undefined);
       expect(stores.jobs.list({ limit: 10, target: "web-1" }).items.map((j) => j.id)).to.deep.equal(["j4", "j2"]);
       expect(() => stores.jobs.list({ limit: 1, cursor: "garbage" })).to.throw(/cursor/);
+    });
+
+    it("list only one subject's jobs when asked, pages included", () => {
+      for (let i = 1; i <= 5; i++) stores.jobs.create(job(`j${i}`, { subject: i % 2 ? "alice" : "bob" }));
+      const first = stores.jobs.list({ limit: 2, subject: "alice" });
+      expect(first.items.map((j) => j.id)).to.deep.equal(["j5", "j3"]);
+      expect(stores.jobs.list({ limit: 2, subject: "alice", cursor: first.nextCursor }).items.map((j) => j.id)).to.deep.equal(["j1"]);
+      expect(stores.jobs.list({ limit: 10, subject: "bob", target: "_all" }).items.map((j) => j.id)).to.deep.equal(["j4", "j2"]);
+      expect(stores.jobs.list({ limit: 10, subject: "carol" }).items).to.deep.equal([]);
+    });
+
+    it("keep token revocations, the first time of each, until pruned", () => {
+      const day = 86_400_000;
+      const first = new Date(Date.now() - 40 * day);
+      expect(stores.tokenRevocations.revoke("old", first).getTime()).to.equal(first.getTime());
+      expect(stores.tokenRevocations.revoke("old", new Date()).getTime()).to.equal(first.getTime());
+      stores.tokenRevocations.revoke("recent", new Date());
+      expect(["old", "recent", "never"].map((jti) => stores.tokenRevocations.isRevoked(jti))).to.deep.equal([true, true, false]);
+      expect(stores.tokenRevocations.pruneBefore(new Date(Date.now() - 30 * day))).to.equal(1);
+      expect(["old", "recent"].map((jti) => stores.tokenRevocations.isRevoked(jti))).to.deep.equal([false, true]);
     });
 
     it("find a job by subject and idempotency key within the window only", () => {

@@ -110,7 +110,7 @@ describe("authentication and authorization (real router, edge and agent)", funct
     await containers.removeAll();
   });
 
-  const claims = (extra: JWTPayload = {}): JWTPayload => ({ sub: "alice", scope: `${EXEC} ${READ}`, exp: now() + 600, ...extra });
+  const claims = (extra: JWTPayload = {}): JWTPayload => ({ sub: "alice", scope: `${EXEC} ${READ}`, iat: now(), exp: now() + 600, ...extra });
   const cases: Array<{ name: string; presented: () => Promise<Presented>; exec: Expected; agents: Expected }> = [
     { name: "no token", presented: async () => undefined, exec: { http: 401, details: "no Authorization header" }, agents: { http: 401 } },
     { name: "another scheme than Bearer", presented: async () => "Basic YWxpY2U6c2VjcmV0", exec: { http: 401, details: "Bearer" }, agents: { http: 401 } },
@@ -127,6 +127,10 @@ describe("authentication and authorization (real router, edge and agent)", funct
     { name: "a token not yet valid (nbf past the 30 s skew)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ nbf: now() + 45 }))), exec: { http: 401, details: "not yet valid" }, agents: { http: 401 } },
     { name: "a token valid in less than 30 s (within the skew)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ nbf: now() + 15 }))), exec: { http: 202 }, agents: { http: 200 } },
     { name: "a token without exp", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: undefined }))), exec: { http: 401, details: '"exp"' }, agents: { http: 401 } },
+    { name: "a token without sub", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ sub: undefined }))), exec: { http: 401, details: '"sub"' }, agents: { http: 401 } },
+    { name: "a token with an empty sub", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ sub: "" }))), exec: { http: 401, details: '"sub"' }, agents: { http: 401 } },
+    { name: "a token living 10 years (past --max-token-ttl)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: now() + 3650 * 86_400 }))), exec: { http: 401, details: "--max-token-ttl" }, agents: { http: 401 } },
+    { name: "a token without iat nor nbf (its lifetime unknown)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ iat: undefined }))), exec: { http: 401, details: '"iat"' }, agents: { http: 401 } },
     { name: "alg: none", presented: async () => bearer(unsignedToken(claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
     { name: "HS512 with the right secret (not the configured algorithm)", presented: async () => bearer(await sign(secretKey(), "HS512", claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
     { name: "RS256 (not the configured algorithm)", presented: async () => bearer(await sign(rsa.privateKey, "RS256", claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
@@ -199,7 +203,7 @@ describe("authentication and authorization (real router, edge and agent)", funct
     });
 
     it("a token minted with another secret is refused", async () => {
-      const token = await mint(["--subject", "mallory"], { MESHEXEC_JWT_SECRET: "not-the-secret" });
+      const token = await mint(["--subject", "mallory"], { MESHEXEC_JWT_SECRET: randomBytes(32).toString("base64url") });
       await expectBoth(stack, grpc, {}, bearer(token), { http: 401, details: "signature" });
     });
   });
@@ -256,7 +260,7 @@ describe("authentication and authorization (real router, edge and agent)", funct
 
 describe("authentication with RS256/ES256 keys, issuer and audience", function () {
   this.timeout(30_000);
-  const goodClaims = (extra: JWTPayload = {}): JWTPayload => ({ sub: "svc", scope: READ, exp: now() + 600, ...extra });
+  const goodClaims = (extra: JWTPayload = {}): JWTPayload => ({ sub: "svc", scope: READ, iat: now(), exp: now() + 600, ...extra });
 
   before(async () => {
     writeFileSync(files.rsaPublic, rsaPublicPem);

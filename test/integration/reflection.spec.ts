@@ -63,6 +63,7 @@ describe("gRPC server reflection and the descriptor set", function () {
           "meshexec.v1.AgentService",
           "meshexec.v1.JobService",
           "meshexec.v1.AuditService",
+          "meshexec.v1.TokenService",
           "grpc.health.v1.Health",
         ]);
       } finally {

@@ -14,6 +14,8 @@ export interface GrpcReply<T> {
   message: string;
   error?: string;
   details?: string;
+  /** The retry-after trailer of a refusal that passes (seconds), as the edge turns into Retry-After. */
+  retryAfter?: string;
   response?: T;
 }
 
@@ -56,7 +58,7 @@ export class GrpcCaller {
           const value = err.metadata?.get(key)[0];
           return typeof value === "string" ? decodeURIComponent(value) : undefined;
         };
-        resolve({ code: err.code, message: err.details, error: part("meshexec-error"), details: part("meshexec-error-details") });
+        resolve({ code: err.code, message: err.details, error: part("meshexec-error"), details: part("meshexec-error-details"), retryAfter: part("retry-after") });
       }),
     );
   }
