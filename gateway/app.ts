@@ -32,8 +32,7 @@ export interface GatewayDeps {
 // Empty segments match too, so that the router, not a 404, says which one is missing.
 export const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/exec";
 export const TOKEN_REVOKE_ROUTE = "/tokens/:jti{[^/]*}/revoke";
-
-export const REVOKE_AGENT_ROUTE = "/agents/:hostname/revoke";
+export const AGENT_REVOKE_ROUTE = "/agents/:hostname{[^/]*}/revoke";
 
 /**
  * The REST edge: transcodes each route to one gRPC call on the router and maps the reply back.
@@ -58,7 +57,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
     execRoute(router),
   );
   app.get("/agents", requireScope(verifier, "ListAgents"), listAgentsRoute(router));
-  app.post(REVOKE_AGENT_ROUTE, requireScope(verifier, "RevokeAgent"), revokeAgentRoute(router));
+  app.post(AGENT_REVOKE_ROUTE, requireScope(verifier, "RevokeAgent"), revokeAgentRoute(router));
   app.get("/job/:id", requireScope(verifier, "GetJob"), getJobRoute(router));
   app.get("/jobs", requireScope(verifier, "ListJobs"), listJobsRoute(router));
   app.get("/audit", requireScope(verifier, "ListAudit"), listAuditRoute(router));
@@ -82,7 +81,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
 export const ROUTE_METHODS = [
   [EXEC_ROUTE, "POST"],
   ["/agents", "GET"],
-  [REVOKE_AGENT_ROUTE, "POST"],
+  [AGENT_REVOKE_ROUTE, "POST"],
   ["/job/:id", "GET"],
   ["/jobs", "GET"],
   ["/audit", "GET"],
