@@ -56,7 +56,7 @@ describe("per-agent identity", function () {
     await stack.startAgent({ hostname: "web-7", labels: { role: "web" } }, { token });
 
     const refusals = [
-      [["--agent", "web-7", "--subject", "alice"], /--agent takes no --subject or --scope/],
+      [["--agent", "web-7", "--subject", "alice"], /--agent takes no --subject, --scope, --target or --container/],
       [["--agent", "not a host"], /invalid --agent/],
       [["--agent", "web-7", "--label", "role=" + "x".repeat(64)], /a label value must be 1 to 63 characters/],
       [["--subject", "alice", "--label", "role=web"], /--label needs --agent/],

@@ -44,7 +44,7 @@ describe("OpenAPI document, against a real stack", function () {
     expect(reply.status).to.equal(200);
     expect(reply.headers.get("content-type")).to.match(/^application\/json/);
     expect(reply.body.openapi).to.match(/^3\.1\.\d+$/);
-    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/agents/{hostname}/revoke", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready"].sort());
+    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/agents/{hostname}/revoke", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready", "/tokens/{jti}/revoke"].sort());
     expectDocumented("get", "/openapi.json", reply);
   });
 
