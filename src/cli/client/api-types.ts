@@ -56,3 +56,10 @@ export interface JobsPage {
   jobs: Job[];
   next_cursor: string;
 }
+
+/** The answer of POST /agents/{hostname}/revoke. */
+export interface AgentRevocation {
+  hostname: string;
+  revoked_at: string;
+  session_ended: boolean;
+}
