@@ -97,10 +97,12 @@ export function lintConfig(root) {
         "no-restricted-imports": [
           "error",
           {
-            paths: ["http", "https", "http2"].flatMap((name) => [name, `node:${name}`]).map((name) => ({
-              name,
-              message: "The router never parses HTTP: the edge in gateway/ speaks it and calls the router over gRPC.",
-            })),
+            paths: ["http", "https", "http2"]
+              .flatMap((name) => [name, `node:${name}`])
+              .map((name) => ({
+                name,
+                message: "The router never parses HTTP: the edge in gateway/ speaks it and calls the router over gRPC.",
+              })),
           },
         ],
       },
