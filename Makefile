@@ -16,7 +16,7 @@ test: check-gen lint $(NODE_MODULES)
 	npx tsc --noEmit -p tsconfig.json
 	npx mocha $(SPECS)
 
-# dist/meshexec.binpb is the proto descriptor set, for Envoy's gRPC-JSON transcoder.
+# dist/meshexec.binpb is the proto descriptor set: the router's reflection serves it, Envoy's transcoder reads it.
 build: $(NODE_MODULES)
 	npm run --silent build
 

@@ -7,7 +7,7 @@ import { Job } from "../src/gen/meshexec/v1/jobs.js";
 import { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { createLogger } from "../src/log/index.js";
 import { createMetricsRegistry } from "../src/metrics/index.js";
-import { resolveRef } from "../test/support/schema-check.js";
+import { OpenApiContract, resolveRef } from "../test/support/openapi-contract.js";
 import { createGatewayApp } from "./app.js";
 import { buildOpenApiDocument } from "./openapi/document.js";
 import type { OperationObject } from "./openapi/openapi-types.js";
@@ -54,6 +54,8 @@ describe("OpenAPI document (GET /openapi.json)", () => {
   const schema = (name: string) => document.components.schemas[name];
   const propertiesOf = (name: string) => Object.keys(schema(name).properties ?? {}).sort();
   const keysOf = (value: object) => Object.keys(value).sort();
+  /** As the edge sends it: JSON.stringify leaves out what is undefined. */
+  const wire = (value: object) => JSON.parse(JSON.stringify(value));
 
   it("is OpenAPI 3.1", () => {
     expect(document.openapi).to.match(/^3\.1\.\d+$/);
@@ -86,9 +88,10 @@ describe("OpenAPI document (GET /openapi.json)", () => {
     expect(Object.keys(body.properties).sort()).to.deep.equal([...EXEC_BODY_FIELDS].sort());
   });
 
-  it("documents exactly the fields each answer carries, as the edge transcodes them", () => {
+  it("documents exactly the fields each answer carries, as the edge transcodes them, and requires those JSON never leaves out", () => {
     const result = HostResult.fromJSON({});
     const event = (value: object) => streamEventToHttp(StreamExecContainerResponse.fromJSON(value))!;
+    // Every field at its proto3 default, optional ones unset: what the edge writes, and what JSON keeps of it.
     const samples: Record<string, object> = {
       HostResult: hostResultToHttp(result),
       ExecResponse: execResponseToHttp({ jobId: "j", results: [result] }),
@@ -103,8 +106,17 @@ describe("OpenAPI document (GET /openapi.json)", () => {
     };
     for (const [name, sample] of Object.entries(samples)) {
       expect(propertiesOf(name), name).to.deep.equal(keysOf(sample));
-      expect([...schema(name).required!].sort(), `${name} required`).to.deep.equal(keysOf(sample));
+      expect([...schema(name).required!].sort(), `${name} required`).to.deep.equal(keysOf(wire(sample)));
     }
+    expect(keysOf(wire(samples.HostResult)), "a result without an exit").to.not.include("exit_code");
+  });
+
+  it("holds schemas a strict JSON Schema 2020-12 validator compiles, and a result without an exit conforms while a null exit does not", () => {
+    const contract = new OpenApiContract(JSON.parse(JSON.stringify(document)));
+    for (const name of Object.keys(document.components.schemas)) expect(() => contract.problems(`#/components/schemas/${name}`, {}), name).to.not.throw();
+    const notRun = hostResultToHttp(HostResult.fromJSON({ hostname: "h", status: "failed", error: "agent disconnected" }));
+    expect(contract.problems("#/components/schemas/HostResult", wire(notRun))).to.deep.equal([]);
+    expect(contract.problems("#/components/schemas/HostResult", { ...wire(notRun), exit_code: null })).to.not.be.empty;
   });
 
   it("asks for the scope each method needs where the edge asks for a token, and for none elsewhere", async () => {

@@ -35,13 +35,19 @@ export function execResponseToHttp(response: ExecContainerResponse) {
   return { job_id: response.jobId, results: response.results.map(hostResultToHttp) };
 }
 
+/**
+ * One host's result. Without an exit (a timeout, a host where nothing ran) exit_code is left
+ * undefined, which JSON.stringify leaves out: the API document types it integer, and a null
+ * breaks clients generated from it. Left undefined rather than left out, so every result keeps
+ * one object shape (src/router/host-result.ts measured what varying shapes cost in a fan-out).
+ */
 export function hostResultToHttp(result: HostResult) {
   return {
     hostname: result.hostname,
     status: result.status,
     stdout: result.stdout,
     stderr: result.stderr,
-    exit_code: result.exitCode ?? null,
+    exit_code: result.exitCode,
     changed: result.changed,
     error: result.error,
     duration_ms: result.durationMs,

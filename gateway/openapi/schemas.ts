@@ -45,9 +45,16 @@ export type SchemaName =
 
 export const schemaRef = (name: SchemaName): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
-/** A response object: every field is always present (proto3 defaults), and no other field is. */
-function closedObject<T>(description: string, properties: PropertiesOf<T>): JsonSchema {
-  return { type: "object", description, properties, required: Object.keys(properties), additionalProperties: false };
+/** The keys a transcode function may leave undefined, which JSON.stringify leaves out. */
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+
+/**
+ * A response object: no field but these, and every one always present (proto3 defaults) except
+ * the `optional` ones, which are absent when they have no value (never null).
+ */
+function closedObject<T>(description: string, properties: PropertiesOf<T>, optional: readonly OptionalKeys<T>[] = []): JsonSchema {
+  const required = Object.keys(properties).filter((key) => !(optional as readonly string[]).includes(key));
+  return { type: "object", description, properties, required, additionalProperties: false };
 }
 
 const string = (description?: string): JsonSchema => ({ type: "string", ...(description && { description }) });
@@ -99,13 +106,13 @@ const hostResult = closedObject<ReturnType<typeof hostResultToHttp>>("One target
   },
   stdout: string(),
   stderr: string(),
-  exit_code: { type: ["integer", "null"], description: "The command's exit code; null when it did not run to an exit." },
+  exit_code: { type: "integer", description: "The command's exit code. Absent, never null, when it did not run to an exit (status and error say why)." },
   changed: { type: "boolean", description: "True exactly when the command ran." },
   error: string("Why, when status is not ok; empty otherwise."),
   duration_ms: count("How long the host took."),
   stdout_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
   stderr_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
-});
+}, ["exit_code"]);
 
 export const schemas: Record<SchemaName, JsonSchema> = {
   ErrorBody: closedObject<ErrorBody>("Every error, from every layer, has this shape.", {

@@ -5,7 +5,8 @@ export interface HostResult {
   status: "ok" | "failed" | "timeout";
   stdout: string;
   stderr: string;
-  exit_code: number | null;
+  /** Absent when the command did not run to an exit; status and error say why. */
+  exit_code?: number;
   changed: boolean;
   error: string;
   duration_ms: number;

@@ -69,7 +69,10 @@ export interface HostResult {
   status: string;
   stdout: string;
   stderr: string;
-  /** Absent when the command did not run to an exit. */
+  /**
+   * Absent when the command did not run to an exit (a timeout, a host where it never ran):
+   * optional, so absent stays absent (never 0) over gRPC and in JSON transcoding.
+   */
   exitCode?:
     | number
     | undefined;
