@@ -49,6 +49,8 @@ bench: build test-image
 clean:
 	rm -rf dist
 
+# npm ci empties node_modules first: through a link (a git worktree sharing another checkout's) it would empty theirs.
 $(NODE_MODULES): package.json package-lock.json
+	@if [ -L node_modules ]; then echo "node_modules links to $$(readlink node_modules): install there, then touch $@" >&2; exit 1; fi
 	npm ci --no-audit --no-fund
 	touch $@
