@@ -26,7 +26,7 @@ const likelyBugs = [
   "no-unsafe-optional-chaining",
 ];
 
-/** The lint configuration for a tree laid out like this repository at `root` (test/lint-boundaries.spec.ts uses fixtures). */
+/** The lint configuration for a tree laid out like this repository at `root` (test/lint/import-boundaries.spec.ts roots it at fixtures). */
 export function lintConfig(root) {
   return [
     { ignores: ["src/gen/", "dist/", "test/fixtures/lint/"] },
