@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { GRANT_CLAIMS } from "../src/auth/exec-grants.js";
+import { matchesAnyGlob } from "../src/contract/index.js";
 import { ExecFailureReason, type AgentExecReply, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
 import type { Logger } from "../src/log/index.js";
 import { traceLogFields } from "../src/trace/index.js";
@@ -8,14 +10,18 @@ import { AgentMetrics } from "./agent-metrics.js";
 import { ExecSlots } from "./exec-slots.js";
 import { completedReply, failedReply, failureReply } from "./exec-reply.js";
 import { RouterLink } from "./link/index.js";
-import type { ContainerRuntime } from "./runtime/index.js";
+import { RuntimeFailure, type ContainerRuntime } from "./runtime/index.js";
 
 export interface AgentOptions {
   /** HOST:PORT of the router. */
   router: string;
   hostname: string;
   labels: Record<string, string>;
-  joinToken: string;
+  /**
+   * What the agent presents on Connect: its own token (meshexec token --agent), or the shared
+   * join token of a router run with --insecure-join-token. Unset: its client certificate alone.
+   */
+  token?: string;
   runtime: ContainerRuntime;
   log: Logger;
   version: string;
@@ -44,7 +50,7 @@ export class Agent {
     this.slots = new ExecSlots(options.maxInFlight ?? 32, options.maxQueued ?? 64);
     this.link = new RouterLink({
       router: options.router,
-      joinToken: options.joinToken,
+      token: options.token,
       hello: { hostname: options.hostname, labels: options.labels, version: options.version, instanceId: randomUUID() },
       keepaliveMs: options.keepaliveMs ?? 10_000,
       credentials: options.routerCredentials,
@@ -94,8 +100,9 @@ export class Agent {
     // Fields, not a child logger: a child costs its bindings' serialisation on every exec, logged or not.
     const execFields = { ...(request.trace && traceLogFields(request.trace)), container: request.containerId };
     try {
+      const containerId = await this.containerToRun(request);
       const run = await this.options.runtime.exec(
-        { containerId: request.containerId, command: request.command, env: request.env, workingDir: request.workingDir, timeoutMs: request.timeoutMs },
+        { containerId, command: request.command, env: request.env, workingDir: request.workingDir, timeoutMs: request.timeoutMs },
         controller.signal,
       );
       this.options.log.info({ ...execFields, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs }, "exec finished");
@@ -108,6 +115,26 @@ export class Agent {
       this.running.delete(requestId);
       release();
     }
+  }
+
+  /**
+   * The container to exec in: as the caller named it when its token does not restrict
+   * containers; otherwise the engine's full id for it, once its real name matches an allowed
+   * glob. The name is checked, not what the caller typed, so a 3-character id prefix reaches only
+   * an allowed container; and the exec goes to the full id, so the container checked is the one
+   * that runs. Costs one container inspect, only for restricted tokens.
+   */
+  private async containerToRun(request: AgentExecRequest): Promise<string> {
+    if (request.allowedContainers.length === 0) return request.containerId;
+    const container = await this.options.runtime.resolve(request.containerId);
+    if (!matchesAnyGlob(request.allowedContainers, container.name)) {
+      // The real name is not told: the caller may not know it, and is not allowed to use it.
+      throw new RuntimeFailure(
+        "container-not-allowed",
+        `container "${request.containerId}" is outside the token's "${GRANT_CLAIMS.containers}" claim; nothing ran`,
+      );
+    }
+    return container.id;
   }
 
   private track(work: Promise<void>): void {

@@ -18,6 +18,7 @@ export function failureReply(requestId: string, err: unknown): AgentExecReply {
 const reasonByRuntimeFailure: Record<RuntimeFailureReason, ExecFailureReason> = {
   "container-not-found": ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_FOUND,
   "container-not-running": ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_RUNNING,
+  "container-not-allowed": ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED,
   "engine-unavailable": ExecFailureReason.EXEC_FAILURE_REASON_ENGINE_UNAVAILABLE,
   internal: ExecFailureReason.EXEC_FAILURE_REASON_INTERNAL,
 };

@@ -2,7 +2,7 @@ import { Agent, request } from "node:http";
 
 export interface RestExecReply {
   status: number;
-  body: { results?: Array<{ status: string; stdout: string; exit_code: number | null; duration_ms: number }>; error?: string; details?: string };
+  body: { results?: Array<{ status: string; stdout: string; exit_code?: number; duration_ms: number }>; error?: string; details?: string };
 }
 
 /** A REST client of the edge over kept-alive connections, at most maxSockets of them, as a load balancer would hold. */

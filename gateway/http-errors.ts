@@ -15,6 +15,7 @@ export function meshErrorResponse(c: Context, thrown: unknown): Response {
   // RFC 6750 §3.1: a request that carried no credentials gets the bare challenge, without an error code.
   if (err.code === GrpcStatus.UNAUTHENTICATED) c.header("WWW-Authenticate", c.req.header("authorization") ? `Bearer error="invalid_token"` : "Bearer");
   if (err.code === GrpcStatus.PERMISSION_DENIED) c.header("WWW-Authenticate", `Bearer error="insufficient_scope"`);
+  if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
   return c.json(body, httpStatusOf(err.code) as ContentfulStatusCode);
 }
 

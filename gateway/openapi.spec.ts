@@ -2,22 +2,25 @@ import { expect } from "chai";
 import { createTokenVerifier, loadVerificationKey, requiredScopeByMethod, type GuardedMethod } from "../src/auth/index.js";
 import { GrpcStatus, MeshError } from "../src/errors/index.js";
 import { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
-import { AgentInfo, HostResult, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
+import { AgentInfo, HostResult, RevokeAgentResponse, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
 import { Job } from "../src/gen/meshexec/v1/jobs.js";
+import { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { createLogger } from "../src/log/index.js";
 import { createMetricsRegistry } from "../src/metrics/index.js";
-import { resolveRef } from "../test/support/schema-check.js";
+import { OpenApiContract, resolveRef } from "../test/support/openapi-contract.js";
 import { createGatewayApp } from "./app.js";
 import { buildOpenApiDocument } from "./openapi/document.js";
 import type { OperationObject } from "./openapi/openapi-types.js";
 import type { RouterClient } from "./router-client.js";
 import {
   EXEC_BODY_FIELDS,
+  agentRevocationToHttp,
   agentToHttp,
   auditEntryToHttp,
   execResponseToHttp,
   hostResultToHttp,
   jobToHttp,
+  revokedTokenToHttp,
   streamErrorToHttp,
   streamEventToHttp,
 } from "./transcode.js";
@@ -26,9 +29,11 @@ import {
 const DOCUMENTED_ERRORS: Record<string, number[]> = {
   ExecContainer: [400, 401, 403, 404, 408, 409, 413, 415, 429, 499, 500, 503, 504],
   ListAgents: [401, 403, 499, 500, 503, 504],
+  RevokeAgent: [400, 401, 403, 499, 500, 503, 504],
   GetJob: [401, 403, 404, 499, 500, 503, 504],
   ListJobs: [400, 401, 403, 499, 500, 503, 504],
   ListAudit: [400, 401, 403, 499, 500, 503, 504],
+  RevokeToken: [400, 401, 403, 499, 500, 503, 504],
   GetHealth: [500, 503],
   GetReady: [500, 503],
   GetOpenApiDocument: [500],
@@ -40,7 +45,7 @@ describe("OpenAPI document (GET /openapi.json)", () => {
   const router = { isServing: async () => true, recordEdgeRefusal: async () => ({}) } as unknown as RouterClient;
   const app = createGatewayApp({
     router,
-    verifier: createTokenVerifier(loadVerificationKey({ secret: "openapi-spec-secret" })),
+    verifier: createTokenVerifier(loadVerificationKey({ secret: "openapi-spec-secret-of-32-bytes-at-least" }), { maxLifetimeMs: 3_600_000 }),
     log: createLogger("openapi-spec", "silent"),
     metrics: createMetricsRegistry(),
   });
@@ -51,6 +56,8 @@ describe("OpenAPI document (GET /openapi.json)", () => {
   const schema = (name: string) => document.components.schemas[name];
   const propertiesOf = (name: string) => Object.keys(schema(name).properties ?? {}).sort();
   const keysOf = (value: object) => Object.keys(value).sort();
+  /** As the edge sends it: JSON.stringify leaves out what is undefined. */
+  const wire = (value: object) => JSON.parse(JSON.stringify(value));
 
   it("is OpenAPI 3.1", () => {
     expect(document.openapi).to.match(/^3\.1\.\d+$/);
@@ -83,15 +90,18 @@ describe("OpenAPI document (GET /openapi.json)", () => {
     expect(Object.keys(body.properties).sort()).to.deep.equal([...EXEC_BODY_FIELDS].sort());
   });
 
-  it("documents exactly the fields each answer carries, as the edge transcodes them", () => {
+  it("documents exactly the fields each answer carries, as the edge transcodes them, and requires those JSON never leaves out", () => {
     const result = HostResult.fromJSON({});
     const event = (value: object) => streamEventToHttp(StreamExecContainerResponse.fromJSON(value))!;
+    // Every field at its proto3 default, optional ones unset: what the edge writes, and what JSON keeps of it.
     const samples: Record<string, object> = {
       HostResult: hostResultToHttp(result),
       ExecResponse: execResponseToHttp({ jobId: "j", results: [result] }),
       Job: jobToHttp(Job.fromJSON({})),
       AuditEntry: auditEntryToHttp(AuditEntry.fromJSON({})),
       Agent: agentToHttp(AgentInfo.fromJSON({})),
+      AgentRevocation: agentRevocationToHttp(RevokeAgentResponse.fromJSON({})),
+      RevokedToken: revokedTokenToHttp(RevokeTokenResponse.fromJSON({})),
       StreamAccepted: event({ accepted: {} }),
       StreamResult: event({ result: {} }),
       StreamSummary: event({ summary: {} }),
@@ -99,8 +109,17 @@ describe("OpenAPI document (GET /openapi.json)", () => {
     };
     for (const [name, sample] of Object.entries(samples)) {
       expect(propertiesOf(name), name).to.deep.equal(keysOf(sample));
-      expect([...schema(name).required!].sort(), `${name} required`).to.deep.equal(keysOf(sample));
+      expect([...schema(name).required!].sort(), `${name} required`).to.deep.equal(keysOf(wire(sample)));
     }
+    expect(keysOf(wire(samples.HostResult)), "a result without an exit").to.not.include("exit_code");
+  });
+
+  it("holds schemas a strict JSON Schema 2020-12 validator compiles, and a result without an exit conforms while a null exit does not", () => {
+    const contract = new OpenApiContract(JSON.parse(JSON.stringify(document)));
+    for (const name of Object.keys(document.components.schemas)) expect(() => contract.problems(`#/components/schemas/${name}`, {}), name).to.not.throw();
+    const notRun = hostResultToHttp(HostResult.fromJSON({ hostname: "h", status: "failed", error: "agent disconnected" }));
+    expect(contract.problems("#/components/schemas/HostResult", wire(notRun))).to.deep.equal([]);
+    expect(contract.problems("#/components/schemas/HostResult", { ...wire(notRun), exit_code: null })).to.not.be.empty;
   });
 
   it("asks for the scope each method needs where the edge asks for a token, and for none elsewhere", async () => {

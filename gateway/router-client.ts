@@ -13,10 +13,12 @@ import {
   type ExecContainerRequest,
   type ExecContainerResponse,
   type ListAgentsResponse,
+  type RevokeAgentResponse,
   type StreamExecContainerResponse,
 } from "../src/gen/meshexec/v1/exec.js";
 import { JobServiceClient, type Job, type ListJobsRequest, type ListJobsResponse } from "../src/gen/meshexec/v1/jobs.js";
 import { EDGE_AUTHORIZATION_METADATA } from "../src/contract/index.js";
+import { TokenServiceClient, type RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { fromServiceError } from "../src/errors/index.js";
 import { plaintextDial, type DialCredentials } from "../src/tls/index.js";
 import type { TraceContext } from "../src/trace/index.js";
@@ -52,6 +54,7 @@ export class RouterClient {
   private readonly exec: ExecServiceClient;
   private readonly jobs: JobServiceClient;
   private readonly audit: AuditServiceClient;
+  private readonly tokens: TokenServiceClient;
   private readonly health: Client & { check: HealthCheck };
   /** `Bearer <the edge's own token>` (scope audit:record), when the edge has one. */
   private readonly edgeAuthorization?: string;
@@ -64,6 +67,7 @@ export class RouterClient {
     this.exec = new ExecServiceClient(address, dial.credentials, options);
     this.jobs = new JobServiceClient(address, dial.credentials, options);
     this.audit = new AuditServiceClient(address, dial.credentials, options);
+    this.tokens = new TokenServiceClient(address, dial.credentials, options);
     this.health = new HealthClient(address, dial.credentials, options) as unknown as Client & { check: HealthCheck };
   }
 
@@ -90,6 +94,10 @@ export class RouterClient {
     return this.unary(this.exec, this.exec.listAgents, {}, context);
   }
 
+  revokeAgent(hostname: string, context: RouterCallContext): Promise<RevokeAgentResponse> {
+    return this.unary(this.exec, this.exec.revokeAgent, { hostname }, context);
+  }
+
   getJob(jobId: string, context: RouterCallContext): Promise<Job> {
     return this.unary(this.jobs, this.jobs.getJob, { jobId }, context);
   }
@@ -112,6 +120,10 @@ export class RouterClient {
     return this.unary(this.audit, this.audit.recordEdgeRefusal, request, { ...context, authorization: this.edgeAuthorization });
   }
 
+  revokeToken(jti: string, context: RouterCallContext): Promise<RevokeTokenResponse> {
+    return this.unary(this.tokens, this.tokens.revokeToken, { jti }, context);
+  }
+
   /** True when the router's health check says SERVING for `service` ("" is the whole server) within timeoutMs. */
   isServing(service: string, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
@@ -120,7 +132,7 @@ export class RouterClient {
   }
 
   close(): void {
-    [this.exec, this.jobs, this.audit, this.health].forEach((client) => client.close());
+    [this.exec, this.jobs, this.audit, this.tokens, this.health].forEach((client) => client.close());
   }
 
   private unary<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req, context: RouterCallContext): Promise<Res> {

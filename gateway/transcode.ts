@@ -1,6 +1,7 @@
 import type { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
-import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
+import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, RevokeAgentResponse, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
 import type { Job } from "../src/gen/meshexec/v1/jobs.js";
+import type { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { errorBodyOf, invalidArgument, quoteForMessage, type MeshError } from "../src/errors/index.js";
 
 /**
@@ -34,13 +35,19 @@ export function execResponseToHttp(response: ExecContainerResponse) {
   return { job_id: response.jobId, results: response.results.map(hostResultToHttp) };
 }
 
+/**
+ * One host's result. Without an exit (a timeout, a host where nothing ran) exit_code is left
+ * undefined, which JSON.stringify leaves out: the API document types it integer, and a null
+ * breaks clients generated from it. Left undefined rather than left out, so every result keeps
+ * one object shape (src/router/host-result.ts measured what varying shapes cost in a fan-out).
+ */
 export function hostResultToHttp(result: HostResult) {
   return {
     hostname: result.hostname,
     status: result.status,
     stdout: result.stdout,
     stderr: result.stderr,
-    exit_code: result.exitCode ?? null,
+    exit_code: result.exitCode,
     changed: result.changed,
     error: result.error,
     duration_ms: result.durationMs,
@@ -106,8 +113,16 @@ export function auditEntryToHttp(entry: AuditEntry) {
   };
 }
 
+export function revokedTokenToHttp(response: RevokeTokenResponse) {
+  return { jti: response.jti, revoked_at: isoOf(response.revokedAt) };
+}
+
 function isoOf(date: Date | undefined): string | null {
   return date?.toISOString() ?? null;
+}
+
+export function agentRevocationToHttp(revocation: RevokeAgentResponse) {
+  return { hostname: revocation.hostname, revoked_at: isoOf(revocation.revokedAt), session_ended: revocation.sessionEnded };
 }
 
 export function agentToHttp(agent: AgentInfo) {

@@ -1,7 +1,19 @@
-/** What the agent asks of a node's container engine: one call, small enough to read at a glance. */
+/** What the agent asks of a node's container engine: two calls, small enough to read at a glance. */
 export interface ContainerRuntime {
+  /**
+   * Which container a caller's name or id prefix means, as the engine resolves it; rejects with
+   * RuntimeFailure when there is none. Only asked when the caller's grants restrict containers.
+   */
+  resolve(containerId: string): Promise<ContainerIdentity>;
   /** Runs argv in a container. Resolves once it exits or is killed; rejects with RuntimeFailure when it could not run. */
   exec(spec: ExecSpec, signal: AbortSignal): Promise<ExecRun>;
+}
+
+export interface ContainerIdentity {
+  /** The full id, which names this one container however others are named or created meanwhile. */
+  id: string;
+  /** Its name, without the leading "/" the engine reports. */
+  name: string;
 }
 
 export interface ExecSpec {
@@ -25,7 +37,7 @@ export interface ExecRun {
   durationMs: number;
 }
 
-export type RuntimeFailureReason = "container-not-found" | "container-not-running" | "engine-unavailable" | "internal";
+export type RuntimeFailureReason = "container-not-found" | "container-not-running" | "container-not-allowed" | "engine-unavailable" | "internal";
 
 /** The command never ran. */
 export class RuntimeFailure extends Error {

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { Duplex } from "node:stream";
 import Docker from "dockerode";
 import { BoundedOutput } from "./bounded-output.js";
-import { RuntimeFailure, type ContainerRuntime, type ExecRun, type ExecSpec } from "./container-runtime.js";
+import { RuntimeFailure, type ContainerIdentity, type ContainerRuntime, type ExecRun, type ExecSpec } from "./container-runtime.js";
 import { killProcessTree } from "./kill-process-tree.js";
 
 export interface DockerRuntimeOptions {
@@ -21,6 +21,17 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(private readonly options: DockerRuntimeOptions) {
     this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : undefined);
+  }
+
+  /** Container inspect: the engine resolves a name, a full id or an id prefix, as exec create would. */
+  async resolve(containerId: string): Promise<ContainerIdentity> {
+    const info = await this.docker
+      .getContainer(containerId)
+      .inspect()
+      .catch((err) => {
+        throw describeDockerError(err, containerId);
+      });
+    return { id: info.Id, name: info.Name.replace(/^\//, "") };
   }
 
   async exec(spec: ExecSpec, signal: AbortSignal): Promise<ExecRun> {

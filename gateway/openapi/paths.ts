@@ -1,4 +1,4 @@
-import { requiredScopeByMethod, type GuardedMethod } from "../../src/auth/index.js";
+import { GRANT_CLAIMS, requiredScopeByMethod, type GuardedMethod } from "../../src/auth/index.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, JOB_STATUSES, PAGE_SIZE, execLimits } from "../../src/contract/index.js";
 import { IDEMPOTENCY_KEY } from "../routes/exec.js";
 import type { OperationObject, ParameterObject, PathItemObject, Reference, RequestBodyObject, ResponseObject } from "./openapi-types.js";
@@ -17,10 +17,15 @@ interface OperationSpec {
   errors: ErrorMeanings;
 }
 
-/** An operation behind a token: its id is the gRPC method, whose scope it needs, from the table the edge and router enforce. */
+/**
+ * An operation behind a token: its id is the gRPC method, whose scope it needs, from the table the
+ * edge and router enforce. Its own 401 and 403 meanings, if any, follow those of every token.
+ */
 function guarded(method: GuardedMethod, spec: OperationSpec): OperationObject {
   const scope = requiredScopeByMethod[method];
-  return operation(method, [{ [BEARER_SCHEME]: [scope] }], { ...spec, errors: { ...spec.errors, ...authErrors(scope) } });
+  const auth = authErrors(scope);
+  const also = (status: 401 | 403) => [auth[status], spec.errors[status]].filter(Boolean).join(" ");
+  return operation(method, [{ [BEARER_SCHEME]: [scope] }], { ...spec, errors: { ...spec.errors, 401: also(401), 403: also(403) } });
 }
 
 function unauthenticated(operationId: string, spec: OperationSpec): OperationObject {
@@ -130,7 +135,9 @@ const exec = guarded("ExecContainer", {
     409: "For a hostname or _any, the container is stopped or paused; or the Idempotency-Key was used with a different request.",
     413: `The body is over ${execLimits.maxBodyBytes} bytes, by Content-Length or counted when chunked.`,
     415: "Content-Type is not application/json or application/*+json.",
-    429: "Every candidate agent is at its queue limit (hostname, _any).",
+    429: "The subject is past its rate (--rate-limit, --rate-limit-burst) or has as many execs running as it may (--max-concurrent-execs); or every candidate agent is at its queue limit (hostname, _any). Retry-After says when to try again, for the subject's limits.",
+    401: `Or the token's ${GRANT_CLAIMS.targets} or ${GRANT_CLAIMS.containers} claim is malformed.`,
+    403: `Or the token's ${GRANT_CLAIMS.targets} claim does not allow a host the target reaches (for _any: none of the connected hosts); or, for a hostname or _any, its ${GRANT_CLAIMS.containers} claim does not allow the container's real name on the node. Nothing ran.`,
   },
 });
 
@@ -141,16 +148,28 @@ const listAgents = guarded("ListAgents", {
   errors: routerCallErrors,
 });
 
+const revokeAgent = guarded("RevokeAgent", {
+  summary: "Revoke an agent: end its session and refuse its hostname's credentials issued until now",
+  description:
+    "Its execs in flight fail, naming the revocation. Tokens with iat and certificates with notBefore at or before revoked_at (whole seconds) are refused from then on, so the agent comes back only with a newly minted credential. Recorded even when the agent is not connected, and audited.",
+  tags: ["agents"],
+  parameters: [{ name: "hostname", in: "path", required: true, description: "The agent's hostname (RFC 1123).", schema: { type: "string", minLength: 1 } }],
+  success: { 200: jsonResponse("The revocation, and whether a live session was ended.", "AgentRevocation") },
+  errors: { ...routerCallErrors, 400: "The hostname is not an RFC 1123 hostname." },
+});
+
 const getJob = guarded("GetJob", {
   summary: "Read one job",
   tags: ["jobs"],
   parameters: [{ name: "id", in: "path", required: true, description: "The job_id an exec answered with.", schema: { type: "string" } }],
+  description: "A caller sees the jobs of its own subject; with the scope job:read:any, every subject's.",
   success: { 200: jsonResponse("The job, with the results of the hosts that have answered so far.", "Job") },
-  errors: { ...routerCallErrors, 404: "No job has this id." },
+  errors: { ...routerCallErrors, 404: "No job has this id, or it is another subject's and the token lacks job:read:any." },
 });
 
 const listJobs = guarded("ListJobs", {
   summary: "List jobs, newest first",
+  description: "The jobs of the caller's own subject; with the scope job:read:any, every subject's.",
   tags: ["jobs"],
   parameters: [
     { name: "target", in: "query", description: "Only jobs with exactly this target.", schema: { type: "string" } },
@@ -167,6 +186,15 @@ const listAudit = guarded("ListAudit", {
   parameters: pageParameters,
   success: { 200: jsonResponse("One page of audit entries.", "AuditPage") },
   errors: { ...routerCallErrors, ...pageErrors },
+});
+
+const revokeToken = guarded("RevokeToken", {
+  summary: "Revoke a caller token by its jti",
+  description: "The router refuses the token from its next call on, even one it verified before. Revoking a jti again is not an error. Kept until the longest a token may live (--max-token-ttl) has passed.",
+  tags: ["tokens"],
+  parameters: [{ name: "jti", in: "path", required: true, description: "The token's jti claim (meshexec token prints it).", schema: { type: "string", minLength: 1, maxLength: 128 } }],
+  success: { 200: jsonResponse("The token is revoked.", "RevokedToken") },
+  errors: { ...routerCallErrors, 400: "jti is not 1 to 128 printable ASCII characters." },
 });
 
 const health = unauthenticated("GetHealth", {
@@ -194,9 +222,11 @@ const openApi = unauthenticated("GetOpenApiDocument", {
 export const paths: Record<string, PathItemObject> = {
   "/node/{target}/container/docker/{container_id}/exec": { post: exec },
   "/agents": { get: listAgents },
+  "/agents/{hostname}/revoke": { post: revokeAgent },
   "/job/{id}": { get: getJob },
   "/jobs": { get: listJobs },
   "/audit": { get: listAudit },
+  "/tokens/{jti}/revoke": { post: revokeToken },
   "/health": { get: health },
   "/ready": { get: ready },
   "/openapi.json": { get: openApi },

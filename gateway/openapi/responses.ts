@@ -23,6 +23,11 @@ export const headers = {
     required: true,
     schema: { type: "string", pattern: "^Bearer" },
   },
+  RetryAfter: {
+    description: "RFC 9110: how many seconds to wait before trying again. Sent when the subject is past its own limits.",
+    required: false,
+    schema: { type: "integer", minimum: 0 },
+  },
 } satisfies Record<string, HeaderObject>;
 
 const headerRef = (name: keyof typeof headers): Reference => ({ $ref: `#/components/headers/${name}` });
@@ -44,21 +49,23 @@ export function errorResponses(meanings: ErrorMeanings): Record<string, Response
   return Object.fromEntries(
     (Object.keys(all).map(Number) as ErrorStatus[])
       .sort((a, b) => a - b)
-      .map((status) => [String(status), errorResponse(all[status] as string, status === 401 || status === 403)]),
+      .map((status) => [String(status), errorResponse(all[status] as string, status)]),
   );
 }
 
-function errorResponse(description: string, challenges: boolean): ResponseObject {
+function errorResponse(description: string, status: ErrorStatus): ResponseObject {
+  const extraHeaders: Record<string, Reference> =
+    status === 401 || status === 403 ? { "WWW-Authenticate": headerRef("WwwAuthenticate") } : status === 429 ? { "Retry-After": headerRef("RetryAfter") } : {};
   return {
     description,
-    headers: challenges ? { ...traceHeaders, "WWW-Authenticate": headerRef("WwwAuthenticate") } : traceHeaders,
+    headers: { ...traceHeaders, ...extraHeaders },
     content: { "application/json": { schema: schemaRef("ErrorBody") } },
   };
 }
 
 export function authErrors(scope: string): ErrorMeanings {
   return {
-    401: "No token, or one that does not verify: not Bearer, malformed, bad signature, another algorithm, expired, not yet valid, no exp, wrong iss or aud.",
+    401: "No token, or one that does not verify: not Bearer, malformed, bad signature, another algorithm, expired, not yet valid, no exp or sub, living longer than the mesh allows, wrong iss or aud, or revoked.",
     403: `A valid token without the scope ${scope}.`,
   };
 }

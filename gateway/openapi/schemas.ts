@@ -1,7 +1,18 @@
 import { execLimits } from "../../src/contract/index.js";
 import { GrpcStatus, type ErrorBody } from "../../src/errors/index.js";
 import { HOST_STATUSES, JOB_STATUSES } from "../../src/contract/index.js";
-import type { EXEC_BODY_FIELDS, agentToHttp, auditEntryToHttp, execResponseToHttp, hostResultToHttp, jobToHttp, streamErrorToHttp, streamEventToHttp } from "../transcode.js";
+import type {
+  EXEC_BODY_FIELDS,
+  agentRevocationToHttp,
+  agentToHttp,
+  auditEntryToHttp,
+  execResponseToHttp,
+  hostResultToHttp,
+  jobToHttp,
+  revokedTokenToHttp,
+  streamErrorToHttp,
+  streamEventToHttp,
+} from "../transcode.js";
 import type { JsonSchema } from "./openapi-types.js";
 
 /**
@@ -28,15 +39,24 @@ export type SchemaName =
   | "AuditPage"
   | "Agent"
   | "AgentList"
+  | "AgentRevocation"
   | "Health"
   | "Ready"
+  | "RevokedToken"
   | "OpenApiDocument";
 
 export const schemaRef = (name: SchemaName): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
-/** A response object: every field is always present (proto3 defaults), and no other field is. */
-function closedObject<T>(description: string, properties: PropertiesOf<T>): JsonSchema {
-  return { type: "object", description, properties, required: Object.keys(properties), additionalProperties: false };
+/** The keys a transcode function may leave undefined, which JSON.stringify leaves out. */
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+
+/**
+ * A response object: no field but these, and every one always present (proto3 defaults) except
+ * the `optional` ones, which are absent when they have no value (never null).
+ */
+function closedObject<T>(description: string, properties: PropertiesOf<T>, optional: readonly OptionalKeys<T>[] = []): JsonSchema {
+  const required = Object.keys(properties).filter((key) => !(optional as readonly string[]).includes(key));
+  return { type: "object", description, properties, required, additionalProperties: false };
 }
 
 const string = (description?: string): JsonSchema => ({ type: "string", ...(description && { description }) });
@@ -88,13 +108,13 @@ const hostResult = closedObject<ReturnType<typeof hostResultToHttp>>("One target
   },
   stdout: string(),
   stderr: string(),
-  exit_code: { type: ["integer", "null"], description: "The command's exit code; null when it did not run to an exit." },
+  exit_code: { type: "integer", description: "The command's exit code. Absent, never null, when it did not run to an exit (status and error say why)." },
   changed: { type: "boolean", description: "True exactly when the command ran." },
   error: string("Why, when status is not ok; empty otherwise."),
   duration_ms: count("How long the host took."),
   stdout_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
   stderr_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
-});
+}, ["exit_code"]);
 
 export const schemas: Record<SchemaName, JsonSchema> = {
   ErrorBody: closedObject<ErrorBody>("Every error, from every layer, has this shape.", {
@@ -182,10 +202,19 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     version: string("The agent's meshexec version."),
     draining: { type: "boolean", description: "It takes no new execs." },
   }),
+  AgentRevocation: closedObject<ReturnType<typeof agentRevocationToHttp>>("A revoked agent hostname.", {
+    hostname: string(),
+    revoked_at: timestamp("Credentials for the hostname issued at or before this instant are refused."),
+    session_ended: { type: "boolean", description: "The agent was connected, and its session was ended." },
+  }),
   AgentList: closedObject<{ agents: unknown }>("The agents connected to the router.", {
     agents: { type: "array", items: schemaRef("Agent") },
   }),
   Health: closedObject<{ status: unknown }>("The router answers its health check.", { status: typeTag("ok") }),
   Ready: closedObject<{ status: unknown }>("The edge can take traffic.", { status: typeTag("ready") }),
+  RevokedToken: closedObject<ReturnType<typeof revokedTokenToHttp>>("A revoked caller token.", {
+    jti: string("The token's jti."),
+    revoked_at: timestamp("When it was first revoked; revoking it again keeps this time."),
+  }),
   OpenApiDocument: { type: "object", description: "This document." },
 };

@@ -2,6 +2,7 @@
 export const requiredScopeByMethod = {
   ExecContainer: "docker:execute",
   ListAgents: "agent:read",
+  RevokeAgent: "agent:admin",
   GetJob: "job:read",
   ListJobs: "job:read",
   ListAudit: "audit:read",
@@ -10,6 +11,13 @@ export const requiredScopeByMethod = {
    * and makes the router believe the client address the edge forwards. It runs nothing.
    */
   RecordEdgeRefusal: "audit:record",
+  RevokeToken: "token:revoke",
 } as const;
 
+/** With it, GetJob and ListJobs show every subject's jobs; without it (job:read alone), only the caller's own. */
+export const READ_ANY_JOB_SCOPE = "job:read:any";
+
 export type GuardedMethod = keyof typeof requiredScopeByMethod;
+
+/** Held only by per-agent tokens (meshexec token --agent): lets an agent open AgentService.Connect, nothing else. */
+export const AGENT_CONNECT_SCOPE = "agent:connect";

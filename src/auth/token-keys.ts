@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import { invalidArgument } from "../errors/index.js";
 
 /** Where verification keys come from: exactly one of a shared secret, a PEM public key or a JWKS file. */
 export interface TokenKeyConfig {
@@ -26,7 +27,7 @@ export function loadVerificationKey(config: TokenKeyConfig): VerificationKey {
   if (sources.length !== 1) {
     throw new Error("configure exactly one of --jwt-secret, --jwt-public-key or --jwt-jwks");
   }
-  if (config.secret) return { key: new TextEncoder().encode(config.secret), algorithms: ["HS256"] };
+  if (config.secret) return { key: secretKeyOf(config.secret), algorithms: ["HS256"] };
   if (config.publicKeyFile) {
     const key = createPublicKey(readFileSync(config.publicKeyFile));
     return { key, algorithms: [algorithmFor(key)] };
@@ -55,8 +56,25 @@ export function loadSigningKey(config: TokenKeyConfig): SigningKey {
     const key = createPrivateKey(readFileSync(config.privateKeyFile));
     return { key, algorithm: algorithmFor(key) };
   }
-  if (config.secret) return { key: new TextEncoder().encode(config.secret), algorithm: "HS256" };
+  if (config.secret) return { key: secretKeyOf(config.secret), algorithm: "HS256" };
   throw new Error("minting needs --jwt-secret or --jwt-private-key");
+}
+
+/**
+ * RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 256 bits. A shorter secret
+ * can be found by brute force offline from any one token, and the finder could then mint any token.
+ */
+const MIN_SECRET_BYTES = 32;
+
+function secretKeyOf(secret: string): Uint8Array {
+  const key = new TextEncoder().encode(secret);
+  if (key.length < MIN_SECRET_BYTES) {
+    throw invalidArgument(
+      "invalid --jwt-secret",
+      `an HS256 secret must be at least ${MIN_SECRET_BYTES} bytes, got ${key.length}; make one with: openssl rand -base64 32`,
+    );
+  }
+  return key;
 }
 
 function algorithmFor(key: KeyObject): string {

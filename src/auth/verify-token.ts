@@ -1,5 +1,7 @@
 import { errors, jwtVerify, type JWTPayload } from "jose";
 import { MeshError, GrpcStatus } from "../errors/index.js";
+import { TOKEN_ID_RULE, isTokenId } from "./token-id.js";
+import { lifetimeProblemOf } from "./token-lifetime.js";
 import type { VerificationKey } from "./token-keys.js";
 
 /** Who is calling, once their token checks out. */
@@ -28,11 +30,15 @@ interface VerifiedToken {
 export interface VerifierOptions {
   issuer?: string;
   audience?: string;
+  /** The longest a token may live, from its iat (or nbf) to its exp; a token asking for more is refused. */
+  maxLifetimeMs: number;
+  /** Revoked jtis, asked on every call, cached token or not. The edge has none: the router's answer is the one that counts. */
+  revocations?: { isRevoked(jti: string): boolean };
   /** The clock, for tests. */
   now?: () => number;
 }
 
-export function createTokenVerifier(key: VerificationKey, options: VerifierOptions = {}): TokenVerifier {
+export function createTokenVerifier(key: VerificationKey, options: VerifierOptions): TokenVerifier {
   const clock = options.now ?? Date.now;
   // Callers present the same token for its whole life; checking its signature once is enough.
   // The cache holds only tokens that verified, and only for as long as their own claims allow.
@@ -41,7 +47,7 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
   async function principalOf(token: string): Promise<Principal> {
     const cached = verified.get(token);
     const now = clock();
-    if (cached && now >= cached.validFromMs && now <= cached.validUntilMs) return cached.principal;
+    if (cached && now >= cached.validFromMs && now <= cached.validUntilMs) return refuseIfRevoked(cached.principal);
     verified.delete(token);
     let payload: JWTPayload;
     try {
@@ -49,8 +55,9 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
       ({ payload } = await jwtVerify(token, key.key as Uint8Array, {
         algorithms: key.algorithms,
         clockTolerance: CLOCK_SKEW_SECONDS,
-        // A token without exp would never lapse; every token meshexec mints has one.
-        requiredClaims: ["exp"],
+        // A token without exp would never lapse, and one without sub could not be told from an
+        // unauthenticated caller in the audit log; every token meshexec mints has both.
+        requiredClaims: ["exp", "sub"],
         issuer: options.issuer,
         audience: options.audience,
         currentDate: new Date(now),
@@ -58,13 +65,23 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
     } catch (err) {
       throw unauthenticated(describeJoseError(err));
     }
-    const principal = { subject: payload.sub ?? "", scopes: scopesOf(payload), claims: payload };
+    if (typeof payload.sub !== "string" || payload.sub.trim() === "") throw unauthenticated('the token\'s "sub" claim is empty');
+    if (payload.jti !== undefined && !isTokenId(payload.jti)) throw unauthenticated(`the token's "jti" claim must be ${TOKEN_ID_RULE}`);
+    const lifetimeProblem = lifetimeProblemOf(payload, options.maxLifetimeMs, now, CLOCK_SKEW_SECONDS);
+    if (lifetimeProblem) throw unauthenticated(lifetimeProblem);
+    const principal = refuseIfRevoked({ subject: payload.sub, scopes: scopesOf(payload), claims: payload });
     if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
     verified.set(token, {
       principal,
       validFromMs: ((payload.nbf ?? 0) - CLOCK_SKEW_SECONDS) * 1000,
       validUntilMs: (payload.exp! + CLOCK_SKEW_SECONDS) * 1000,
     });
+    return principal;
+  }
+
+  function refuseIfRevoked(principal: Principal): Principal {
+    const { jti } = principal.claims;
+    if (jti !== undefined && options.revocations?.isRevoked(jti)) throw unauthenticated("the token has been revoked");
     return principal;
   }
 

@@ -1,18 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
-import { createTokenVerifier, loadSigningKey, loadVerificationKey, mintToken, requiredScopeByMethod } from "../auth/index.js";
-import { parseDuration, parseHostPort } from "../config/index.js";
+import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadSigningKey, loadVerificationKey, mintAgentToken, mintToken, requiredScopeByMethod } from "../auth/index.js";
+import { parseDuration, parseHostPort, parseLabels } from "../config/index.js";
 import { createLogger } from "../log/index.js";
-import { startRouter } from "../router/index.js";
+import { DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
-import { agentFlags, dockerRuntimeOf, parseLabels } from "./agent.js";
+import { agentFlags, dockerRuntimeOf } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 import { auditTtlOf, metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
 
-/** The dev stack's tokens, the printed one and the edge's own, last as long as a working day. */
+/** The tokens dev mints (the caller's it prints, its agent's, its edge's own) last as long as a working day's session. */
 const DEV_TOKEN_TTL_MS = 24 * 3_600_000;
 
 export const devCommand = defineCommand({
@@ -31,8 +31,12 @@ export const devCommand = defineCommand({
   },
   async run(flags) {
     const secret = flags["jwt-secret"] ?? randomBytes(32).toString("base64url");
-    const joinToken = randomBytes(32).toString("base64url");
-    const verifier = createTokenVerifier(loadVerificationKey({ secret }));
+    const signingKey = loadSigningKey({ secret });
+    const labels = parseLabels(flags.label);
+    // The dev agent is admitted as any other: with a token of its own, for its hostname and labels.
+    const agentToken = await mintAgentToken(signingKey, { hostname: flags.hostname, labels, ttlMs: DEV_TOKEN_TTL_MS });
+    const key = loadVerificationKey({ secret });
+    const maxTokenLifetimeMs = parseDuration("max-token-ttl", DEFAULT_MAX_TOKEN_TTL);
     const grpc = parseHostPort("grpc-listen", flags["grpc-listen"]);
     const rest = parseHostPort("listen", flags.listen);
 
@@ -45,19 +49,30 @@ export const devCommand = defineCommand({
     warnIfPlaintextOffLoopback(devLog, { what: "the REST API", host: rest.host, listenFlag: "listen", fix: devFix });
 
     const stores = openSqliteStores(flags["data-dir"]);
+    // One verifier for the router and the edge, so in dev the edge honours revocations too.
+    const verifier = createTokenVerifier(key, { maxLifetimeMs: maxTokenLifetimeMs, revocations: stores.tokenRevocations });
     // One process, so one registry: the three parts' metric names do not overlap.
     const metrics = await startMetrics(flags["metrics-listen"], devLog);
-    const router = await startRouter({ ...grpc, verifier, joinToken, stores, jobTtlMs, auditTtlMs, metrics: metrics.registry, log: createLogger("router") });
+    const router = await startRouter({
+      ...grpc,
+      verifier,
+      stores,
+      jobTtlMs,
+      auditTtlMs,
+      maxTokenLifetimeMs,
+      subjectLimits: DEFAULT_SUBJECT_LIMITS,
+      metrics: metrics.registry,
+      log: createLogger("router"),
+    });
     const routerAddress = `${grpc.host}:${router.port}`;
-    const signingKey = loadSigningKey({ secret });
     // The edge's own credential: its refusals are audited and its x-forwarded-for believed.
     const routerToken = await mintToken(signingKey, { subject: "dev-edge", scopes: [requiredScopeByMethod.RecordEdgeRefusal], ttlMs: DEV_TOKEN_TTL_MS });
     const gateway = await startGateway({ ...rest, router: routerAddress, routerToken, verifier, metrics: metrics.registry, log: createLogger("gateway") });
     const agent = new Agent({
       router: routerAddress,
       hostname: flags.hostname,
-      labels: parseLabels(flags.label),
-      joinToken,
+      labels,
+      token: agentToken,
       runtime: dockerRuntimeOf(flags),
       log: createLogger("agent").child({ hostname: flags.hostname }),
       metrics: metrics.registry,

@@ -20,9 +20,9 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  every targeted host ran the command and it exited 0
   1  the call succeeded, but some host failed, timed out, exited non-zero or is still running
   2  usage error: a bad flag or argument here, or a 400 from the edge
-  3  401 or 403: the token is missing, invalid or lacks the scope
+  3  401 or 403: the token is missing, invalid or lacks the scope, or does not allow the target or container
   4  404: no agent matches the target, the container or the job does not exist
-  5  409 or 429: the container is not running, or the agents are at their limit; retry later
+  5  409 or 429: the container is not running, or the agents or your subject are at their limit; retry later
   6  the edge is unreachable, or the edge or router failed (5xx, 499, or a broken stream)`;
 
 /** A failure to report as one line on stderr, with the exit code that says which kind it was. */

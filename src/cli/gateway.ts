@@ -5,7 +5,7 @@ import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
-import { jwtFlags, metricsFlag, startMetrics, verifierOf } from "./shared-flags.js";
+import { jwtFlags, metricsFlag, startMetrics, verifierFactoryOf } from "./shared-flags.js";
 import { httpsOptionsOf, routerDialCredentialsOf, routerDialTlsFlags, servingTlsFlags } from "./tls-flags.js";
 
 export const gatewayCommand = defineCommand({
@@ -41,6 +41,8 @@ export const gatewayCommand = defineCommand({
     if (readyWhen !== "agent-connected" && readyWhen !== "router-reachable") {
       throw invalidArgument("invalid --ready-when", `expected agent-connected or router-reachable, got "${readyWhen}"`);
     }
+    // The edge keeps no revocations: a revoked token passes here and is refused by the router.
+    const verifier = verifierFactoryOf(flags)();
     const requestTimeoutMs = parseDuration("request-timeout", flags["request-timeout"]);
     const https = httpsOptionsOf(flags);
     const routerCredentials = routerDialCredentialsOf("router-", flags);
@@ -55,7 +57,7 @@ export const gatewayCommand = defineCommand({
       routerToken: flags["router-token"],
       requestTimeoutMs,
       https,
-      verifier: verifierOf(flags),
+      verifier,
       log,
       readyWhen,
       metrics: metrics.registry,

@@ -8,7 +8,7 @@ import { renderTable } from "./output/table.js";
 import { formatInstant } from "./output/time.js";
 
 export const jobsCommand = defineCommand({
-  summary: "Lists recent jobs, newest first; meshexec job ID shows one in full.",
+  summary: "Lists recent jobs of your subject (every subject's with job:read:any), newest first; meshexec job ID shows one in full.",
   usage: "[--target T] [--status S] [--limit N] [--cursor C] [--json]",
   epilog: EXIT_CODES_HELP,
   flags: {

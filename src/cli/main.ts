@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<Command<any>>> = {
   gateway: async () => (await import("./gateway.js")).gatewayCommand,
   agent: async () => (await import("./agent.js")).agentCommand,
   token: async () => (await import("./token.js")).tokenCommand,
+  "token revoke": async () => (await import("./token-revoke.js")).tokenRevokeCommand,
   dev: async () => (await import("./dev.js")).devCommand,
   exec: async () => (await import("./exec.js")).execCommand,
   agents: async () => (await import("./agents.js")).agentsCommand,
@@ -20,11 +21,13 @@ const commands: Record<string, () => Promise<Command<any>>> = {
 };
 
 async function usage(): Promise<string> {
-  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)}${(await load()).summary}`));
+  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(14)}${(await load()).summary}`));
   return `meshexec: run commands in Docker containers across a fleet.\n\nUsage: meshexec <command> [flags]  (meshexec <command> --help for its flags)\n\nCommands:\n${lines.join("\n")}\n`;
 }
 
-const [name, ...argv] = process.argv.slice(2);
+const [command, ...rest] = process.argv.slice(2);
+// A command with a subcommand (token revoke) is named by both words.
+const [name, argv] = rest[0] && commands[`${command} ${rest[0]}`] ? [`${command} ${rest[0]}`, rest.slice(1)] : [command, rest];
 const load = name ? commands[name] : undefined;
 if (!load) {
   process.stderr.write(name && name !== "--help" && name !== "-h" ? `meshexec: unknown command "${name}"\n\n${await usage()}` : await usage());

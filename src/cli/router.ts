@@ -1,21 +1,25 @@
 import { setFlagsFromString } from "node:v8";
-import { parseDuration, parseHostPort, parsePositiveInt } from "../config/index.js";
+import { parseDuration, parseHostPort, parsePositiveInt, parseWholeNumber } from "../config/index.js";
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
-import { DEFAULT_MAX_FANOUT_OUTPUT_BYTES, startRouter } from "../router/index.js";
+import { DEFAULT_MAX_FANOUT_OUTPUT_BYTES, DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
-import { auditTtlOf, drainFlag, jwtFlags, keepaliveFlag, metricsFlag, startMetrics, storeFlags, verifierOf } from "./shared-flags.js";
+import { auditTtlOf, drainFlag, jwtFlags, keepaliveFlag, maxTokenLifetimeOf, metricsFlag, startMetrics, storeFlags, verifierFactoryOf } from "./shared-flags.js";
 import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
 
 export const routerCommand = defineCommand({
   summary: "Serves the gRPC API to callers and holds the agents' streams.",
-  usage: "--listen HOST:PORT --agent-token TOKEN --jwt-secret SECRET",
+  usage: "--listen HOST:PORT --jwt-secret SECRET",
   flags: {
     listen: { type: "string", default: "127.0.0.1:50051", description: "gRPC address to listen on (port 0: any free port)" },
-    "agent-token": { type: "string", description: "join token agents must present (required)" },
+    "insecure-join-token": {
+      type: "string",
+      description:
+        "INSECURE: a shared token with which any agent may register as any hostname with any labels; logged as a warning at startup. Agents otherwise present their own token (meshexec token --agent) or client certificate",
+    },
     ...jwtFlags,
     ...storeFlags,
     ...metricsFlag,
@@ -24,6 +28,21 @@ export const routerCommand = defineCommand({
       type: "string",
       default: "5s",
       description: "how often agents send a heartbeat and the router answers it; keep it below the idle timeouts of any proxy in between",
+    },
+    "rate-limit": {
+      type: "string",
+      default: String(DEFAULT_SUBJECT_LIMITS.ratePerSecond),
+      description: "execs each subject (a token's sub) may start per second, on average; past it, 429 with Retry-After (0: no limit)",
+    },
+    "rate-limit-burst": {
+      type: "string",
+      default: String(DEFAULT_SUBJECT_LIMITS.burst),
+      description: "execs a subject may start at once before --rate-limit applies",
+    },
+    "max-concurrent-execs": {
+      type: "string",
+      default: String(DEFAULT_SUBJECT_LIMITS.maxConcurrent),
+      description: "execs (async jobs included) each subject may have running at once; past it, 429 with Retry-After (0: no limit)",
     },
     "agent-output-limit": {
       type: "string",
@@ -43,9 +62,25 @@ export const routerCommand = defineCommand({
   },
   async run(flags) {
     boundHeapGrowth();
-    if (!flags["agent-token"]) throw invalidArgument("missing --agent-token", "set --agent-token or MESHEXEC_AGENT_TOKEN");
+    const joinToken = flags["insecure-join-token"];
+    if (!joinToken && !flags["jwt-secret"] && !flags["jwt-public-key"] && !flags["jwt-jwks"]) {
+      throw invalidArgument(
+        "no way to admit agents",
+        "agents present tokens (meshexec token --agent) the router verifies with --jwt-secret, --jwt-public-key or --jwt-jwks; set one of them",
+      );
+    }
     const { host, port } = parseHostPort("listen", flags.listen);
     const credentials = grpcServerCredentialsOf(flags);
+    const verifierFor = verifierFactoryOf(flags);
+    const maxTokenLifetimeMs = maxTokenLifetimeOf(flags);
+    const subjectLimits = {
+      ratePerSecond: parseWholeNumber("rate-limit", flags["rate-limit"]),
+      burst: parseWholeNumber("rate-limit-burst", flags["rate-limit-burst"]),
+      maxConcurrent: parseWholeNumber("max-concurrent-execs", flags["max-concurrent-execs"]),
+    };
+    if (subjectLimits.ratePerSecond > 0 && subjectLimits.burst < 1) {
+      throw invalidArgument("invalid --rate-limit-burst", "with a --rate-limit, the burst must be at least 1");
+    }
     const auditTtlMs = auditTtlOf(flags);
     const agentOutputLimitBytes = parsePositiveInt("agent-output-limit", flags["agent-output-limit"]);
     const maxFanoutOutputBytes = parsePositiveInt("max-fanout-output", flags["max-fanout-output"]);
@@ -55,12 +90,21 @@ export const routerCommand = defineCommand({
     const stores = openSqliteStores(flags["data-dir"]);
     const log = createLogger("router");
     if (!flags["tls-cert"]) warnIfPlaintextOffLoopback(log, { what: "the gRPC API and the agents' streams", host, listenFlag: "listen", fix: TLS_FIX });
+    if (joinToken) {
+      log.warn(
+        { flag: "--insecure-join-token" },
+        "insecure join token: any agent holding it may register as any hostname with any labels and take over a join-token session; mint per-agent tokens (meshexec token --agent) instead",
+      );
+    }
     const metrics = await startMetrics(flags["metrics-listen"], log);
     const router = await startRouter({
       host,
       port,
-      verifier: verifierOf(flags),
-      joinToken: flags["agent-token"],
+      verifier: verifierFor(stores.tokenRevocations),
+      maxTokenLifetimeMs,
+      subjectLimits,
+      insecureJoinToken: joinToken,
+      trustClientCertificates: Boolean(flags["tls-client-ca"]),
       stores,
       jobTtlMs: parseDuration("job-ttl", flags["job-ttl"]),
       auditTtlMs,

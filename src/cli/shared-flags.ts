@@ -1,4 +1,4 @@
-import { createTokenVerifier, loadVerificationKey, type TokenKeyConfig, type TokenVerifier } from "../auth/index.js";
+import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadVerificationKey, type TokenKeyConfig, type TokenVerifier, type VerifierOptions } from "../auth/index.js";
 import { parseDuration, parseHostPort, type FlagValues } from "../config/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { AUDIT_PRUNE_FLOOR_MS } from "../store/index.js";
@@ -13,6 +13,11 @@ export const jwtFlags = {
   "jwt-jwks": { type: "string", description: "JWKS file for RS256/ES256 caller tokens (instead of a secret)" },
   "jwt-issuer": { type: "string", description: "when set, tokens must carry this iss" },
   "jwt-audience": { type: "string", description: "when set, tokens must carry this aud" },
+  "max-token-ttl": {
+    type: "string",
+    default: DEFAULT_MAX_TOKEN_TTL,
+    description: "the longest a caller token may live, from its iat (or nbf) to its exp; longer ones are refused, and not minted",
+  },
 } as const;
 
 export function tokenKeyConfigOf(flags: FlagValues<typeof jwtFlags>): TokenKeyConfig {
@@ -25,9 +30,21 @@ export function tokenKeyConfigOf(flags: FlagValues<typeof jwtFlags>): TokenKeyCo
   };
 }
 
-export function verifierOf(flags: FlagValues<typeof jwtFlags>): TokenVerifier {
+/**
+ * Reads and checks the key flags now, before anything opens or listens (a short HS256 secret
+ * stops the process here); the verifier itself is made once the revocations it asks are open.
+ */
+export function verifierFactoryOf(flags: FlagValues<typeof jwtFlags>): (revocations?: VerifierOptions["revocations"]) => TokenVerifier {
   const config = tokenKeyConfigOf(flags);
-  return createTokenVerifier(loadVerificationKey(config), { issuer: config.issuer, audience: config.audience });
+  const key = loadVerificationKey(config);
+  const maxLifetimeMs = maxTokenLifetimeOf(flags);
+  return (revocations) => createTokenVerifier(key, { issuer: config.issuer, audience: config.audience, maxLifetimeMs, revocations });
+}
+
+export function maxTokenLifetimeOf(flags: Pick<FlagValues<typeof jwtFlags>, "max-token-ttl">): number {
+  const ms = parseDuration("max-token-ttl", flags["max-token-ttl"]);
+  if (ms < 1000) throw invalidArgument("invalid --max-token-ttl", `a token must be allowed to live at least 1 s, got "${flags["max-token-ttl"]}"`);
+  return ms;
 }
 
 export const drainFlag = {

@@ -1,29 +1,64 @@
-import { loadSigningKey, mintToken } from "../auth/index.js";
-import { parseDuration } from "../config/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { randomUUID } from "node:crypto";
+import { checkMintTtl, grantClaimsOf, loadSigningKey, mintAgentToken, mintToken } from "../auth/index.js";
+import { parseDuration, parseLabels } from "../config/index.js";
+import { invalidArgument, quoteForMessage } from "../errors/index.js";
+import { isHostname } from "../router/target.js";
 import { defineCommand } from "./command.js";
-import { jwtFlags, tokenKeyConfigOf } from "./shared-flags.js";
+import { jwtFlags, maxTokenLifetimeOf, tokenKeyConfigOf } from "./shared-flags.js";
+
+/** Not a flag default: with --agent, a --scope given at all is an error, so its absence must show. */
+const DEFAULT_CALLER_SCOPES = "docker:execute agent:read";
 
 export const tokenCommand = defineCommand({
-  summary: "Prints a signed JWT for callers, as its last line.",
-  usage: '--subject NAME --scope "docker:execute agent:read" --ttl 1h',
+  summary: "Prints a signed JWT for a caller, or for one agent (--agent), as its last line; its jti goes to stderr (meshexec token revoke JTI).",
+  usage:
+    '--subject NAME --scope "docker:execute agent:read" --ttl 1h [--target GLOB|key:value]… [--container GLOB]… | --agent HOSTNAME [--label key=value]… --ttl 30d',
   flags: {
-    subject: { type: "string", description: "the token's sub: who it is for (required)" },
-    scope: { type: "string", default: "docker:execute agent:read", description: "space-separated scopes" },
-    ttl: { type: "string", default: "1h", description: "how long the token is valid" },
+    subject: { type: "string", description: "the token's sub: who it is for (required for a caller's token)" },
+    scope: { type: "string", description: `space-separated scopes of a caller's token (default: ${DEFAULT_CALLER_SCOPES})` },
+    ttl: { type: "string", default: "1h", description: "how long the token is valid, at most --max-token-ttl" },
+    target: {
+      type: "strings",
+      description: "only exec on hosts whose hostname matches this glob (* and ?, e.g. web-*) or that carry this key:value label; without it, any host",
+    },
+    container: {
+      type: "strings",
+      description: "only exec in containers whose real name on the node matches this glob (* and ?, e.g. app-*); without it, any container",
+    },
+    agent: {
+      type: "string",
+      description: "mint an agent's token instead: sub agent:HOSTNAME, the scope agent:connect only, and the one hostname it may register as",
+    },
+    label: { type: "strings", description: "with --agent: a key=value label the agent may carry; its hello may carry any of these, nothing else" },
     "jwt-private-key": { type: "string", description: "PEM private key file, for RS256/ES256 tokens (instead of --jwt-secret)" },
     ...jwtFlags,
   },
   async run(flags) {
-    if (!flags.subject) throw invalidArgument("missing --subject", "say who the token is for with --subject NAME");
+    const ttlMs = parseDuration("ttl", flags.ttl);
+    checkMintTtl(ttlMs, maxTokenLifetimeOf(flags));
     const config = { ...tokenKeyConfigOf(flags), privateKeyFile: flags["jwt-private-key"] };
-    const token = await mintToken(loadSigningKey(config), {
-      subject: flags.subject,
-      scopes: flags.scope.split(/\s+/).filter(Boolean),
-      ttlMs: parseDuration("ttl", flags.ttl),
-      issuer: config.issuer,
-      audience: config.audience,
-    });
+    const jti = randomUUID();
+    const common = { ttlMs, jti, issuer: config.issuer, audience: config.audience };
+    let token: string;
+    if (flags.agent !== undefined) {
+      if (flags.subject !== undefined || flags.scope !== undefined || flags.target.length > 0 || flags.container.length > 0) {
+        throw invalidArgument(
+          "--agent takes no --subject, --scope, --target or --container",
+          "an agent's token always has sub agent:HOSTNAME and only the scope agent:connect",
+        );
+      }
+      if (!isHostname(flags.agent)) throw invalidArgument("invalid --agent", `${quoteForMessage(flags.agent)} is not an RFC 1123 hostname`);
+      token = await mintAgentToken(loadSigningKey(config), { ...common, hostname: flags.agent, labels: parseLabels(flags.label) });
+    } else {
+      if (!flags.subject?.trim()) throw invalidArgument("missing --subject", "say who the token is for with --subject NAME, or mint an agent's with --agent HOSTNAME");
+      if (flags.label.length > 0) throw invalidArgument("--label needs --agent", "labels are granted to an agent's token only");
+      // Checked before signing, as the router will read them: a bad glob fails here, not on every exec.
+      const extraClaims = grantClaimsOf(flags.target, flags.container);
+      const scopes = (flags.scope ?? DEFAULT_CALLER_SCOPES).split(/\s+/).filter(Boolean);
+      token = await mintToken(loadSigningKey(config), { ...common, subject: flags.subject, scopes, extraClaims });
+    }
+    // On stderr, so that $(meshexec token …) is the token alone; the jti is what revokes it.
+    process.stderr.write(`jti: ${jti} (revoke with: meshexec token revoke ${jti})\n`);
     process.stdout.write(`${token}\n`);
   },
 });

@@ -4,6 +4,8 @@ export const execLimits = {
   containerIdMaxLength: 128,
   /** A hostname's limit (RFC 1123); label selectors are cut to it in the audit log too. */
   targetMaxLength: 253,
+  /** Each side of a `key:value` label selector (and of a label grant). */
+  labelPartPattern: /^[A-Za-z0-9_.-]+$/,
   commandMaxArgs: 256,
   commandArgMaxBytes: 64 * 1024,
   envKeyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,

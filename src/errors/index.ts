@@ -6,13 +6,18 @@ import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/gr
  * `error` is a short sentence; `details` says exactly what was wrong (field, value, limit).
  */
 export class MeshError extends Error {
+  /** When a retry may succeed, in whole seconds (Retry-After over REST); only for refusals that pass. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly code: status,
     readonly error: string,
     readonly details: string,
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(`${error}: ${details}`);
     this.name = "MeshError";
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -56,11 +61,14 @@ export function errorBodyOf(err: MeshError): ErrorBody {
 // the exact error body; the status message carries both for plain gRPC callers.
 const ERROR_KEY = "meshexec-error";
 const DETAILS_KEY = "meshexec-error-details";
+// As HTTP's Retry-After: whole seconds.
+const RETRY_AFTER_KEY = "retry-after";
 
 export function toStatusObject(err: MeshError): Pick<StatusObject, "code" | "details" | "metadata"> {
   const metadata = new Metadata();
   metadata.set(ERROR_KEY, encodeURIComponent(err.error));
   metadata.set(DETAILS_KEY, encodeURIComponent(err.details));
+  if (err.retryAfterSeconds !== undefined) metadata.set(RETRY_AFTER_KEY, String(err.retryAfterSeconds));
   return { code: err.code, details: err.message, metadata };
 }
 
@@ -75,7 +83,7 @@ export function fromServiceError(err: ServiceError): MeshError {
   const error = err.metadata?.get(ERROR_KEY)[0];
   const details = err.metadata?.get(DETAILS_KEY)[0];
   if (typeof error === "string" && typeof details === "string") {
-    return new MeshError(err.code, decodeURIComponent(error), decodeURIComponent(details));
+    return new MeshError(err.code, decodeURIComponent(error), decodeURIComponent(details), { retryAfterSeconds: retryAfterOf(err.metadata) });
   }
   switch (err.code) {
     case status.UNAVAILABLE:
@@ -87,6 +95,11 @@ export function fromServiceError(err: ServiceError): MeshError {
     default:
       return new MeshError(err.code, "router error", err.details || status[err.code] || "unknown");
   }
+}
+
+function retryAfterOf(metadata: Metadata): number | undefined {
+  const value = metadata.get(RETRY_AFTER_KEY)[0];
+  return typeof value === "string" && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
 }
 
 export const invalidArgument = (error: string, details: string) => new MeshError(status.INVALID_ARGUMENT, error, details);

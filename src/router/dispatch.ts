@@ -33,8 +33,8 @@ export async function fanOut(sessions: AgentSession[], order: ExecOrder, opts: D
 /**
  * Runs the order on exactly one host: the first candidate that does not refuse it. A refusal
  * (`failed`) means the command never ran, so trying the next candidate cannot run it twice.
- * A refusal that makes the request itself wrong (container missing or stopped, agent
- * overloaded or draining) becomes the call's status instead of a 202.
+ * A refusal that makes the request itself wrong (container missing, stopped or outside the
+ * token's grant, agent overloaded or draining) becomes the call's status instead of a 202.
  */
 export async function runOnOne(candidates: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult> {
   const result = await firstToRun(candidates, order, opts);
@@ -62,6 +62,7 @@ const singleHostStatus: Partial<Record<ExecFailureReason, { code: GrpcStatus; er
   [ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_RUNNING]: { code: GrpcStatus.FAILED_PRECONDITION, error: "container not running" },
   [ExecFailureReason.EXEC_FAILURE_REASON_OVERLOADED]: { code: GrpcStatus.RESOURCE_EXHAUSTED, error: "agent overloaded" },
   [ExecFailureReason.EXEC_FAILURE_REASON_DRAINING]: { code: GrpcStatus.UNAVAILABLE, error: "agent draining" },
+  [ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED]: { code: GrpcStatus.PERMISSION_DENIED, error: "container not allowed" },
 };
 
 async function execOn(session: AgentSession, order: ExecOrder, opts: DispatchOptions) {

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import type { ExecGrants } from "../auth/index.js";
 import type { ExecContainerResponse, HostResult } from "../gen/meshexec/v1/exec.js";
 import { AGENT_ANSWER_GRACE_MS } from "../contract/index.js";
 import { GrpcStatus, MeshError, asMeshError } from "../errors/index.js";
@@ -9,6 +10,7 @@ import { fanOut, runOnOne, type DispatchOptions } from "./dispatch.js";
 import { KeptOutput } from "./kept-output.js";
 import type { AgentRegistry } from "./registry.js";
 import { describeTarget } from "./target.js";
+import { authorizeTarget } from "./target-grants.js";
 import type { ExecPlan } from "./validate-exec.js";
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -28,6 +30,8 @@ export interface ExecJobsDeps {
 export interface AcceptedExec {
   subject: string;
   plan: ExecPlan;
+  /** Where the caller's token lets it exec: checked here against the hosts, and by each agent against the container. */
+  grants: ExecGrants;
   async: boolean;
   idempotencyKey?: string;
   trace: TraceContext;
@@ -37,6 +41,11 @@ export interface AcceptedExec {
   onAccepted(jobId: string, hosts: string[]): void;
   /** Told each host's result as soon as that host finishes. */
   onResult?(result: HostResult): void;
+  /**
+   * Told once when this exec's own work is over: when its job ends (for an async job, long after
+   * the call), or at once for a replay or a refusal, which run nothing.
+   */
+  onSettled?(): void;
 }
 
 interface LiveJob {
@@ -56,14 +65,27 @@ export class ExecJobs {
   constructor(private readonly deps: ExecJobsDeps) {}
 
   run(exec: AcceptedExec): Promise<ExecContainerResponse> | ExecContainerResponse {
+    let started: Promise<unknown> | undefined;
+    try {
+      const response = this.start(exec);
+      started = response.started;
+      return response.reply;
+    } finally {
+      if (started) started.finally(() => exec.onSettled?.()).catch(() => {});
+      else exec.onSettled?.();
+    }
+  }
+
+  /** The reply to give, and the work started for it, if any. */
+  private start(exec: AcceptedExec): { reply: Promise<ExecContainerResponse> | ExecContainerResponse; started?: Promise<unknown> } {
     // Only a keyed request can be replayed, so only it needs the hash that tells replays apart.
     const keyed = exec.idempotencyKey ? { key: exec.idempotencyKey, requestHash: requestHashOf(exec.plan) } : undefined;
     if (keyed) {
       const replayed = this.replay(exec, keyed.key, keyed.requestHash);
-      if (replayed) return replayed;
+      if (replayed) return { reply: replayed };
     }
     // From here to registering the live job nothing awaits, so two calls with one key cannot both start.
-    const sessions = this.deps.registry.select(exec.plan.target);
+    const sessions = authorizeTarget(exec.grants.targets, exec.plan.target, this.deps.registry.select(exec.plan.target));
     const job: NewJob = {
       id: randomUUID(),
       subject: exec.subject,
@@ -91,9 +113,9 @@ export class ExecJobs {
     }
     if (exec.async) {
       done.catch(() => {}); // its outcome is in the job record
-      return { jobId: job.id, results: [] };
+      return { reply: { jobId: job.id, results: [] }, started: done };
     }
-    return done;
+    return { reply: done, started: done };
   }
 
   private async execute(jobId: string, sessions: ReturnType<AgentRegistry["select"]>, exec: AcceptedExec): Promise<ExecContainerResponse> {
@@ -105,6 +127,7 @@ export class ExecJobs {
       workingDir: plan.workingDir,
       timeoutMs: plan.timeoutMs,
       trace: exec.trace,
+      allowedContainers: exec.grants.containers ?? [],
     };
     const opts: DispatchOptions = {
       signal: exec.async ? new AbortController().signal : exec.signal,

@@ -1,15 +1,17 @@
 import type { ServerUnaryCall } from "@grpc/grpc-js";
 import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, ExecServiceServer, HostResult } from "../gen/meshexec/v1/exec.js";
-import { requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
+import { execGrantsOf, requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
-import type { AuditLog } from "../store/index.js";
+import type { AgentRevocations, AuditLog } from "../store/index.js";
 import { traceLogFields } from "../trace/index.js";
 import type { AgentSession } from "./agent-session.js";
 import { authorizationOf, callContextOf } from "./call-context.js";
 import { auditExecAttempt } from "./exec-audit.js";
 import type { ExecJobs } from "./exec-jobs.js";
 import type { AgentRegistry } from "./registry.js";
+import { revokeAgentHandler } from "./revoke-agent.js";
+import type { ExecSlot, SubjectLimits } from "./subject-limits.js";
 import { describeTarget } from "./target.js";
 import { serverStreamHandler, unaryHandler } from "./grpc-handlers.js";
 import { validateExecRequest } from "./validate-exec.js";
@@ -18,7 +20,10 @@ export interface ExecServiceDeps {
   registry: AgentRegistry;
   jobs: ExecJobs;
   audit: AuditLog;
+  agentRevocations: AgentRevocations;
   verifier: TokenVerifier;
+  /** Per-subject rate and concurrency limits on execs. */
+  limits: SubjectLimits;
   log: Logger;
   /** Set while the router drains: new execs are refused with UNAVAILABLE. */
   isDraining: () => boolean;
@@ -37,8 +42,9 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
 
   /**
    * One exec, however its results are delivered: auth first (nothing about the request is
-   * looked at for an unauthenticated caller), then validation, then the job. Every attempt,
-   * refused or not, leaves one audit entry.
+   * looked at for an unauthenticated caller), then validation, then the subject's limits (a bad
+   * request is told what is wrong with it, and spends none of them), then the job. Every
+   * attempt, refused or not, leaves one audit entry.
    */
   async function runExec(call: ExecCall, listener: ExecListener): Promise<ExecContainerResponse> {
     const context = await callContextOf(call, verifier);
@@ -47,17 +53,22 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
     let subject = "";
     let jobId: string | undefined;
     let validatedCommand: string[] | undefined;
+    let slot: ExecSlot | undefined;
     try {
-      subject = (await verifier.verify(context.authorization, requiredScopeByMethod.ExecContainer)).subject;
+      const principal = await verifier.verify(context.authorization, requiredScopeByMethod.ExecContainer);
+      subject = principal.subject;
+      const grants = execGrantsOf(principal.claims);
       if (deps.isDraining()) throw new MeshError(GrpcStatus.UNAVAILABLE, "router draining", "the router is shutting down and takes no new execs");
       const async = call.request.async ?? false;
       const validated = validateExecRequest(call.request);
       validatedCommand = validated.command;
+      slot = deps.limits.admit(subject);
       // A waiting caller's deadline bounds the exec; an async job outlives its call.
       const plan = async ? validated : { ...validated, timeoutMs: capByDeadline(validated.timeoutMs, call.getDeadline()) };
       const response = await deps.jobs.run({
         subject,
         plan,
+        grants,
         async,
         idempotencyKey: call.request.idempotencyKey || undefined,
         trace: context.trace,
@@ -67,6 +78,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
           listener.onAccepted(id, hosts);
         },
         onResult: listener.onResult,
+        onSettled: slot.release,
       });
       auditExecAttempt(deps.audit, context, subject, call.request, { jobId: response.jobId }, validatedCommand);
       log.info(
@@ -84,6 +96,8 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
       );
       return response;
     } catch (err) {
+      // Nothing of a refused or failed exec runs on; a job that did start has released it already.
+      slot?.release();
       auditExecAttempt(deps.audit, context, subject, call.request, { refused: err, jobId }, validatedCommand);
       throw err;
     } finally {
@@ -129,6 +143,8 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
       await verifier.verify(authorizationOf(call), requiredScopeByMethod.ListAgents);
       return { agents: registry.list().map(agentInfoOf) };
     }),
+
+    revokeAgent: unaryHandler(log, revokeAgentHandler(deps)),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Job, JobServiceServer } from "../gen/meshexec/v1/jobs.js";
-import { requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
+import { READ_ANY_JOB_SCOPE, requiredScopeByMethod, type Principal, type TokenVerifier } from "../auth/index.js";
 import { GrpcStatus, MeshError, invalidArgument } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { JOB_STATUSES } from "../contract/index.js";
@@ -8,27 +8,36 @@ import { authorizationOf } from "./call-context.js";
 import { pageLimitOf } from "./page-limit.js";
 import { unaryHandler } from "./grpc-handlers.js";
 
-
+/**
+ * A caller sees its own subject's jobs (their output may hold what only it should read); the
+ * scope job:read:any sees everyone's. Another subject's job is answered as one that does not
+ * exist, so that job ids cannot be probed for.
+ */
 export function createJobService(deps: { jobs: JobStore; verifier: TokenVerifier; log: Logger }): JobServiceServer {
   const { jobs, verifier, log } = deps;
   return {
     getJob: unaryHandler(log, async (call) => {
-      await verifier.verify(authorizationOf(call), requiredScopeByMethod.GetJob);
+      const principal = await verifier.verify(authorizationOf(call), requiredScopeByMethod.GetJob);
       const job = jobs.get(call.request.jobId);
-      if (!job) throw new MeshError(GrpcStatus.NOT_FOUND, "job not found", `no job "${call.request.jobId.slice(0, 80)}"`);
+      if (!job || !mayRead(principal, job)) throw new MeshError(GrpcStatus.NOT_FOUND, "job not found", `no job "${call.request.jobId.slice(0, 80)}"`);
       return jobOf(job);
     }),
 
     listJobs: unaryHandler(log, async (call) => {
-      await verifier.verify(authorizationOf(call), requiredScopeByMethod.ListJobs);
+      const principal = await verifier.verify(authorizationOf(call), requiredScopeByMethod.ListJobs);
       const { target, status, limit, cursor } = call.request;
       if (status && !JOB_STATUSES.includes(status as JobStatus)) {
         throw invalidArgument("invalid status", `status must be one of ${JOB_STATUSES.join(", ")}, got "${status.slice(0, 40)}"`);
       }
-      const page = jobs.list({ target: target || undefined, status: (status || undefined) as JobStatus | undefined, limit: pageLimitOf(limit), cursor: cursor || undefined });
+      const subject = principal.scopes.has(READ_ANY_JOB_SCOPE) ? undefined : principal.subject;
+      const page = jobs.list({ subject, target: target || undefined, status: (status || undefined) as JobStatus | undefined, limit: pageLimitOf(limit), cursor: cursor || undefined });
       return { jobs: page.items.map(jobOf), nextCursor: page.nextCursor ?? "" };
     }),
   };
+}
+
+function mayRead(principal: Principal, job: JobRecord): boolean {
+  return job.subject === principal.subject || principal.scopes.has(READ_ANY_JOB_SCOPE);
 }
 
 function jobOf(job: JobRecord): Job {

@@ -1,8 +1,9 @@
-import { Server, ServerCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ChannelOptions, type ServiceDefinition } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { AuditServiceService } from "../gen/meshexec/v1/audit.js";
 import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
 import { JobServiceService } from "../gen/meshexec/v1/jobs.js";
+import { TokenServiceService } from "../gen/meshexec/v1/tokens.js";
 import type { TokenVerifier } from "../auth/index.js";
 import { AGENTS_HEALTH_SERVICE, DEFAULT_OUTPUT_LIMIT_BYTES, execLimits } from "../contract/index.js";
 import type { Logger } from "../log/index.js";
@@ -17,17 +18,28 @@ import { createJobService } from "./job-service.js";
 import { limitRequestSize, refuseOversizedMessages } from "./message-size-limit.js";
 import { addReflection } from "./reflection.js";
 import { AgentRegistry } from "./registry.js";
+import { SubjectLimits, type SubjectLimitsConfig } from "./subject-limits.js";
+import { createTokenService } from "./token-service.js";
 
 export interface RouterOptions {
   host: string;
   port: number;
   verifier: TokenVerifier;
-  /** The token agents must present on Connect. */
-  joinToken: string;
+  /**
+   * The shared join token that lets any agent claim any hostname and labels: only for
+   * `--insecure-join-token`. Agents otherwise present their own token or client certificate.
+   */
+  insecureJoinToken?: string;
+  /** Set when `credentials` require client certificates: an agent's certificate then names its hostname. */
+  trustClientCertificates?: boolean;
   /** Where jobs and the audit log are kept. */
   stores: Stores;
   /** Finished jobs older than this are pruned. */
   jobTtlMs?: number;
+  /** The longest a caller token may live: a revocation is kept this long, and then pruned. */
+  maxTokenLifetimeMs: number;
+  /** Per-subject limits on execs. */
+  subjectLimits: SubjectLimitsConfig;
   /** Audit entries older than this are pruned; at least AUDIT_PRUNE_FLOOR_MS (the store refuses fresher deletions). */
   auditTtlMs: number;
   /** The agents' --output-limit: more of a stream is not kept, and a reply past twice this (plus a margin) is refused. */
@@ -53,8 +65,10 @@ export interface RunningRouter {
   stop(graceMs: number): Promise<void>;
 }
 
-const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService", "meshexec.v1.JobService", "meshexec.v1.AuditService"];
+const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService", "meshexec.v1.JobService", "meshexec.v1.AuditService", "meshexec.v1.TokenService"];
 const PRUNE_EVERY_MS = 3_600_000;
+/** More than the verifier's clock skew (30 s), so a revocation outlives its token everywhere. */
+const REVOCATION_MARGIN_MS = 3_600_000;
 
 /** What one exec keeps of its hosts' output by default (--max-fanout-output): 64 full 1 MiB hosts, or 32,000 hosts' 2 KiB. */
 export const DEFAULT_MAX_FANOUT_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -83,13 +97,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
 
-  const { jobs, audit } = options.stores;
+  const { jobs, audit, tokenRevocations, agentRevocations } = options.stores;
   const interrupted = jobs.failRunning("router restarted");
   if (interrupted > 0) options.log.warn({ jobs: interrupted }, "jobs left running by the last router marked failed");
   const prune = () => {
     jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
     const auditPruned = audit.pruneBefore(new Date(Date.now() - options.auditTtlMs));
     if (auditPruned > 0) options.log.info({ entries: auditPruned }, "audit entries past --audit-ttl pruned");
+    // Past this, every token a revocation could refuse has expired (its clock skew included).
+    tokenRevocations.pruneBefore(new Date(Date.now() - options.maxTokenLifetimeMs - REVOCATION_MARGIN_MS));
   };
   prune();
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
@@ -118,11 +134,24 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     // The first is innermost: the metrics interceptor sees the status the others answer with.
     interceptors: [grpcServerMetricsInterceptor(metricsRegistry), refuseOversizedMessages(log), guardHalfSentCalls({ verifier, audit })],
   });
-  server.addService(limitRequestSize(ExecServiceService, callerMessageLimit), createExecService({ registry, jobs: execJobs, audit, verifier, log, isDraining: () => draining }));
-  server.addService(limitRequestSize(JobServiceService, callerMessageLimit), createJobService({ jobs, verifier, log }));
-  server.addService(limitRequestSize(AuditServiceService, callerMessageLimit), createAuditService({ audit, verifier, log }));
+  const limits = new SubjectLimits(options.subjectLimits);
+  const callerService = <S extends ServiceDefinition>(service: S) => limitRequestSize(service, callerMessageLimit);
+  server.addService(callerService(ExecServiceService), createExecService({ registry, jobs: execJobs, audit, agentRevocations, verifier, limits, log, isDraining: () => draining }));
+  server.addService(callerService(JobServiceService), createJobService({ jobs, verifier, log }));
+  server.addService(callerService(TokenServiceService), createTokenService({ revocations: tokenRevocations, audit, verifier, log }));
+  server.addService(callerService(AuditServiceService), createAuditService({ audit, verifier, log }));
   server.addService(limitRequestSize(agentLinkService, agentMessageLimit), {
-    connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log }),
+    connect: createAgentLinkHandler({
+      registry,
+      authentication: {
+        verifier,
+        revocations: agentRevocations,
+        insecureJoinToken: options.insecureJoinToken,
+        trustClientCertificates: options.trustClientCertificates ?? false,
+      },
+      heartbeatIntervalMs,
+      log,
+    }),
   });
   health.addToServer(server);
   if (options.reflection ?? true) addReflection(server);

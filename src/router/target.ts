@@ -1,4 +1,4 @@
-import { execLimits } from "../contract/index.js";
+import { execLimits, labelProblem } from "../contract/index.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 
 /** What an exec's `target` selects. */
@@ -8,7 +8,6 @@ export type Target =
   | { kind: "all" }
   | { kind: "label"; key: string; value: string };
 
-const LABEL_PART = /^[A-Za-z0-9_.-]+$/;
 const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const MAX_HOSTNAME_LENGTH = execLimits.targetMaxLength;
 
@@ -32,12 +31,8 @@ export function parseTarget(raw: string): Target {
 
 function parseLabelSelector(raw: string): Target {
   const parts = raw.split(":");
-  if (parts.length !== 2 || !LABEL_PART.test(parts[0]) || !LABEL_PART.test(parts[1])) {
-    throw invalidArgument(
-      "invalid target",
-      `target ${quoteForMessage(raw)} is a label selector, which must be key:value with exactly one colon, key and value each [A-Za-z0-9_.-]+`,
-    );
-  }
+  const problem = parts.length === 2 ? labelProblem(parts[0], parts[1]) : "it must have exactly one colon";
+  if (problem) throw invalidArgument("invalid target", `target ${quoteForMessage(raw)} is a label selector, key:value: ${problem}`);
   return { kind: "label", key: parts[0], value: parts[1] };
 }
 

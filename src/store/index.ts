@@ -1,17 +1,24 @@
 import { openDatabase } from "./sqlite-database.js";
 import { SqliteAuditLog } from "./sqlite-audit-log.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
+import { SqliteTokenRevocations } from "./sqlite-token-revocations.js";
 import { WriteBatch } from "./write-batch.js";
+import { SqliteAgentRevocations, type AgentRevocations } from "./agent-revocations.js";
 import type { AuditLog } from "./audit-log.js";
 import type { JobStore } from "./job-store.js";
+import type { TokenRevocations } from "./token-revocations.js";
 
 export { AUDIT_PRUNE_FLOOR_MS, type AuditEntry, type AuditLog, type NewAuditEntry } from "./audit-log.js";
 export { jobStatusOf, type JobQuery, type JobRecord, type JobStatus, type JobStore, type NewJob, type Page } from "./job-store.js";
 export { MemoryAuditLog, MemoryJobStore } from "./memory-store.js";
+export { MemoryAgentRevocations, type AgentRevocations } from "./agent-revocations.js";
+export { MemoryTokenRevocations, type TokenRevocations } from "./token-revocations.js";
 
 export interface Stores {
   jobs: JobStore;
   audit: AuditLog;
+  agentRevocations: AgentRevocations;
+  tokenRevocations: TokenRevocations;
   close(): void;
 }
 
@@ -22,6 +29,8 @@ export function openSqliteStores(dataDir: string): Stores {
   return {
     jobs: new SqliteJobStore(db, writes),
     audit: new SqliteAuditLog(db, writes),
+    agentRevocations: new SqliteAgentRevocations(db),
+    tokenRevocations: new SqliteTokenRevocations(db),
     close: () => {
       writes.flush();
       db.close();

@@ -30,6 +30,8 @@ export interface JobRecord extends NewJob {
 }
 
 export interface JobQuery {
+  /** Only this subject's jobs; every subject's when unset. */
+  subject?: string;
   target?: string;
   status?: JobStatus;
   limit: number;

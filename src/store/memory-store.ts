@@ -32,7 +32,7 @@ export class MemoryJobStore implements JobStore {
   list(query: JobQuery): Page<JobRecord> {
     const below = query.cursor ? decodeCursor(query.cursor) : Infinity;
     const rows = this.jobs
-      .filter((j) => j.seq < below && (!query.target || j.target === query.target) && (!query.status || j.status === query.status))
+      .filter((j) => j.seq < below && (!query.subject || j.subject === query.subject) && (!query.target || j.target === query.target) && (!query.status || j.status === query.status))
       .reverse()
       .slice(0, query.limit + 1);
     return pageOf(rows, query.limit, (row) => row);

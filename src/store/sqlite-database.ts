@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (subject, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
+CREATE INDEX IF NOT EXISTS jobs_by_subject ON jobs (subject, seq);
 CREATE TABLE IF NOT EXISTS job_results (
   job_id   TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
   hostname TEXT NOT NULL,
@@ -51,6 +52,15 @@ CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time);
 CREATE TRIGGER IF NOT EXISTS audit_delete_only_expired BEFORE DELETE ON audit
   WHEN OLD.time > CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) - ${AUDIT_PRUNE_FLOOR_MS}
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only entries older than 1 day may be pruned'); END;
+CREATE TABLE IF NOT EXISTS token_revocations (
+  jti        TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS token_revocations_by_time ON token_revocations (revoked_at);
+CREATE TABLE IF NOT EXISTS agent_revocations (
+  hostname   TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Opens (and creates, the first time) the one SQLite file under the data directory. WAL: reads never block writes. */

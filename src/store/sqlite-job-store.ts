@@ -88,6 +88,7 @@ export class SqliteJobStore implements JobStore {
     const params: unknown[] = [];
     const where = (condition: string, param: unknown) => (conditions.push(condition), params.push(param));
     if (query.cursor) where("seq < ?", decodeCursor(query.cursor));
+    if (query.subject) where("subject = ?", query.subject);
     if (query.target) where("target = ?", query.target);
     if (query.status) where("status = ?", query.status);
     const sql = `SELECT * FROM jobs ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;

@@ -4,7 +4,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import Database from "better-sqlite3";
-import { MemoryAuditLog, MemoryJobStore, jobStatusOf, openSqliteStores, type AuditLog, type JobStore, type NewAuditEntry, type NewJob } from "./index.js";
+import {
+  MemoryAgentRevocations,
+  MemoryAuditLog,
+  MemoryJobStore,
+  MemoryTokenRevocations,
+  jobStatusOf,
+  openSqliteStores,
+  type AgentRevocations,
+  type AuditLog,
+  type JobStore,
+  type NewAuditEntry,
+  type NewJob,
+  type TokenRevocations,
+} from "./index.js";
 
 const result = (hostname: string, status = "ok"): HostResult => ({
   hostname,
@@ -31,8 +44,11 @@ const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
   ...over,
 });
 
-const backends: Array<[string, () => { jobs: JobStore; audit: AuditLog; close(): void }]> = [
-  ["memory", () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), close: () => {} })],
+const backends: Array<[string, () => { jobs: JobStore; audit: AuditLog; tokenRevocations: TokenRevocations; agentRevocations: AgentRevocations; close(): void }]> = [
+  [
+    "memory",
+    () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), tokenRevocations: new MemoryTokenRevocations(), agentRevocations: new MemoryAgentRevocations(), close: () => {} }),
+  ],
   [
     "SQLite",
     () => {
@@ -74,6 +90,26 @@ for (const [name, open] of backends) {
       expect(() => stores.jobs.list({ limit: 1, cursor: "garbage" })).to.throw(/cursor/);
     });
 
+    it("list only one subject's jobs when asked, pages included", () => {
+      for (let i = 1; i <= 5; i++) stores.jobs.create(job(`j${i}`, { subject: i % 2 ? "alice" : "bob" }));
+      const first = stores.jobs.list({ limit: 2, subject: "alice" });
+      expect(first.items.map((j) => j.id)).to.deep.equal(["j5", "j3"]);
+      expect(stores.jobs.list({ limit: 2, subject: "alice", cursor: first.nextCursor }).items.map((j) => j.id)).to.deep.equal(["j1"]);
+      expect(stores.jobs.list({ limit: 10, subject: "bob", target: "_all" }).items.map((j) => j.id)).to.deep.equal(["j4", "j2"]);
+      expect(stores.jobs.list({ limit: 10, subject: "carol" }).items).to.deep.equal([]);
+    });
+
+    it("keep token revocations, the first time of each, until pruned", () => {
+      const day = 86_400_000;
+      const first = new Date(Date.now() - 40 * day);
+      expect(stores.tokenRevocations.revoke("old", first).getTime()).to.equal(first.getTime());
+      expect(stores.tokenRevocations.revoke("old", new Date()).getTime()).to.equal(first.getTime());
+      stores.tokenRevocations.revoke("recent", new Date());
+      expect(["old", "recent", "never"].map((jti) => stores.tokenRevocations.isRevoked(jti))).to.deep.equal([true, true, false]);
+      expect(stores.tokenRevocations.pruneBefore(new Date(Date.now() - 30 * day))).to.equal(1);
+      expect(["old", "recent"].map((jti) => stores.tokenRevocations.isRevoked(jti))).to.deep.equal([false, true]);
+    });
+
     it("find a job by subject and idempotency key within the window only", () => {
       stores.jobs.create(job("old", { idempotencyKey: "k", createdAt: new Date(Date.now() - 25 * 3_600_000) }));
       stores.jobs.create(job("new", { idempotencyKey: "k" }));
@@ -108,6 +144,15 @@ for (const [name, open] of backends) {
       expect(kept()).to.deep.equal(["fresh", "last-month"]);
       expect(() => stores.audit.pruneBefore(new Date(Date.now() + 1000))).to.throw(/append-only: only entries older than 1 day may be pruned/);
       expect(kept()).to.deep.equal(["fresh", "last-month"]);
+    });
+
+    it("keep each hostname's latest agent revocation", () => {
+      expect(stores.agentRevocations.revokedAt("web-1")).to.equal(undefined);
+      stores.agentRevocations.revoke("web-1", new Date(1_000));
+      stores.agentRevocations.revoke("web-1", new Date(2_000));
+      stores.agentRevocations.revoke("db-1", new Date(3_000));
+      expect(stores.agentRevocations.revokedAt("web-1")?.getTime()).to.equal(2_000);
+      expect(stores.agentRevocations.revokedAt("db-1")?.getTime()).to.equal(3_000);
     });
   });
 }

@@ -160,7 +160,8 @@ describe("attacks on the router's write and memory paths", function () {
     });
 
     it("cuts a rogue agent's reply past the output cap and flags it truncated", async () => {
-      const rogue = new RogueAgent(stack.routerAddress, `Bearer ${stack.joinToken}`, "rogue-1");
+      // A real agent credential for its own hostname: what a compromised host holds.
+      const rogue = new RogueAgent(stack.routerAddress, `Bearer ${await stack.agentToken("rogue-1")}`, "rogue-1");
       try {
         await rogue.whenWelcomed();
         const [reply] = await Promise.all([stack.exec("rogue-1", box, { command: ["true"] }), rogue.answerNextExec("z".repeat(100 * 1024))]);
@@ -178,7 +179,7 @@ describe("attacks on the router's write and memory paths", function () {
     ] as const) {
       it(`closes the stream of a rogue agent whose reply is ${what}, storing none of it`, async () => {
         const hostname = `rogue-${size}`;
-        const rogue = new RogueAgent(stack.routerAddress, `Bearer ${stack.joinToken}`, hostname);
+        const rogue = new RogueAgent(stack.routerAddress, `Bearer ${await stack.agentToken(hostname)}`, hostname);
         try {
           await rogue.whenWelcomed();
           const [reply] = await Promise.all([stack.exec(hostname, box, { command: ["true"] }), rogue.answerNextExec("z".repeat(size))]);

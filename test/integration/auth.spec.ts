@@ -110,7 +110,7 @@ describe("authentication and authorization (real router, edge and agent)", funct
     await containers.removeAll();
   });
 
-  const claims = (extra: JWTPayload = {}): JWTPayload => ({ sub: "alice", scope: `${EXEC} ${READ}`, exp: now() + 600, ...extra });
+  const claims = (extra: JWTPayload = {}): JWTPayload => ({ sub: "alice", scope: `${EXEC} ${READ}`, iat: now(), exp: now() + 600, ...extra });
   const cases: Array<{ name: string; presented: () => Promise<Presented>; exec: Expected; agents: Expected }> = [
     { name: "no token", presented: async () => undefined, exec: { http: 401, details: "no Authorization header" }, agents: { http: 401 } },
     { name: "another scheme than Bearer", presented: async () => "Basic YWxpY2U6c2VjcmV0", exec: { http: 401, details: "Bearer" }, agents: { http: 401 } },
@@ -127,6 +127,10 @@ describe("authentication and authorization (real router, edge and agent)", funct
     { name: "a token not yet valid (nbf past the 30 s skew)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ nbf: now() + 45 }))), exec: { http: 401, details: "not yet valid" }, agents: { http: 401 } },
     { name: "a token valid in less than 30 s (within the skew)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ nbf: now() + 15 }))), exec: { http: 202 }, agents: { http: 200 } },
     { name: "a token without exp", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: undefined }))), exec: { http: 401, details: '"exp"' }, agents: { http: 401 } },
+    { name: "a token without sub", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ sub: undefined }))), exec: { http: 401, details: '"sub"' }, agents: { http: 401 } },
+    { name: "a token with an empty sub", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ sub: "" }))), exec: { http: 401, details: '"sub"' }, agents: { http: 401 } },
+    { name: "a token living 10 years (past --max-token-ttl)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: now() + 3650 * 86_400 }))), exec: { http: 401, details: "--max-token-ttl" }, agents: { http: 401 } },
+    { name: "a token without iat nor nbf (its lifetime unknown)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ iat: undefined }))), exec: { http: 401, details: '"iat"' }, agents: { http: 401 } },
     { name: "alg: none", presented: async () => bearer(unsignedToken(claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
     { name: "HS512 with the right secret (not the configured algorithm)", presented: async () => bearer(await sign(secretKey(), "HS512", claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
     { name: "RS256 (not the configured algorithm)", presented: async () => bearer(await sign(rsa.privateKey, "RS256", claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
@@ -199,24 +203,24 @@ describe("authentication and authorization (real router, edge and agent)", funct
     });
 
     it("a token minted with another secret is refused", async () => {
-      const token = await mint(["--subject", "mallory"], { MESHEXEC_JWT_SECRET: "not-the-secret" });
+      const token = await mint(["--subject", "mallory"], { MESHEXEC_JWT_SECRET: randomBytes(32).toString("base64url") });
       await expectBoth(stack, grpc, {}, bearer(token), { http: 401, details: "signature" });
     });
   });
 
-  describe("agents' join token and hostnames", () => {
-    it("refuses an agent with the wrong join token, logs it, and never lists it", async () => {
+  describe("agents' tokens and hostnames", () => {
+    it("refuses an agent with a token that is not one, logs it, and never lists it", async () => {
       const wrong = `wrong-${randomBytes(12).toString("hex")}`;
       sent.add(wrong);
-      stack.spawnAgent({ hostname: "intruder" }, { joinToken: wrong });
+      await stack.spawnAgent({ hostname: "intruder" }, { token: wrong });
       const line = await stack.router.waitForLog("agent refused", (l) => l.code === "UNAUTHENTICATED");
-      expect(line.reason).to.include("join token");
+      expect(line.reason).to.include("malformed");
       expect(await stack.connectedAgents()).to.deep.equal(["node-a"]);
     });
 
     it("refuses a second agent claiming a connected hostname, and the first stays", async () => {
       const before = (await stack.request("GET", "/agents", { token: await stack.token() })).body.agents;
-      stack.spawnAgent({ hostname: "node-a" });
+      await stack.spawnAgent({ hostname: "node-a" });
       const line = await stack.router.waitForLog("agent refused", (l) => l.code === "ALREADY_EXISTS");
       expect(line.reason).to.include('"node-a"');
       const after = (await stack.request("GET", "/agents", { token: await stack.token() })).body.agents;
@@ -228,10 +232,11 @@ describe("authentication and authorization (real router, edge and agent)", funct
   });
 
   // A describe of its own, so that it runs after the others and sees everything they sent.
-  describe("logs", () => it("no process logs a token, an Authorization header, the join token or an env value", async () => {
+  describe("logs", () => it("no process logs a token, an Authorization header, an agent's token or an env value", async () => {
     const secret = `env-secret-${randomUUID()}`;
     const token = await stack.token();
-    sent.add(secret).add(token).add(stack.joinToken).add(stack.secret);
+    sent.add(secret).add(token).add(stack.secret);
+    stack.agentTokens.forEach((agentToken) => sent.add(agentToken));
     const ran = await stack.exec("node-a", box, { command: ["true"], env: [`API_KEY=${secret}`] }, { token });
     expect(ran.status).to.equal(202);
     expectErrorShape(await stack.exec("node-a", box, { command: ["true"], env: [`BAD KEY=${secret}`] }, { token }), 400);
@@ -255,7 +260,7 @@ describe("authentication and authorization (real router, edge and agent)", funct
 
 describe("authentication with RS256/ES256 keys, issuer and audience", function () {
   this.timeout(30_000);
-  const goodClaims = (extra: JWTPayload = {}): JWTPayload => ({ sub: "svc", scope: READ, exp: now() + 600, ...extra });
+  const goodClaims = (extra: JWTPayload = {}): JWTPayload => ({ sub: "svc", scope: READ, iat: now(), exp: now() + 600, ...extra });
 
   before(async () => {
     writeFileSync(files.rsaPublic, rsaPublicPem);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { resolveRef, schemaProblems } from "../support/schema-check.js";
+import { OpenApiContract, pointerTo } from "../support/openapi-contract.js";
 import { TestContainers } from "../support/test-containers.js";
 import { TestStack, type HttpReply } from "../support/test-stack.js";
 
@@ -10,78 +10,67 @@ describe("OpenAPI document, against a real stack", function () {
   const containers = new TestContainers();
   let stack: TestStack;
   let box: string;
-  let document: any;
+  let contract: OpenApiContract;
 
   before(async () => {
     [stack, box] = await Promise.all([TestStack.start([{ hostname: "oa-a" }, { hostname: "oa-b" }]), containers.start()]);
-    document = (await stack.request("GET", "/openapi.json")).body;
+    contract = new OpenApiContract((await stack.request("GET", "/openapi.json")).body);
   });
   after(async () => {
     await stack?.stop();
     await containers.removeAll();
   });
 
-  /** Asserts the reply is one the document describes for this operation: its status, content type, required headers and body. */
-  function expectDocumented(method: "get" | "post", path: string, reply: HttpReply): void {
-    const context = `${method.toUpperCase()} ${path} → ${reply.status} ${JSON.stringify(reply.body)?.slice(0, 300)}`;
-    const response = document.paths[path]?.[method]?.responses[String(reply.status)];
-    expect(response, `${context}: the status is documented`).to.be.an("object");
-    for (const [name, header] of Object.entries<any>(response.headers ?? {})) {
-      const { required, schema } = header.$ref ? resolveRef(document, header.$ref) : header;
-      const value = reply.headers.get(name);
-      if (required) expect(value, `${context}: header ${name}`).to.be.a("string");
-      if (value !== null) expect(schemaProblems(document, schema, value, name), context).to.deep.equal([]);
-    }
-    const [mediaType, { schema }] = Object.entries<any>(response.content)[0];
-    expect(reply.headers.get("content-type"), context).to.satisfy((type: string) => type.startsWith(mediaType));
-    // NDJSON's schema is one line's.
-    const bodies = mediaType === "application/x-ndjson" ? (reply.body as string).trimEnd().split("\n").map((line) => JSON.parse(line)) : [reply.body];
-    bodies.forEach((body) => expect(schemaProblems(document, schema, body), context).to.deep.equal([]));
-  }
-
   it("serves the document at GET /openapi.json, without a token, with every path", async () => {
     const reply = await stack.request("GET", "/openapi.json");
     expect(reply.status).to.equal(200);
     expect(reply.headers.get("content-type")).to.match(/^application\/json/);
     expect(reply.body.openapi).to.match(/^3\.1\.\d+$/);
-    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready"].sort());
-    expectDocumented("get", "/openapi.json", reply);
+    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/agents/{hostname}/revoke", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready", "/tokens/{jti}/revoke"].sort());
+    contract.expectDocumented("get", "/openapi.json", reply);
   });
 
   it("describes a real 202 exec answer, from a host that ran the command and from one that could not", async () => {
     const ran = await stack.exec("oa-a", box, { command: ["sh", "-c", "echo out; exit 3"], env: ["A=1"], working_dir: "/tmp", timeout_seconds: 5 });
     expect(ran.status).to.equal(202);
     expect(ran.body.results[0].exit_code).to.equal(3);
-    expectDocumented("post", EXEC, ran);
+    contract.expectDocumented("post", EXEC, ran);
 
     const missing = await stack.exec("_all", "meshexec-openapi-absent", { command: ["true"] });
     expect(missing.status).to.equal(202);
-    expect(missing.body.results.map((r: { status: string; exit_code: unknown }) => [r.status, r.exit_code])).to.deep.equal([
-      ["failed", null],
-      ["failed", null],
+    expect(missing.body.results.map((r: { status: string }) => [r.status, "exit_code" in r])).to.deep.equal([
+      ["failed", false],
+      ["failed", false],
     ]);
-    expectDocumented("post", EXEC, missing);
+    contract.expectDocumented("post", EXEC, missing);
   });
 
   it("would notice an answer that drifted from the document", async () => {
     const reply = await stack.exec("oa-a", box, { command: ["true"] });
-    const schema = document.paths[EXEC].post.responses["202"].content["application/json"].schema;
+    const schema = pointerTo("paths", EXEC, "post", "responses", "202", "content", "application/json", "schema");
     const [result] = reply.body.results;
+    const { exit_code, ...withoutExit } = result;
+    const { stdout, ...withoutStdout } = result;
     const drifts = [
       { ...reply.body, extra: 1 },
       { results: reply.body.results },
       { ...reply.body, results: [{ ...result, exit_code: "0" }] },
+      { ...reply.body, results: [{ ...result, exit_code: null }] },
+      { ...reply.body, results: [{ ...result, exit_code: 1.5 }] },
       { ...reply.body, results: [{ ...result, status: "done" }] },
+      { ...reply.body, results: [withoutStdout] },
     ];
-    expect(schemaProblems(document, schema, reply.body)).to.deep.equal([]);
-    drifts.forEach((drift) => expect(schemaProblems(document, schema, drift), JSON.stringify(drift)).to.not.be.empty);
+    expect([exit_code, stdout]).to.deep.equal([0, ""]);
+    expect(contract.problems(schema, reply.body)).to.deep.equal([]);
+    expect(contract.problems(schema, { ...reply.body, results: [withoutExit] }), "exit_code may be absent").to.deep.equal([]);
+    drifts.forEach((drift) => expect(contract.problems(schema, drift), JSON.stringify(drift)).to.not.be.empty);
   });
 
   it("describes a real streamed exec, line by line", async () => {
     const reply = await stack.exec("_all", box, { command: ["echo", "x"] }, { query: "stream=true" });
     expect(reply.status).to.equal(200);
     expect((reply.body as string).trimEnd().split("\n").map((line) => JSON.parse(line).type)).to.deep.equal(["accepted", "result", "result", "summary"]);
-    expectDocumented("post", EXEC, reply);
+    contract.expectDocumented("post", EXEC, reply);
   });
 
   it("describes the job, the job list, the audit page and the agent list that real calls return", async () => {
@@ -93,15 +82,23 @@ describe("OpenAPI document, against a real stack", function () {
     const agents = await stack.request("GET", "/agents", { token });
     // Empty lists would prove nothing about their items.
     expect([job.body.results, jobs.body.jobs, audit.body.entries, agents.body.agents].map((list) => list.length > 0)).to.deep.equal([true, true, true, true]);
-    expectDocumented("get", "/job/{id}", job);
-    expectDocumented("get", "/jobs", jobs);
-    expectDocumented("get", "/audit", audit);
-    expectDocumented("get", "/agents", agents);
+    contract.expectDocumented("get", "/job/{id}", job);
+    contract.expectDocumented("get", "/jobs", jobs);
+    contract.expectDocumented("get", "/audit", audit);
+    contract.expectDocumented("get", "/agents", agents);
+  });
+
+  it("describes a real agent revocation, and its refusal without the scope", async () => {
+    const revoke = (scopes: string[]) => stack.token(scopes).then((token) => stack.request("POST", "/agents/oa-gone/revoke", { token }));
+    const revoked = await revoke(["agent:admin"]);
+    expect(revoked.status).to.equal(200);
+    contract.expectDocumented("post", "/agents/{hostname}/revoke", revoked);
+    contract.expectDocumented("post", "/agents/{hostname}/revoke", await revoke(["agent:read"]));
   });
 
   it("describes /health and /ready", async () => {
-    expectDocumented("get", "/health", await stack.request("GET", "/health"));
-    expectDocumented("get", "/ready", await stack.request("GET", "/ready"));
+    contract.expectDocumented("get", "/health", await stack.request("GET", "/health"));
+    contract.expectDocumented("get", "/ready", await stack.request("GET", "/ready"));
   });
 
   it("describes real errors from the edge and the router: ErrorBody, trace headers, and the challenge on a 401", async () => {
@@ -117,7 +114,7 @@ describe("OpenAPI document, against a real stack", function () {
     ];
     for (const [status, method, path, reply] of replies) {
       expect(reply.status, `${method} ${path}`).to.equal(status);
-      expectDocumented(method, path, reply);
+      contract.expectDocumented(method, path, reply);
     }
   });
 });

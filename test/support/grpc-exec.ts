@@ -1,5 +1,11 @@
 import { Metadata, credentials, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
-import { ExecServiceClient, type ExecContainerRequest, type ExecContainerResponse, type ListAgentsResponse } from "../../src/gen/meshexec/v1/exec.js";
+import {
+  ExecServiceClient,
+  type ExecContainerRequest,
+  type ExecContainerResponse,
+  type ListAgentsResponse,
+  type RevokeAgentResponse,
+} from "../../src/gen/meshexec/v1/exec.js";
 
 /** What one ExecService call came back with: a response, or a status with the error's two parts from the trailers. */
 export interface GrpcReply<T> {
@@ -8,6 +14,8 @@ export interface GrpcReply<T> {
   message: string;
   error?: string;
   details?: string;
+  /** The retry-after trailer of a refusal that passes (seconds), as the edge turns into Retry-After. */
+  retryAfter?: string;
   response?: T;
 }
 
@@ -31,6 +39,10 @@ export class GrpcCaller {
     return this.unary((metadata, callback) => this.client.listAgents({}, metadata, callback), token);
   }
 
+  revokeAgent(hostname: string, token?: Credentials): Promise<GrpcReply<RevokeAgentResponse>> {
+    return this.unary((metadata, callback) => this.client.revokeAgent({ hostname }, metadata, callback), token);
+  }
+
   close(): void {
     this.client.close();
   }
@@ -46,7 +58,7 @@ export class GrpcCaller {
           const value = err.metadata?.get(key)[0];
           return typeof value === "string" ? decodeURIComponent(value) : undefined;
         };
-        resolve({ code: err.code, message: err.details, error: part("meshexec-error"), details: part("meshexec-error-details") });
+        resolve({ code: err.code, message: err.details, error: part("meshexec-error"), details: part("meshexec-error-details"), retryAfter: part("retry-after") });
       }),
     );
   }

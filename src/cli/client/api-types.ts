@@ -5,7 +5,8 @@ export interface HostResult {
   status: "ok" | "failed" | "timeout";
   stdout: string;
   stderr: string;
-  exit_code: number | null;
+  /** Absent when the command did not run to an exit; status and error say why. */
+  exit_code?: number;
   changed: boolean;
   error: string;
   duration_ms: number;
@@ -54,4 +55,11 @@ export interface Job {
 export interface JobsPage {
   jobs: Job[];
   next_cursor: string;
+}
+
+/** The answer of POST /agents/{hostname}/revoke. */
+export interface AgentRevocation {
+  hostname: string;
+  revoked_at: string;
+  session_ended: boolean;
 }

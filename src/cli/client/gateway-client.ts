@@ -93,6 +93,8 @@ export class GatewayClient {
     // Anything but the edge's error shape (a proxy's page, say) is told by its status line and text.
     const body = errorBodyOf(text) ?? { error: `HTTP ${status} ${response.statusMessage ?? ""} from the edge at ${this.base.origin}`, details: oneLine(text) };
     if (status === 401 && !this.token) body.details += " (no token given: set --token or MESHEXEC_TOKEN)";
+    const retryAfter = response.headers["retry-after"];
+    if (status === 429 && retryAfter) body.details += ` (retry after ${retryAfter} s)`;
     return apiFailure(body, status);
   }
 }

@@ -14,7 +14,7 @@ export interface MissingHost {
  */
 export function renderHostResults(results: readonly HostResult[], missing: readonly MissingHost[] = []): string {
   const rows = [
-    ...results.map((r) => [r.hostname, r.status, r.exit_code === null ? "-" : String(r.exit_code), formatDuration(r.duration_ms)]),
+    ...results.map((r) => [r.hostname, r.status, String(r.exit_code ?? "-"), formatDuration(r.duration_ms)]),
     ...missing.map((m) => [m.hostname, m.status, "-", "-"]),
   ].sort((a, b) => a[0].localeCompare(b[0]));
   const sections = results.flatMap((r) => [

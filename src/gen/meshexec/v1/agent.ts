@@ -30,6 +30,8 @@ export enum ExecFailureReason {
   EXEC_FAILURE_REASON_OVERLOADED = 4,
   EXEC_FAILURE_REASON_DRAINING = 5,
   EXEC_FAILURE_REASON_INTERNAL = 6,
+  /** EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED - The container's real name matches none of allowed_containers. */
+  EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -56,6 +58,9 @@ export function execFailureReasonFromJSON(object: any): ExecFailureReason {
     case 6:
     case "EXEC_FAILURE_REASON_INTERNAL":
       return ExecFailureReason.EXEC_FAILURE_REASON_INTERNAL;
+    case 7:
+    case "EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED":
+      return ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -79,6 +84,8 @@ export function execFailureReasonToJSON(object: ExecFailureReason): string {
       return "EXEC_FAILURE_REASON_DRAINING";
     case ExecFailureReason.EXEC_FAILURE_REASON_INTERNAL:
       return "EXEC_FAILURE_REASON_INTERNAL";
+    case ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED:
+      return "EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED";
     case ExecFailureReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -135,7 +142,17 @@ export interface AgentExecRequest {
   workingDir: string;
   timeoutMs: number;
   /** The caller's request id and W3C trace context, so the agent's log lines join the same trace. */
-  trace: TraceContext | undefined;
+  trace:
+    | TraceContext
+    | undefined;
+  /**
+   * Globs (`*` and `?`, anchored) the container's real name on the node must match, from the
+   * caller's token (its meshexec_containers claim). The agent resolves container_id (a name or an
+   * id prefix) first, and refuses with CONTAINER_NOT_ALLOWED, running nothing, when the name
+   * matches none. Empty means unrestricted: the router never sends an empty restriction, since a
+   * token's claim must hold at least one glob.
+   */
+  allowedContainers: string[];
 }
 
 export interface TraceContext {
@@ -719,7 +736,16 @@ export const RouterWelcome: MessageFns<RouterWelcome> = {
 };
 
 function createBaseAgentExecRequest(): AgentExecRequest {
-  return { requestId: "", containerId: "", command: [], env: [], workingDir: "", timeoutMs: 0, trace: undefined };
+  return {
+    requestId: "",
+    containerId: "",
+    command: [],
+    env: [],
+    workingDir: "",
+    timeoutMs: 0,
+    trace: undefined,
+    allowedContainers: [],
+  };
 }
 
 export const AgentExecRequest: MessageFns<AgentExecRequest> = {
@@ -744,6 +770,9 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
     }
     if (message.trace !== undefined) {
       TraceContext.encode(message.trace, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.allowedContainers) {
+      writer.uint32(66).string(v!);
     }
     return writer;
   },
@@ -817,6 +846,14 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
             message.trace = TraceContext.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.allowedContainers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -854,6 +891,11 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
         ? globalThis.Number(object.timeout_ms)
         : 0,
       trace: isSet(object.trace) ? TraceContext.fromJSON(object.trace) : undefined,
+      allowedContainers: globalThis.Array.isArray(object?.allowedContainers)
+        ? object.allowedContainers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_containers)
+        ? object.allowed_containers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -879,6 +921,9 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
     }
     if (message.trace !== undefined) {
       obj.trace = TraceContext.toJSON(message.trace);
+    }
+    if (message.allowedContainers?.length) {
+      obj.allowedContainers = message.allowedContainers;
     }
     return obj;
   },

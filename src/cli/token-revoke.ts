@@ -1,0 +1,21 @@
+import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
+import { defineCommand } from "./command.js";
+import { EXIT_CODES_HELP } from "./exit-codes.js";
+import { jsonFlag, writeRaw } from "./output/raw-json.js";
+import { invalidArgument } from "../errors/index.js";
+
+export const tokenRevokeCommand = defineCommand({
+  summary: "Revokes a caller token by its jti (meshexec token prints it): the router refuses it from its next call. Needs token:revoke.",
+  usage: "JTI [--json]",
+  epilog: EXIT_CODES_HELP,
+  flags: { ...jsonFlag, ...gatewayFlags },
+  async run(flags, positionals) {
+    if (positionals.length !== 1) throw invalidArgument("missing JTI", "name the one token to revoke: meshexec token revoke JTI");
+    const [jti] = positionals;
+    const client = new GatewayClient(flags.gateway, flags.token);
+    const raw = await client.readText(await client.send("POST", `/tokens/${encodeURIComponent(jti)}/revoke`));
+    if (flags.json) return writeRaw(raw);
+    const { revoked_at } = client.parse<{ jti: string; revoked_at: string }>(raw);
+    process.stdout.write(`token ${jti} revoked at ${revoked_at}\n`);
+  },
+});

@@ -1,0 +1,34 @@
+/**
+ * The jtis of caller tokens that must be refused. A revocation is kept until every token it
+ * could refuse has expired (the router prunes it after the longest lifetime a token may have);
+ * nothing else ever deletes one.
+ */
+export interface TokenRevocations {
+  /** Refuses jti from now on; revoking it again keeps the first time. Returns when it was first revoked. */
+  revoke(jti: string, at: Date): Date;
+  /** Asked on every authenticated call, so it must be cheap. */
+  isRevoked(jti: string): boolean;
+  /** Forgets the revocations made before cutoff; returns how many. */
+  pruneBefore(cutoff: Date): number;
+}
+
+/** In-memory TokenRevocations, for unit tests; nothing survives the process. */
+export class MemoryTokenRevocations implements TokenRevocations {
+  private readonly revokedAt = new Map<string, Date>();
+
+  revoke(jti: string, at: Date): Date {
+    const first = this.revokedAt.get(jti) ?? at;
+    this.revokedAt.set(jti, first);
+    return first;
+  }
+
+  isRevoked(jti: string): boolean {
+    return this.revokedAt.has(jti);
+  }
+
+  pruneBefore(cutoff: Date): number {
+    const old = [...this.revokedAt].filter(([, at]) => at < cutoff);
+    old.forEach(([jti]) => this.revokedAt.delete(jti));
+    return old.length;
+  }
+}
