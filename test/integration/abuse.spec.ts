@@ -308,7 +308,7 @@ describe("defaults that fail closed", function () {
   const started: MeshexecProcess[] = [];
   after(() => Promise.all(started.map((p) => p.stop("SIGKILL"))));
   const spawn = (name: string, args: string[]) => {
-    const process = MeshexecProcess.spawn(name, args, { MESHEXEC_JWT_SECRET: "a-secret-of-at-least-thirty-two-bytes!", MESHEXEC_AGENT_TOKEN: "join" });
+    const process = MeshexecProcess.spawn(name, args, { MESHEXEC_JWT_SECRET: "a-secret-of-at-least-thirty-two-bytes!" });
     started.push(process);
     return process;
   };
