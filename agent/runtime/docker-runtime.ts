@@ -125,9 +125,20 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number | undefined> {
   return undefined;
 }
 
+/**
+ * Kills the exec's process tree. An exec cancelled a few milliseconds after its start may not have
+ * a process yet (inspect says Pid 0): it would start after the kill and run on, so inspect is asked
+ * again briefly until the process is there (killed) or gone (Pid set, not running).
+ */
 async function killExec(exec: Docker.Exec): Promise<void> {
-  const info = await exec.inspect().catch(() => undefined);
-  if (info?.Running && info.Pid > 0) killProcessTree(info.Pid);
+  for (let attempt = 0, waitMs = 5; attempt < 40; attempt++, waitMs = Math.min(waitMs * 2, 100)) {
+    const info = await exec.inspect().catch(() => undefined);
+    if (!info || info.Pid > 0) {
+      if (info?.Running) killProcessTree(info.Pid);
+      return;
+    }
+    await sleep(waitMs);
+  }
 }
 
 function describeDockerError(err: unknown, containerId: string): RuntimeFailure {
