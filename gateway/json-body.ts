@@ -1,4 +1,18 @@
-import { invalidArgument } from "../src/errors/index.js";
+import { GrpcStatus, MeshError, invalidArgument } from "../src/errors/index.js";
+
+/**
+ * The request's body as text. A client that stops sending it (gone, or timed out by Node with a
+ * 408 already answered, see --request-timeout) is CANCELLED like any caller that goes away, not a
+ * failure of the edge.
+ */
+export async function readBodyText(request: Request): Promise<string> {
+  try {
+    return await request.text();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ECONNRESET" && !request.signal.aborted) throw err;
+    throw new MeshError(GrpcStatus.CANCELLED, "client closed request", "the request's body stopped arriving before its end", { cause: err });
+  }
+}
 
 /** Parses a request body as JSON; a syntax error is INVALID_ARGUMENT that never quotes the body back. */
 export function parseJsonBody(text: string): unknown {

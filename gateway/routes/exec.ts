@@ -4,7 +4,7 @@ import { AGENT_ANSWER_GRACE_MS, execLimits } from "../../src/contract/index.js";
 import { asMeshError, invalidArgument } from "../../src/errors/index.js";
 import type { StreamExecContainerResponse } from "../../src/gen/meshexec/v1/exec.js";
 import { routerCallContext, type EdgeContext, type EdgeEnv } from "../edge-env.js";
-import { parseJsonBody } from "../json-body.js";
+import { parseJsonBody, readBodyText } from "../json-body.js";
 import { booleanQuery } from "../query-params.js";
 import type { RouterClient } from "../router-client.js";
 import { execRequestFromHttp, execResponseToHttp, streamErrorToHttp, streamEventToHttp } from "../transcode.js";
@@ -20,7 +20,7 @@ export function execRoute(router: RouterClient): Handler<EdgeEnv> {
   return async (c) => {
     const streamed = booleanQuery(c, "stream");
     const request = {
-      ...execRequestFromHttp(c.req.param("hostname") ?? "", c.req.param("id") ?? "", parseJsonBody(await c.req.raw.text())),
+      ...execRequestFromHttp(c.req.param("hostname") ?? "", c.req.param("id") ?? "", parseJsonBody(await readBodyText(c.req.raw))),
       async: booleanQuery(c, "async") || undefined,
       idempotencyKey: idempotencyKeyOf(c),
     };

@@ -13,9 +13,9 @@ export class MeshError extends Error {
     readonly code: status,
     readonly error: string,
     readonly details: string,
-    options: { retryAfterSeconds?: number } = {},
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
-    super(`${error}: ${details}`);
+    super(`${error}: ${details}`, { cause: options.cause });
     this.name = "MeshError";
     this.retryAfterSeconds = options.retryAfterSeconds;
   }

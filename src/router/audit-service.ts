@@ -51,5 +51,6 @@ function grpcCodeOfHttp(httpStatus: number): GrpcStatus {
   if (httpStatus === 401) return GrpcStatus.UNAUTHENTICATED;
   if (httpStatus === 403) return GrpcStatus.PERMISSION_DENIED;
   if (httpStatus === 413) return GrpcStatus.RESOURCE_EXHAUSTED;
+  if (httpStatus === 499) return GrpcStatus.CANCELLED;
   return GrpcStatus.INVALID_ARGUMENT;
 }

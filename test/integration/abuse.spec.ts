@@ -257,6 +257,9 @@ describe("attacks on the router's write and memory paths", function () {
       await waitFor("the edge to answer and close the connection", () => closed, 10_000);
       expect(answer).to.match(/^HTTP\/1\.1 408 /);
       expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).to.include({ code: 408, error: "request timeout" });
+      // The handler still waiting for that body sees the client gone: 499 in the access log, not a failure of the edge.
+      await stack.gateway.waitForLog("request", (line) => line.status === 499);
+      expect(stack.gateway.logs.filter((line) => line.msg === "edge handler failed")).to.deep.equal([]);
     });
   });
 
