@@ -1,15 +1,14 @@
 import type { AgentInfo } from "./client/api-types.js";
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
-import { EXIT_CODES_HELP } from "./exit-codes.js";
+import { ExitCode, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
 import { renderTable } from "./output/table.js";
 import { formatInstant } from "./output/time.js";
 
 export const agentsCommand = defineCommand({
-  summary: "Lists the agents connected to the router: hostname, labels, connected since, execs in flight.",
   usage: "[--json]",
-  epilog: EXIT_CODES_HELP,
+  epilog: exitCodesHelp({ [ExitCode.ok]: "the agents were listed, even none" }),
   flags: { ...jsonFlag, ...gatewayFlags },
   async run(flags) {
     const { raw, value } = await new GatewayClient(flags.gateway, flags.token).getJson<{ agents: AgentInfo[] }>("/agents");

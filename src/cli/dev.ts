@@ -12,7 +12,6 @@ import { defineCommand, stopOnSignals } from "./command.js";
 import { metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
 
 export const devCommand = defineCommand({
-  summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
   usage: "[--listen HOST:PORT] [--grpc-listen HOST:PORT]",
   flags: {
     listen: { type: "string", default: "127.0.0.1:8080", description: "REST address" },

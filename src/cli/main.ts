@@ -3,37 +3,67 @@ import { MeshError } from "../errors/index.js";
 import { runCommand, type Command } from "./command.js";
 import { CliFailure, ExitCode } from "./exit-codes.js";
 
+interface CommandEntry {
+  summary: string;
+  load(): Promise<Command<any>>;
+}
+
 /**
  * Each command's module, loaded only when that command runs: a router then never loads the
- * agent's Docker client (dockerode, ssh2) nor the edge's HTTP stack, 16 MiB of its RSS.
+ * agent's Docker client (dockerode, ssh2) nor the edge's HTTP stack, 16 MiB of its RSS. The
+ * summaries live here, so `meshexec --help` loads none of them (loading all took ~500 ms).
  */
-const commands: Record<string, () => Promise<Command<any>>> = {
-  router: async () => (await import("./router.js")).routerCommand,
-  gateway: async () => (await import("./gateway.js")).gatewayCommand,
-  agent: async () => (await import("./agent.js")).agentCommand,
-  token: async () => (await import("./token.js")).tokenCommand,
-  "token revoke": async () => (await import("./token-revoke.js")).tokenRevokeCommand,
-  dev: async () => (await import("./dev.js")).devCommand,
-  exec: async () => (await import("./exec.js")).execCommand,
-  agents: async () => (await import("./agents.js")).agentsCommand,
-  job: async () => (await import("./job.js")).jobCommand,
-  jobs: async () => (await import("./jobs.js")).jobsCommand,
+const commands: Record<string, CommandEntry> = {
+  router: { summary: "Serves the gRPC API to callers and holds the agents' streams.", load: async () => (await import("./router.js")).routerCommand },
+  gateway: { summary: "Serves the REST API and transcodes each call to one gRPC call on the router.", load: async () => (await import("./gateway.js")).gatewayCommand },
+  agent: { summary: "Dials out to the router and runs the execs it sends on this node's Docker engine.", load: async () => (await import("./agent.js")).agentCommand },
+  token: {
+    summary: "Prints a signed JWT for callers, as its last line; its jti goes to stderr (meshexec token revoke JTI).",
+    load: async () => (await import("./token.js")).tokenCommand,
+  },
+  "token revoke": {
+    summary: "Revokes a caller token by its jti (meshexec token prints it): the router refuses it from its next call. Needs token:revoke.",
+    load: async () => (await import("./token-revoke.js")).tokenRevokeCommand,
+  },
+  dev: { summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.", load: async () => (await import("./dev.js")).devCommand },
+  exec: { summary: "Runs a command in a container on the targeted agents and prints each host's result.", load: async () => (await import("./exec.js")).execCommand },
+  agents: {
+    summary: "Lists the agents connected to the router: hostname, labels, connected since, execs in flight.",
+    load: async () => (await import("./agents.js")).agentsCommand,
+  },
+  job: { summary: "Prints one job: what ran, where, and each host's result, laid out as exec prints it.", load: async () => (await import("./job.js")).jobCommand },
+  jobs: {
+    summary: "Lists recent jobs of your subject (every subject's with job:read:any), newest first; meshexec job ID shows one in full.",
+    load: async () => (await import("./jobs.js")).jobsCommand,
+  },
+  audit: { summary: "Lists the audit log, newest first: every exec attempt, refused ones included. Needs audit:read.", load: async () => (await import("./audit.js")).auditCommand },
 };
 
-async function usage(): Promise<string> {
-  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(14)}${(await load()).summary}`));
-  return `meshexec: run commands in Docker containers across a fleet.\n\nUsage: meshexec <command> [flags]  (meshexec <command> --help for its flags)\n\nCommands:\n${lines.join("\n")}\n`;
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(14)}${summary}`);
+  return `meshexec: run commands in Docker containers across a fleet.
+
+Usage: meshexec <command> [flags]  (meshexec <command> --help for its flags)
+
+Commands:
+${lines.join("\n")}
+
+A flag can also be set as the environment variable its --help names (--gateway: MESHEXEC_GATEWAY);
+a variable sets only the commands whose --help lists it. Filters, paging and --idempotency-key are
+read from the command line only, so an export meant for one command never changes another.
+`;
 }
 
 const [command, ...rest] = process.argv.slice(2);
 // A command with a subcommand (token revoke) is named by both words.
 const [name, argv] = rest[0] && commands[`${command} ${rest[0]}`] ? [`${command} ${rest[0]}`, rest.slice(1)] : [command, rest];
-const load = name ? commands[name] : undefined;
-if (!load) {
-  process.stderr.write(name && name !== "--help" && name !== "-h" ? `meshexec: unknown command "${name}"\n\n${await usage()}` : await usage());
-  process.exit(name === "--help" || name === "-h" ? 0 : 2);
+const entry = name ? commands[name] : undefined;
+if (!entry) {
+  const wantsHelp = name === "--help" || name === "-h";
+  (wantsHelp ? process.stdout : process.stderr).write(name && !wantsHelp ? `meshexec: unknown command "${name}"\n\n${usage()}` : usage());
+  process.exit(wantsHelp ? 0 : 2);
 }
-runCommand(name, await load(), argv).catch((err: unknown) => {
+runCommand(name, entry.summary, await entry.load(), argv).catch((err: unknown) => {
   const message = err instanceof MeshError ? `${err.error}: ${err.details}` : err instanceof Error ? err.message : String(err);
   process.stderr.write(`meshexec ${name}: ${message}\n`);
   process.exit(err instanceof CliFailure ? err.exitCode : ExitCode.usage);

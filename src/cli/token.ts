@@ -6,18 +6,20 @@ import { defineCommand } from "./command.js";
 import { jwtFlags, maxTokenLifetimeOf, tokenKeyConfigOf } from "./shared-flags.js";
 
 export const tokenCommand = defineCommand({
-  summary: "Prints a signed JWT for callers, as its last line; its jti goes to stderr (meshexec token revoke JTI).",
   usage: '--subject NAME --scope "docker:execute agent:read" --ttl 1h [--target GLOB|key:value]… [--container GLOB]…',
   flags: {
     subject: { type: "string", description: "the token's sub: who it is for (required)" },
     scope: { type: "string", default: "docker:execute agent:read", description: "space-separated scopes" },
     ttl: { type: "string", default: "1h", description: "how long the token is valid, at most --max-token-ttl" },
+    // The token's grants: never from the environment, where MESHEXEC_TARGET may be set for exec.
     target: {
       type: "strings",
+      fromEnv: false,
       description: "only exec on hosts whose hostname matches this glob (* and ?, e.g. web-*) or that carry this key:value label; without it, any host",
     },
     container: {
       type: "strings",
+      fromEnv: false,
       description: "only exec in containers whose real name on the node matches this glob (* and ?, e.g. app-*); without it, any container",
     },
     "jwt-private-key": { type: "string", description: "PEM private key file, for RS256/ES256 tokens (instead of --jwt-secret)" },

@@ -56,3 +56,24 @@ export interface JobsPage {
   jobs: Job[];
   next_cursor: string;
 }
+
+export interface AuditEntry {
+  id: string;
+  time: string | null;
+  subject: string;
+  source_address: string;
+  target: string;
+  container_id: string;
+  command: string[];
+  /** The gRPC status name, e.g. OK or PERMISSION_DENIED. */
+  grpc_code: string;
+  http_status: number;
+  job_id: string;
+  request_id: string;
+  error: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  next_cursor: string;
+}
