@@ -6,7 +6,7 @@ import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
 import { execRequestOf } from "./exec-request.js";
 import { ExitCode, exitCodeOfResults, exitCodesHelp } from "./exit-codes.js";
-import { writeRaw } from "./output/raw-json.js";
+import { jsonFlag, writeRaw } from "./output/raw-json.js";
 import { renderHostResults } from "./output/host-results.js";
 import { ProgressLine } from "./output/progress.js";
 import { renderFields } from "./output/table.js";
@@ -18,6 +18,7 @@ export const execCommand = defineCommand({
   usage: "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [--idempotency-key K] [--json] [--async] -- CMD [ARGS…]",
   commandAfterDashDash: EXAMPLE,
   epilog: `Everything after -- is the command's argv exactly as typed: no shell, nothing split on spaces or commas.
+--json prints one document, {job_id, results}, as the API's plain (unstreamed) reply.
 Ctrl-C stops waiting, exits 130 and prints the job's id once the edge has accepted it.
 
 ${exitCodesHelp({
@@ -45,7 +46,7 @@ ${exitCodesHelp({
       description: "sent as Idempotency-Key: the same key and request within 24 h returns the first job instead of running again (1 to 255 printable ASCII)",
     },
     async: { type: "boolean", description: "print the job id as soon as the job is accepted, without waiting; see it with meshexec job ID" },
-    json: { type: "boolean", description: "print the reply as one JSON document, {job_id, results} as the API's plain reply, instead of the table" },
+    ...jsonFlag,
     ...gatewayFlags,
   },
   async run(flags, _positionals, command) {

@@ -47,7 +47,8 @@ export function readFlags<S extends FlagSpecs>(
   try {
     parsed = parseArgs({ args: [...argv], options: parseOptionsOf(specs), allowPositionals: true, strict: true });
   } catch (err) {
-    throw invalidArgument("invalid command line", (err as Error).message);
+    // parseArgs explains some errors over several lines; the CLI reports one line.
+    throw invalidArgument("invalid command line", (err as Error).message.replace(/\s*\n\s*/g, " "));
   }
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
