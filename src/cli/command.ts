@@ -1,5 +1,5 @@
 import { describeFlags, positionalsOf, readFlags, type FlagSpecs, type FlagValues } from "../config/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 
 /** One `meshexec` subcommand: its flags, and what it does with them (its one-line summary is in main.ts). */
 export interface Command<S extends FlagSpecs = FlagSpecs> {

@@ -1,6 +1,6 @@
 import { parseDuration } from "../config/index.js";
 import { execLimits } from "../contract/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 import { formatSeconds } from "./output/time.js";
 
 /** The exec flags that become the request body, as the user typed them. */

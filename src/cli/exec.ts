@@ -1,5 +1,5 @@
 import { execLimits } from "../contract/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 import type { ExecResponse, HostResult } from "./client/api-types.js";
 import { readExecReply } from "./client/exec-reply.js";
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";

@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 import type { Job } from "./client/api-types.js";
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";

@@ -1,5 +1,5 @@
 import { JOB_STATUSES } from "../contract/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 import type { JobsPage } from "./client/api-types.js";
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { MeshError } from "../errors/index.js";
+import { MeshError } from "../errors/mesh-error.js";
 import { runCommand } from "./command.js";
 import { commands } from "./commands.js";
 import { CliFailure, ExitCode } from "./exit-codes.js";

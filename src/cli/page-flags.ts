@@ -1,6 +1,6 @@
 import { PAGE_SIZE } from "../contract/index.js";
 import { parsePositiveInt, type FlagValues } from "../config/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 
 /**
  * Paging of the list commands (jobs, audit). Never read from the environment: an exported

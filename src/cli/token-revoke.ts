@@ -2,7 +2,7 @@ import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
 import { ExitCode, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 
 export const tokenRevokeCommand = defineCommand({
   usage: "JTI [--json]",

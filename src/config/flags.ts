@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 
 /**
  * One command-line flag. A flag can also come from MESHEXEC_<FLAG> in the environment, unless it

@@ -206,6 +206,28 @@ describe("meshexec's client commands, as a new user meets them (child processes 
     });
   });
 
+  describe("start-up: loads only what the command uses", () => {
+    /** Every module the CLI loaded, as Node's ESM loader reports them under NODE_DEBUG=esm. */
+    const modulesLoaded = async (args: string[]) => {
+      const run = await runCli(args, { MESHEXEC_GATEWAY: UNREACHABLE, NODE_DEBUG: "esm" });
+      return [...new Set(run.stderr.match(/(?<=Storing )file:\/\/\S+/g) ?? [])];
+    };
+
+    it("meshexec --help loads no command's module", async () => {
+      const loaded = await modulesLoaded(["--help"]);
+      expect(loaded.some((url) => url.endsWith("/cli/main.js")), loaded.join("\n")).to.equal(true);
+      expect(loaded.filter((url) => /\/cli\/(router|gateway|agent|dev|exec|jobs|audit)\.js$/.test(url))).to.deep.equal([]);
+    });
+
+    it("a client command loads grpc-js's status codes only, not its HTTP/2 stack (~35 ms)", async () => {
+      for (const command of ["jobs", "exec"]) {
+        const loaded = await modulesLoaded([command, "--help"]);
+        expect(loaded.some((url) => url.endsWith(`/cli/${command}.js`)), loaded.join("\n")).to.equal(true);
+        expect(loaded.filter((url) => url.includes("/node_modules/")).map((url) => url.replace(/.*\/node_modules\//, ""))).to.deep.equal(["@grpc/grpc-js/build/src/constants.js"]);
+      }
+    });
+  });
+
   it("a --gateway naming the router's gRPC port says what is likely wrong, exit 6", async () => {
     const run = await exec([], ["true"], { MESHEXEC_GATEWAY: `http://${stack.routerAddress}` });
     expectOneLineError(run, 6, /^meshexec exec: cannot reach the edge at http:\/\/127\.0\.0\.1:\d+: HPE_\w+ \(it answered something that is not HTTP\/1\.1: is --gateway the edge's REST address, and not the router's gRPC port\?\)$/m);

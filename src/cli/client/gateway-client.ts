@@ -1,6 +1,6 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import { invalidArgument } from "../../errors/index.js";
+import { invalidArgument } from "../../errors/mesh-error.js";
 import { MESHEXEC_VERSION } from "../../version.js";
 import { CliFailure, ExitCode, exitCodeOfHttpStatus } from "../exit-codes.js";
 
