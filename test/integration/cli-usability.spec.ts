@@ -1,4 +1,8 @@
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadSigningKey, mintToken } from "../../src/auth/index.js";
 import { runCli, startCli, type CliRun } from "../support/run-cli.js";
 import { TestContainers } from "../support/test-containers.js";
@@ -204,6 +208,17 @@ describe("meshexec's client commands, as a new user meets them (child processes 
       // Redrawn each second while the command sleeps, not only when a host finishes.
       expect(run.stdout).to.match(/meshexec exec: 0\/1 hosts done, [12]s elapsed \(time limit 30s\)/);
     });
+  });
+
+  it("make install's script puts meshexec on the PATH, running this checkout's build", () => {
+    const prefix = mkdtempSync(join(tmpdir(), "meshexec-prefix-"));
+    try {
+      execFileSync("bash", [new URL("../../scripts/install-cli.sh", import.meta.url).pathname], { env: { ...process.env, PREFIX: prefix } });
+      const help = execFileSync("meshexec", ["--help"], { env: { PATH: `${join(prefix, "bin")}:${process.env.PATH}` }, encoding: "utf8" });
+      expect(help).to.match(/^Usage: meshexec <command>/m);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
   });
 
   describe("start-up: loads only what the command uses", () => {
