@@ -1,5 +1,6 @@
 import { describeFlags, positionalsOf, readFlags, type FlagSpecs, type FlagValues } from "../config/index.js";
 import { invalidArgument } from "../errors/mesh-error.js";
+import { quoteForMessage } from "../errors/quote-for-message.js";
 
 /** One `meshexec` subcommand: its flags, and what it does with them (its one-line summary is in main.ts). */
 export interface Command<S extends FlagSpecs = FlagSpecs> {
@@ -31,7 +32,7 @@ export async function runCommand(name: string, summary: string, command: Command
   }
   const [stray] = command.commandAfterDashDash ? positionalsOf(command.flags, own) : [];
   if (stray !== undefined) {
-    throw invalidArgument("command before --", `"${stray}" is not a flag; put the command after --, e.g. ${command.commandAfterDashDash}`);
+    throw invalidArgument("command before --", `${quoteForMessage(stray)} is not a flag; put the command after --, e.g. ${command.commandAfterDashDash}`);
   }
   const { values, positionals } = readFlags(command.flags, own);
   await command.run(values, positionals, dashDash < 0 ? [] : argv.slice(dashDash + 1));

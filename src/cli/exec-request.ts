@@ -1,6 +1,7 @@
 import { parseDuration } from "../config/index.js";
 import { execLimits } from "../contract/index.js";
 import { invalidArgument } from "../errors/mesh-error.js";
+import { quoteForMessage } from "../errors/quote-for-message.js";
 import { formatSeconds } from "./output/time.js";
 
 /** The exec flags that become the request body, as the user typed them. */
@@ -28,16 +29,16 @@ export interface ExecRequestBody {
 export function execRequestOf(flags: ExecFlags, command: string[]): ExecRequestBody {
   const { containerIdPattern, containerIdMaxLength, envKeyPattern, commandMaxArgs, commandArgMaxBytes, idempotencyKeyPattern } = execLimits;
   if (flags.container.length > containerIdMaxLength || !containerIdPattern.test(flags.container)) {
-    throw invalidArgument("invalid --container", `--container is a container name or id (${containerIdPattern.source}, at most ${containerIdMaxLength} characters), got "${flags.container}"`);
+    throw invalidArgument("invalid --container", `--container is a container name or id (${containerIdPattern.source}, at most ${containerIdMaxLength} characters), got ${quoteForMessage(flags.container)}`);
   }
   for (const entry of flags.env) {
-    const key = entry.slice(0, entry.indexOf("="));
     // Only the key is quoted back: values may be secrets.
     if (!entry.includes("=")) throw invalidArgument("invalid --env", "--env is KEY=VALUE; one has no \"=\"");
-    if (!envKeyPattern.test(key)) throw invalidArgument("invalid --env", `--env's KEY must match ${envKeyPattern.source}, got "${key}"`);
+    const key = entry.slice(0, entry.indexOf("="));
+    if (!envKeyPattern.test(key)) throw invalidArgument("invalid --env", `--env's KEY must match ${envKeyPattern.source}, got ${quoteForMessage(key)}`);
   }
   if (flags.workdir !== undefined && !flags.workdir.startsWith("/")) {
-    throw invalidArgument("invalid --workdir", `--workdir is an absolute directory, got "${flags.workdir}"`);
+    throw invalidArgument("invalid --workdir", `--workdir is an absolute directory, got ${quoteForMessage(flags.workdir)}`);
   }
   if (command.length > commandMaxArgs) throw invalidArgument("command too long", `the command after -- may have at most ${commandMaxArgs} arguments, got ${command.length}`);
   const long = command.findIndex((arg) => Buffer.byteLength(arg) > commandArgMaxBytes);
@@ -53,7 +54,7 @@ function timeoutSecondsOf(timeout: string): number {
   const ms = parseDuration("timeout", timeout);
   const max = execLimits.maxTimeoutSeconds;
   if (ms % 1000 !== 0 || ms < 1000 || ms > max * 1000) {
-    throw invalidArgument("invalid --timeout", `--timeout is a whole number of seconds from 1s to ${formatSeconds(max)}, got "${timeout}"`);
+    throw invalidArgument("invalid --timeout", `--timeout is a whole number of seconds from 1s to ${formatSeconds(max)}, got ${quoteForMessage(timeout)}`);
   }
   return ms / 1000;
 }

@@ -1,5 +1,6 @@
 import { JOB_STATUSES } from "../contract/index.js";
 import { invalidArgument } from "../errors/mesh-error.js";
+import { quoteForMessage } from "../errors/quote-for-message.js";
 import type { JobsPage } from "./client/api-types.js";
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
@@ -23,7 +24,7 @@ export const jobsCommand = defineCommand({
   },
   async run(flags) {
     if (flags.status !== undefined && !(JOB_STATUSES as readonly string[]).includes(flags.status)) {
-      throw invalidArgument("invalid --status", `--status is one of ${JOB_STATUSES.join(", ")}, got "${flags.status}"`);
+      throw invalidArgument("invalid --status", `--status is one of ${JOB_STATUSES.join(", ")}, got ${quoteForMessage(flags.status)}`);
     }
     const query = queryOf({ target: flags.target, status: flags.status, ...pageQueryOf(flags) });
     const { raw, value } = await new GatewayClient(flags.gateway, flags.token).getJson<JobsPage>(`/jobs?${query}`);
