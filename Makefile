@@ -4,13 +4,13 @@ NODE_MODULES := node_modules/.install-stamp
 CLI := node dist/src/cli/main.js
 SPECS := 'src/**/*.spec.ts' 'gateway/**/*.spec.ts' 'agent/**/*.spec.ts' 'test/**/*.spec.ts'
 
-.PHONY: run test build install uninstall proto docker test-image bench clean
+.PHONY: run test lint check-gen build install uninstall proto docker test-image bench clean
 
 run: build docker
 	$(CLI) dev
 
 # The Docker engine, nginx and openssl are installed (as root on Debian) when missing.
-test: proto $(NODE_MODULES)
+test: check-gen lint $(NODE_MODULES)
 	bash scripts/ensure-docker.sh
 	bash scripts/ensure-test-tools.sh
 	npx tsc --noEmit -p tsconfig.json
@@ -27,6 +27,18 @@ install: build
 
 uninstall:
 	rm -f $(PREFIX)/bin/meshexec
+
+# The boundaries of docs/ARCHITECTURE.md as import rules, and a few likely bugs (eslint.config.js).
+lint: $(NODE_MODULES)
+	npx eslint --cache --cache-location dist/.eslintcache .
+
+# src/gen is never edited by hand: it must be exactly what proto/ generates. It is generated aside and compared,
+# so a hand edit is reported, not overwritten, and uncommitted work on proto/ passes once `make proto` has run.
+check-gen: $(NODE_MODULES)
+	npx buf lint
+	@generated=$$(mktemp -d); trap 'rm -rf "$$generated"' EXIT; \
+	npx buf generate -o "$$generated" || exit 1; \
+	diff -r "$$generated/src/gen" src/gen || { echo "src/gen is not what proto/ generates: never edit it by hand; run make proto and commit src/gen" >&2; exit 1; }
 
 # Regenerates src/gen from proto/ (buf runs offline: google/api comes from protobufjs).
 proto: $(NODE_MODULES)
@@ -45,6 +57,8 @@ bench: build test-image
 clean:
 	rm -rf dist
 
+# npm ci empties node_modules first: through a link (a git worktree sharing another checkout's) it would empty theirs.
 $(NODE_MODULES): package.json package-lock.json
+	@if [ -L node_modules ]; then echo "node_modules links to $$(readlink node_modules): install there, then touch $@" >&2; exit 1; fi
 	npm ci --no-audit --no-fund
 	touch $@

@@ -17,7 +17,11 @@ export interface AgentOptions {
   router: string;
   hostname: string;
   labels: Record<string, string>;
-  joinToken: string;
+  /**
+   * What the agent presents on Connect: its own token (meshexec token --agent), or the shared
+   * join token of a router run with --insecure-join-token. Unset: its client certificate alone.
+   */
+  token?: string;
   runtime: ContainerRuntime;
   log: Logger;
   version: string;
@@ -46,7 +50,7 @@ export class Agent {
     this.slots = new ExecSlots(options.maxInFlight ?? 32, options.maxQueued ?? 64);
     this.link = new RouterLink({
       router: options.router,
-      joinToken: options.joinToken,
+      token: options.token,
       hello: { hostname: options.hostname, labels: options.labels, version: options.version, instanceId: randomUUID() },
       keepaliveMs: options.keepaliveMs ?? 10_000,
       credentials: options.routerCredentials,

@@ -1,7 +1,7 @@
 /**
  * Entry point of a child process holding many agents at once, each answering every exec at
  * once through NoopRuntime: a fleet for benchmarking the mesh alone, on a 2-core machine.
- * Usage: node noop-agents.js ROUTER_PORT FIRST_INDEX COUNT (join token in MESHEXEC_AGENT_TOKEN).
+ * Usage: node noop-agents.js ROUTER_PORT FIRST_INDEX COUNT (the router's --insecure-join-token in MESHEXEC_AGENT_TOKEN).
  * Prints {"msg":"agents connected"} once the router has welcomed every one.
  */
 import { Agent, NoopRuntime } from "../agent/index.js";
@@ -19,7 +19,7 @@ const agents = Array.from({ length: count }, (_, k) => {
     router: `${noopAgentAddress(index)}:${routerPort}`,
     hostname: noopAgentHostname(index),
     labels: {},
-    joinToken: process.env.MESHEXEC_AGENT_TOKEN ?? "",
+    token: process.env.MESHEXEC_AGENT_TOKEN ?? "",
     runtime,
     log,
     version: MESHEXEC_VERSION,

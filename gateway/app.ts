@@ -17,6 +17,7 @@ import { execRoute } from "./routes/exec.js";
 import { healthRoute, readyRoute, type ReadyWhen } from "./routes/health.js";
 import { openApiRoute } from "./routes/openapi.js";
 import { getJobRoute, listAgentsRoute, listAuditRoute, listJobsRoute } from "./routes/reads.js";
+import { revokeAgentRoute } from "./routes/revoke-agent.js";
 import { revokeTokenRoute } from "./routes/tokens.js";
 
 export interface GatewayDeps {
@@ -31,6 +32,7 @@ export interface GatewayDeps {
 // Empty segments match too, so that the router, not a 404, says which one is missing.
 export const EXEC_ROUTE = "/node/:hostname{[^/]*}/container/docker/:id{[^/]*}/exec";
 export const TOKEN_REVOKE_ROUTE = "/tokens/:jti{[^/]*}/revoke";
+export const AGENT_REVOKE_ROUTE = "/agents/:hostname{[^/]*}/revoke";
 
 /**
  * The REST edge: transcodes each route to one gRPC call on the router and maps the reply back.
@@ -55,6 +57,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
     execRoute(router),
   );
   app.get("/agents", requireScope(verifier, "ListAgents"), listAgentsRoute(router));
+  app.post(AGENT_REVOKE_ROUTE, requireScope(verifier, "RevokeAgent"), revokeAgentRoute(router));
   app.get("/job/:id", requireScope(verifier, "GetJob"), getJobRoute(router));
   app.get("/jobs", requireScope(verifier, "ListJobs"), listJobsRoute(router));
   app.get("/audit", requireScope(verifier, "ListAudit"), listAuditRoute(router));
@@ -78,6 +81,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
 export const ROUTE_METHODS = [
   [EXEC_ROUTE, "POST"],
   ["/agents", "GET"],
+  [AGENT_REVOKE_ROUTE, "POST"],
   ["/job/:id", "GET"],
   ["/jobs", "GET"],
   ["/audit", "GET"],

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { createTokenVerifier, loadVerificationKey, requiredScopeByMethod, type GuardedMethod } from "../src/auth/index.js";
 import { GrpcStatus, MeshError } from "../src/errors/index.js";
 import { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
-import { AgentInfo, HostResult, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
+import { AgentInfo, HostResult, RevokeAgentResponse, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
 import { Job } from "../src/gen/meshexec/v1/jobs.js";
 import { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { createLogger } from "../src/log/index.js";
@@ -14,6 +14,7 @@ import type { OperationObject } from "./openapi/openapi-types.js";
 import type { RouterClient } from "./router-client.js";
 import {
   EXEC_BODY_FIELDS,
+  agentRevocationToHttp,
   agentToHttp,
   auditEntryToHttp,
   execResponseToHttp,
@@ -28,6 +29,7 @@ import {
 const DOCUMENTED_ERRORS: Record<string, number[]> = {
   ExecContainer: [400, 401, 403, 404, 409, 413, 415, 429, 499, 500, 503, 504],
   ListAgents: [401, 403, 499, 500, 503, 504],
+  RevokeAgent: [400, 401, 403, 499, 500, 503, 504],
   GetJob: [401, 403, 404, 499, 500, 503, 504],
   ListJobs: [400, 401, 403, 499, 500, 503, 504],
   ListAudit: [400, 401, 403, 499, 500, 503, 504],
@@ -98,6 +100,7 @@ describe("OpenAPI document (GET /openapi.json)", () => {
       Job: jobToHttp(Job.fromJSON({})),
       AuditEntry: auditEntryToHttp(AuditEntry.fromJSON({})),
       Agent: agentToHttp(AgentInfo.fromJSON({})),
+      AgentRevocation: agentRevocationToHttp(RevokeAgentResponse.fromJSON({})),
       RevokedToken: revokedTokenToHttp(RevokeTokenResponse.fromJSON({})),
       StreamAccepted: event({ accepted: {} }),
       StreamResult: event({ result: {} }),

@@ -13,6 +13,7 @@ import {
   type ExecContainerRequest,
   type ExecContainerResponse,
   type ListAgentsResponse,
+  type RevokeAgentResponse,
   type StreamExecContainerResponse,
 } from "../src/gen/meshexec/v1/exec.js";
 import { JobServiceClient, type Job, type ListJobsRequest, type ListJobsResponse } from "../src/gen/meshexec/v1/jobs.js";
@@ -86,6 +87,10 @@ export class RouterClient {
 
   listAgents(context: RouterCallContext): Promise<ListAgentsResponse> {
     return this.unary(this.exec, this.exec.listAgents, {}, context);
+  }
+
+  revokeAgent(hostname: string, context: RouterCallContext): Promise<RevokeAgentResponse> {
+    return this.unary(this.exec, this.exec.revokeAgent, { hostname }, context);
   }
 
   getJob(jobId: string, context: RouterCallContext): Promise<Job> {

@@ -1,5 +1,5 @@
 import type { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
-import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
+import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, RevokeAgentResponse, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
 import type { Job } from "../src/gen/meshexec/v1/jobs.js";
 import type { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { errorBodyOf, invalidArgument, quoteForMessage, type MeshError } from "../src/errors/index.js";
@@ -119,6 +119,10 @@ export function revokedTokenToHttp(response: RevokeTokenResponse) {
 
 function isoOf(date: Date | undefined): string | null {
   return date?.toISOString() ?? null;
+}
+
+export function agentRevocationToHttp(revocation: RevokeAgentResponse) {
+  return { hostname: revocation.hostname, revoked_at: isoOf(revocation.revokedAt), session_ended: revocation.sessionEnded };
 }
 
 export function agentToHttp(agent: AgentInfo) {

@@ -15,7 +15,8 @@ import { backoffDelayMs, grpcConnectionBackoff, type BackoffPolicy } from "./bac
 export interface RouterLinkOptions {
   /** HOST:PORT of the router. */
   router: string;
-  joinToken: string;
+  /** Sent as `authorization: Bearer …`; unset when the client certificate is the agent's identity. */
+  token?: string;
   hello: AgentHello;
   /** Keepalive ping interval; a dead router is noticed within about twice this. */
   keepaliveMs: number;
@@ -98,7 +99,7 @@ export class RouterLink {
 
   private dial(): void {
     const metadata = new Metadata();
-    metadata.set("authorization", `Bearer ${this.options.joinToken}`);
+    if (this.options.token !== undefined) metadata.set("authorization", `Bearer ${this.options.token}`);
     const stream = this.client.connect(metadata);
     this.stream = stream;
     stream.on("data", (message: RouterMessage) => this.onRouterMessage(message));
@@ -135,7 +136,9 @@ export class RouterLink {
     clearInterval(this.heartbeatTimer);
     if (this.stopped) return;
     const delayMs = backoffDelayMs(this.failedAttempts++, this.options.backoff ?? grpcConnectionBackoff);
-    const log = status.code === GrpcStatus.UNAUTHENTICATED || status.code === GrpcStatus.ALREADY_EXISTS ? "error" : "warn";
+    // Refusals that waiting alone will not fix are errors: an operator has to act.
+    const refusals = [GrpcStatus.UNAUTHENTICATED, GrpcStatus.PERMISSION_DENIED, GrpcStatus.ALREADY_EXISTS, GrpcStatus.INVALID_ARGUMENT];
+    const log = refusals.includes(status.code) ? "error" : "warn";
     this.options.log[log]({ code: GrpcStatus[status.code], reason: status.details, retryInMs: delayMs }, "router link lost; reconnecting");
     this.reconnectTimer = setTimeout(() => this.dial(), delayMs);
   }

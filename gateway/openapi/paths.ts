@@ -147,6 +147,16 @@ const listAgents = guarded("ListAgents", {
   errors: routerCallErrors,
 });
 
+const revokeAgent = guarded("RevokeAgent", {
+  summary: "Revoke an agent: end its session and refuse its hostname's credentials issued until now",
+  description:
+    "Its execs in flight fail, naming the revocation. Tokens with iat and certificates with notBefore at or before revoked_at (whole seconds) are refused from then on, so the agent comes back only with a newly minted credential. Recorded even when the agent is not connected, and audited.",
+  tags: ["agents"],
+  parameters: [{ name: "hostname", in: "path", required: true, description: "The agent's hostname (RFC 1123).", schema: { type: "string", minLength: 1 } }],
+  success: { 200: jsonResponse("The revocation, and whether a live session was ended.", "AgentRevocation") },
+  errors: { ...routerCallErrors, 400: "The hostname is not an RFC 1123 hostname." },
+});
+
 const getJob = guarded("GetJob", {
   summary: "Read one job",
   tags: ["jobs"],
@@ -211,6 +221,7 @@ const openApi = unauthenticated("GetOpenApiDocument", {
 export const paths: Record<string, PathItemObject> = {
   "/node/{target}/container/docker/{container_id}/exec": { post: exec },
   "/agents": { get: listAgents },
+  "/agents/{hostname}/revoke": { post: revokeAgent },
   "/job/{id}": { get: getJob },
   "/jobs": { get: listJobs },
   "/audit": { get: listAudit },

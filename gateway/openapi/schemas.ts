@@ -3,6 +3,7 @@ import { GrpcStatus, type ErrorBody } from "../../src/errors/index.js";
 import { HOST_STATUSES, JOB_STATUSES } from "../../src/contract/index.js";
 import type {
   EXEC_BODY_FIELDS,
+  agentRevocationToHttp,
   agentToHttp,
   auditEntryToHttp,
   execResponseToHttp,
@@ -38,6 +39,7 @@ export type SchemaName =
   | "AuditPage"
   | "Agent"
   | "AgentList"
+  | "AgentRevocation"
   | "Health"
   | "Ready"
   | "RevokedToken"
@@ -199,6 +201,11 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     in_flight: count("Execs it is running now."),
     version: string("The agent's meshexec version."),
     draining: { type: "boolean", description: "It takes no new execs." },
+  }),
+  AgentRevocation: closedObject<ReturnType<typeof agentRevocationToHttp>>("A revoked agent hostname.", {
+    hostname: string(),
+    revoked_at: timestamp("Credentials for the hostname issued at or before this instant are refused."),
+    session_ended: { type: "boolean", description: "The agent was connected, and its session was ended." },
   }),
   AgentList: closedObject<{ agents: unknown }>("The agents connected to the router.", {
     agents: { type: "array", items: schemaRef("Agent") },

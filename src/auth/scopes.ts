@@ -2,6 +2,7 @@
 export const requiredScopeByMethod = {
   ExecContainer: "docker:execute",
   ListAgents: "agent:read",
+  RevokeAgent: "agent:admin",
   GetJob: "job:read",
   ListJobs: "job:read",
   ListAudit: "audit:read",
@@ -12,3 +13,6 @@ export const requiredScopeByMethod = {
 export const READ_ANY_JOB_SCOPE = "job:read:any";
 
 export type GuardedMethod = keyof typeof requiredScopeByMethod;
+
+/** Held only by per-agent tokens (meshexec token --agent): lets an agent open AgentService.Connect, nothing else. */
+export const AGENT_CONNECT_SCOPE = "agent:connect";

@@ -1,6 +1,6 @@
 import { hostname as osHostname } from "node:os";
 import { Agent, DockerRuntime, NoopRuntime, type ContainerRuntime } from "../../agent/index.js";
-import { parseDuration, parseHostPort, parsePositiveInt } from "../config/index.js";
+import { parseDuration, parseHostPort, parseLabels, parsePositiveInt } from "../config/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
@@ -24,17 +24,22 @@ export const agentFlags = {
 } as const;
 
 export const agentCommand = defineCommand({
-  usage: "--router HOST:PORT --hostname NAME [--label key=value]… [--docker-socket PATH] --agent-token TOKEN",
+  usage: "--router HOST:PORT --hostname NAME [--label key=value]… [--docker-socket PATH] --agent-token TOKEN (or --tls-cert FILE --tls-key FILE)",
   flags: {
     ...agentFlags,
-    "agent-token": { type: "string", description: "join token the router expects (required)" },
+    "agent-token": {
+      type: "string",
+      description: "this agent's own token, from meshexec token --agent HOSTNAME (required unless --tls-cert names the hostname to a router requiring client certificates)",
+    },
     ...routerDialTlsFlags(""),
     ...metricsFlag,
     ...keepaliveFlag,
     ...drainFlag,
   },
   async run(flags) {
-    if (!flags["agent-token"]) throw invalidArgument("missing --agent-token", "set --agent-token or MESHEXEC_AGENT_TOKEN");
+    if (!flags["agent-token"] && !flags["tls-cert"]) {
+      throw invalidArgument("missing --agent-token", "set --agent-token (or MESHEXEC_AGENT_TOKEN) to this agent's token, or give --tls-cert and --tls-key");
+    }
     parseHostPort("router", flags.router);
     const routerCredentials = routerDialCredentialsOf("", flags);
     const log = createLogger("agent").child({ hostname: flags.hostname });
@@ -43,7 +48,7 @@ export const agentCommand = defineCommand({
       router: flags.router,
       hostname: flags.hostname,
       labels: parseLabels(flags.label),
-      joinToken: flags["agent-token"],
+      token: flags["agent-token"],
       runtime: runtimeOf(flags),
       log,
       metrics: metrics.registry,
@@ -71,14 +76,4 @@ type DockerFlags = { "docker-socket"?: string; "output-limit": string };
 /** The Docker runtime as --docker-socket and --output-limit describe it; `dev` runs one too. */
 export function dockerRuntimeOf(flags: DockerFlags): DockerRuntime {
   return new DockerRuntime({ socketPath: flags["docker-socket"], outputLimitBytes: parsePositiveInt("output-limit", flags["output-limit"]) });
-}
-
-export function parseLabels(labels: string[]): Record<string, string> {
-  return Object.fromEntries(
-    labels.map((label) => {
-      const match = /^([A-Za-z0-9_.-]+)=([A-Za-z0-9_.-]+)$/.exec(label);
-      if (!match) throw invalidArgument("invalid --label", `"${label}" must be key=value, each [A-Za-z0-9_.-]+`);
-      return [match[1], match[2]];
-    }),
-  );
 }

@@ -1,3 +1,5 @@
+import { invalidArgument } from "../errors/mesh-error.js";
+import { quoteForMessage } from "../errors/quote-for-message.js";
 import type { AgentInfo } from "./client/api-types.js";
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
@@ -10,7 +12,10 @@ export const agentsCommand = defineCommand({
   usage: "[--json]",
   epilog: exitCodesHelp({ [ExitCode.ok]: "the agents were listed, even none" }),
   flags: { ...jsonFlag, ...gatewayFlags },
-  async run(flags) {
+  async run(flags, positionals) {
+    if (positionals.length > 0) {
+      throw invalidArgument("unexpected arguments", `usage: meshexec agents [--json] | agents revoke HOSTNAME, got ${quoteForMessage(positionals[0])}`);
+    }
     const { raw, value } = await new GatewayClient(flags.gateway, flags.token).getJson<{ agents: AgentInfo[] }>("/agents");
     if (flags.json) return writeRaw(raw);
     const rows = [...value.agents]

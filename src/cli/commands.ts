@@ -15,7 +15,7 @@ export const commands: Record<string, CommandEntry> = {
   gateway: { summary: "Serves the REST API and transcodes each call to one gRPC call on the router.", load: async () => (await import("./gateway.js")).gatewayCommand },
   agent: { summary: "Dials out to the router and runs the execs it sends on this node's Docker engine.", load: async () => (await import("./agent.js")).agentCommand },
   token: {
-    summary: "Prints a signed JWT for callers, as its last line; its jti goes to stderr (meshexec token revoke JTI).",
+    summary: "Prints a signed JWT for a caller, or for one agent (--agent), as its last line; its jti goes to stderr (meshexec token revoke JTI).",
     load: async () => (await import("./token.js")).tokenCommand,
   },
   "token revoke": {
@@ -27,6 +27,10 @@ export const commands: Record<string, CommandEntry> = {
   agents: {
     summary: "Lists the agents connected to the router: hostname, labels, connected since, execs in flight.",
     load: async () => (await import("./agents.js")).agentsCommand,
+  },
+  "agents revoke": {
+    summary: "Ends an agent's session and refuses every credential issued until now for its hostname. Needs agent:admin.",
+    load: async () => (await import("./agents-revoke.js")).agentsRevokeCommand,
   },
   job: { summary: "Prints one job: what ran, where, and each host's result, laid out as exec prints it.", load: async () => (await import("./job.js")).jobCommand },
   jobs: {

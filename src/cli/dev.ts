@@ -1,15 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
-import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadSigningKey, loadVerificationKey, mintToken } from "../auth/index.js";
-import { parseDuration, parseHostPort } from "../config/index.js";
+import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadSigningKey, loadVerificationKey, mintAgentToken, mintToken } from "../auth/index.js";
+import { parseDuration, parseHostPort, parseLabels } from "../config/index.js";
 import { createLogger } from "../log/index.js";
 import { DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
-import { agentFlags, dockerRuntimeOf, parseLabels } from "./agent.js";
+import { agentFlags, dockerRuntimeOf } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
+
+/** Both tokens dev mints, the caller's it prints and its agent's, last as long as a working day's session. */
+const DEV_TOKEN_TTL_MS = 24 * 3_600_000;
 
 export const devCommand = defineCommand({
   usage: "[--listen HOST:PORT] [--grpc-listen HOST:PORT]",
@@ -26,7 +29,10 @@ export const devCommand = defineCommand({
   },
   async run(flags) {
     const secret = flags["jwt-secret"] ?? randomBytes(32).toString("base64url");
-    const joinToken = randomBytes(32).toString("base64url");
+    const signingKey = loadSigningKey({ secret });
+    const labels = parseLabels(flags.label);
+    // The dev agent is admitted as any other: with a token of its own, for its hostname and labels.
+    const agentToken = await mintAgentToken(signingKey, { hostname: flags.hostname, labels, ttlMs: DEV_TOKEN_TTL_MS });
     const key = loadVerificationKey({ secret });
     const maxTokenLifetimeMs = parseDuration("max-token-ttl", DEFAULT_MAX_TOKEN_TTL);
     const grpc = parseHostPort("grpc-listen", flags["grpc-listen"]);
@@ -41,7 +47,6 @@ export const devCommand = defineCommand({
     const router = await startRouter({
       ...grpc,
       verifier,
-      joinToken,
       stores,
       jobTtlMs,
       maxTokenLifetimeMs,
@@ -54,8 +59,8 @@ export const devCommand = defineCommand({
     const agent = new Agent({
       router: routerAddress,
       hostname: flags.hostname,
-      labels: parseLabels(flags.label),
-      joinToken,
+      labels,
+      token: agentToken,
       runtime: dockerRuntimeOf(flags),
       log: createLogger("agent").child({ hostname: flags.hostname }),
       metrics: metrics.registry,
@@ -63,7 +68,7 @@ export const devCommand = defineCommand({
     }).start();
     await agent.link.whenConnected();
 
-    const token = await mintToken(loadSigningKey({ secret }), { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: 24 * 3_600_000 });
+    const token = await mintToken(signingKey, { subject: "dev", scopes: ["docker:execute", "agent:read", "job:read", "audit:read"], ttlMs: DEV_TOKEN_TTL_MS });
     const base = `http://${rest.host}:${gateway.port}`;
     process.stderr.write(
       [

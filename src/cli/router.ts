@@ -9,10 +9,14 @@ import { drainFlag, jwtFlags, keepaliveFlag, maxTokenLifetimeOf, metricsFlag, st
 import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
 
 export const routerCommand = defineCommand({
-  usage: "--listen HOST:PORT --agent-token TOKEN --jwt-secret SECRET",
+  usage: "--listen HOST:PORT --jwt-secret SECRET",
   flags: {
     listen: { type: "string", default: "127.0.0.1:50051", description: "gRPC address to listen on (port 0: any free port)" },
-    "agent-token": { type: "string", description: "join token agents must present (required)" },
+    "insecure-join-token": {
+      type: "string",
+      description:
+        "INSECURE: a shared token with which any agent may register as any hostname with any labels; logged as a warning at startup. Agents otherwise present their own token (meshexec token --agent) or client certificate",
+    },
     ...jwtFlags,
     ...storeFlags,
     ...metricsFlag,
@@ -43,7 +47,13 @@ export const routerCommand = defineCommand({
   },
   async run(flags) {
     boundHeapGrowth();
-    if (!flags["agent-token"]) throw invalidArgument("missing --agent-token", "set --agent-token or MESHEXEC_AGENT_TOKEN");
+    const joinToken = flags["insecure-join-token"];
+    if (!joinToken && !flags["jwt-secret"] && !flags["jwt-public-key"] && !flags["jwt-jwks"]) {
+      throw invalidArgument(
+        "no way to admit agents",
+        "agents present tokens (meshexec token --agent) the router verifies with --jwt-secret, --jwt-public-key or --jwt-jwks; set one of them",
+      );
+    }
     const { host, port } = parseHostPort("listen", flags.listen);
     const credentials = grpcServerCredentialsOf(flags);
     const verifierFor = verifierFactoryOf(flags);
@@ -58,6 +68,12 @@ export const routerCommand = defineCommand({
     }
     const stores = openSqliteStores(flags["data-dir"]);
     const log = createLogger("router");
+    if (joinToken) {
+      log.warn(
+        { flag: "--insecure-join-token" },
+        "insecure join token: any agent holding it may register as any hostname with any labels and take over a join-token session; mint per-agent tokens (meshexec token --agent) instead",
+      );
+    }
     const metrics = await startMetrics(flags["metrics-listen"], log);
     const router = await startRouter({
       host,
@@ -65,7 +81,8 @@ export const routerCommand = defineCommand({
       verifier: verifierFor(stores.tokenRevocations),
       maxTokenLifetimeMs,
       subjectLimits,
-      joinToken: flags["agent-token"],
+      insecureJoinToken: joinToken,
+      trustClientCertificates: Boolean(flags["tls-client-ca"]),
       stores,
       jobTtlMs: parseDuration("job-ttl", flags["job-ttl"]),
       keepaliveMs: parseDuration("keepalive", flags.keepalive),

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { agentHelloLimits, labelProblem } from "../contract/index.js";
 import { invalidArgument } from "../errors/mesh-error.js";
 
 /**
@@ -127,4 +128,17 @@ export function parseWholeNumber(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw invalidArgument(`invalid --${flag}`, `expected a whole number (0 or more), got "${value}"`);
   return n;
+}
+
+/** Repeated --label key=value flags, checked against the bounds the router checks an agent's hello with. */
+export function parseLabels(labels: string[]): Record<string, string> {
+  if (labels.length > agentHelloLimits.maxLabels) throw invalidArgument("invalid --label", `at most ${agentHelloLimits.maxLabels} labels, got ${labels.length}`);
+  return Object.fromEntries(
+    labels.map((label) => {
+      const at = label.indexOf("=");
+      const problem = at < 0 ? "it must be key=value" : labelProblem(label.slice(0, at), label.slice(at + 1));
+      if (problem) throw invalidArgument("invalid --label", `"${label}": ${problem}`);
+      return [label.slice(0, at), label.slice(at + 1)];
+    }),
+  );
 }

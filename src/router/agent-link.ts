@@ -1,11 +1,12 @@
 import type { ServerDuplexStream } from "@grpc/grpc-js";
-import { AgentServiceService, type AgentHello, type AgentMessage, type RouterMessage } from "../gen/meshexec/v1/agent.js";
-import { joinTokenMatches } from "../auth/index.js";
+import { AgentServiceService, type AgentMessage, type RouterMessage } from "../gen/meshexec/v1/agent.js";
+import { agentHelloLimits } from "../contract/index.js";
 import { MeshError, GrpcStatus, asMeshError, toStatusObject } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
-import { AgentSession } from "./agent-session.js";
+import { HelloRefused, authenticateAgent, authorizeHello, type AgentAuthenticationOptions, type AgentCredential } from "./agent-authentication.js";
+import { AgentSession, type AgentIdentity } from "./agent-session.js";
 import type { AgentRegistry } from "./registry.js";
-import { isHostname } from "./target.js";
+import { validateHello } from "./validate-hello.js";
 
 /**
  * AgentService as the router serves it: a fan-out writes one request message object to every
@@ -28,41 +29,88 @@ function reuseLastEncoding(serialize: (message: RouterMessage) => Buffer): (mess
 
 export interface AgentLinkDeps {
   registry: AgentRegistry;
-  joinToken: string;
+  /** How agents prove who they are, and the revoked hostnames. */
+  authentication: AgentAuthenticationOptions;
   heartbeatIntervalMs: number;
   log: Logger;
 }
 
 /**
- * Serves AgentService.Connect: checks the join token, waits for the hello, registers the
- * session, then routes heartbeats and exec replies until the stream ends. When it ends, every
- * exec still in flight on it completes at once as "agent disconnected".
+ * Serves AgentService.Connect: authenticates the agent (its own token or client certificate),
+ * waits for the hello (at most agentHelloLimits.helloDeadlineMs), checks it against its bounds and
+ * the credential, registers the session, then routes heartbeats and exec replies until the
+ * stream ends. When it ends, every exec still in flight on it completes at once as "agent disconnected".
  */
 export function createAgentLinkHandler(deps: AgentLinkDeps) {
   const { registry, log } = deps;
   return (stream: ServerDuplexStream<AgentMessage, RouterMessage>): void => {
     const peer = stream.getPeer();
+    let refused = false;
     const refuse = (err: MeshError) => {
-      log.warn({ peer, code: GrpcStatus[err.code], reason: err.details }, "agent refused");
+      if (refused) return;
+      refused = true;
+      const asked = err instanceof HelloRefused ? err.refusal : {};
+      log.warn({ peer, code: GrpcStatus[err.code], reason: err.details, ...asked }, "agent refused");
       stream.emit("error", toStatusObject(err));
     };
-    if (!joinTokenMatches(deps.joinToken, bearerOf(stream.metadata.get("authorization")[0]))) {
-      return refuse(new MeshError(GrpcStatus.UNAUTHENTICATED, "unauthenticated", "the agent's join token is missing or wrong"));
-    }
+    // A stream that never says hello would otherwise hold its connection and buffers for ever.
+    const helloTimer = setTimeout(() => {
+      const seconds = agentHelloLimits.helloDeadlineMs / 1000;
+      refuse(new MeshError(GrpcStatus.DEADLINE_EXCEEDED, "no hello", `the agent sent no valid hello within ${seconds} s of connecting`));
+    }, agentHelloLimits.helloDeadlineMs);
+    const credential = authenticateAgent(deps.authentication, {
+      metadata: stream.metadata,
+      peerCertificate: stream.getAuthContext()?.sslPeerCertificate,
+    });
+    // Refused at once, before any hello; the hello handler below awaits the same promise.
+    credential.catch((err) => refuse(asMeshError(err)));
 
     let session: AgentSession | undefined;
+    let helloSeen = false;
+    const admit = (identity: AgentIdentity, proven: AgentCredential) => {
+      if (refused) return;
+      authorizeHello(proven, identity, deps.authentication.revocations);
+      // Only a registered session is this stream's: a refused one must not unregister or close anything when the stream ends.
+      const candidate = new AgentSession(identity, stream, proven, peer);
+      const replaced = registry.register(candidate);
+      session = candidate;
+      clearTimeout(helloTimer);
+      if (replaced) {
+        replaced.close("agent disconnected: replaced by a new connection for the same hostname");
+        replaced.end();
+        log.warn(
+          {
+            hostname: identity.hostname,
+            peer,
+            previousPeer: replaced.peer,
+            credential: proven.kind,
+            reason: replaced.identity.instanceId === identity.instanceId ? "same agent reconnecting" : "previous session silent",
+            previousSilentMs: Date.now() - replaced.lastHeardAt,
+          },
+          "agent session taken over",
+        );
+      }
+      stream.write({ kind: { $case: "welcome", value: { heartbeatIntervalMs: deps.heartbeatIntervalMs } } });
+      log.info({ peer, hostname: session.hostname, labels: session.identity.labels, version: session.identity.version, credential: proven.kind }, "agent connected");
+    };
+
     const onMessage = (message: AgentMessage) => {
       const kind = message.kind;
       if (!session) {
+        if (helloSeen) throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "protocol error", "nothing may follow the hello until the router's welcome");
         if (kind?.$case !== "hello") throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "protocol error", "the first message must be a hello");
-        // Only a registered session is this stream's: a refused one must not unregister or close anything when the stream ends.
-        const candidate = new AgentSession(identityOf(kind.value), stream);
-        const replaced = registry.register(candidate);
-        session = candidate;
-        replaced?.close("agent disconnected: replaced by a new connection for the same hostname");
-        replaced?.end();
-        stream.write({ kind: { $case: "welcome", value: { heartbeatIntervalMs: deps.heartbeatIntervalMs } } });
-        log.info({ peer, hostname: session.hostname, labels: session.identity.labels, version: session.identity.version }, "agent connected");
+        helloSeen = true;
+        const identity = validateHello(kind.value);
+        credential.then(
+          (proven) => {
+            try {
+              admit(identity, proven);
+            } catch (err) {
+              refuse(asMeshError(err));
+            }
+          },
+          () => {},
+        );
         return;
       }
       switch (kind?.$case) {
@@ -78,6 +126,7 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
     };
 
     stream.on("data", (message: AgentMessage) => {
+      if (refused) return;
       try {
         onMessage(message);
       } catch (err) {
@@ -86,6 +135,7 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
     });
     let closed = false;
     const onGone = () => {
+      clearTimeout(helloTimer);
       if (closed) return;
       closed = true;
       if (!session) return;
@@ -101,15 +151,4 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
     stream.on("close", onGone);
     stream.on("error", onGone);
   };
-}
-
-function identityOf(hello: AgentHello) {
-  if (!isHostname(hello.hostname)) {
-    throw new MeshError(GrpcStatus.INVALID_ARGUMENT, "invalid hostname", `agent hostname "${hello.hostname}" is not an RFC 1123 hostname`);
-  }
-  return { hostname: hello.hostname, labels: hello.labels, version: hello.version, instanceId: hello.instanceId };
-}
-
-function bearerOf(header: unknown): string | undefined {
-  return typeof header === "string" ? header.replace(/^Bearer\s+/i, "") : undefined;
 }

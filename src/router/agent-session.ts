@@ -8,6 +8,8 @@ import type {
   ExecFailed,
   RouterMessage,
 } from "../gen/meshexec/v1/agent.js";
+import { toStatusObject, type MeshError } from "../errors/index.js";
+import type { AgentCredential } from "./agent-authentication.js";
 
 /** How one host's exec ended, as far as the router knows. */
 export type HostOutcome =
@@ -58,6 +60,10 @@ export class AgentSession {
   constructor(
     readonly identity: AgentIdentity,
     private readonly stream: ServerDuplexStream<AgentMessage, RouterMessage>,
+    /** How the agent proved who it is on Connect. */
+    readonly credential: Pick<AgentCredential, "kind">,
+    /** The agent's address as the router sees it, for logs. */
+    readonly peer: string,
   ) {}
 
   get hostname(): string {
@@ -104,14 +110,21 @@ export class AgentSession {
     this.send({ kind: undefined });
   }
 
+  /** Asks the agent to cancel every exec still in flight, then completes them with `message` (a revocation). */
+  cancelAll(message: string): void {
+    for (const { requestId } of this.pending) this.send({ kind: { $case: "cancelExec", value: { requestId } } });
+    this.close(message);
+  }
+
   /** Completes every exec still in flight with `message`: the agent is gone. */
   close(message: string): void {
     for (const { onOutcome } of this.pending.splice(0)) onOutcome({ $case: "unanswered", value: { status: "failed", message } });
   }
 
-  /** Ends the stream from the router's side (a takeover, or the router shutting down). */
-  end(): void {
-    if (!this.stream.writableEnded) this.stream.end();
+  /** Ends the stream from the router's side (a takeover, or the router shutting down), or with `err` as its status (a revocation). */
+  end(err?: MeshError): void {
+    if (err) this.stream.emit("error", toStatusObject(err));
+    else if (!this.stream.writableEnded) this.stream.end();
   }
 
   private indexOf(requestId: string): number {

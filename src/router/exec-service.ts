@@ -3,13 +3,14 @@ import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, ExecServic
 import { execGrantsOf, requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
-import type { AuditLog } from "../store/index.js";
+import type { AgentRevocations, AuditLog } from "../store/index.js";
 import { traceLogFields } from "../trace/index.js";
 import type { AgentSession } from "./agent-session.js";
 import { callContextOf } from "./call-context.js";
 import { auditExecAttempt } from "./exec-audit.js";
 import type { ExecJobs } from "./exec-jobs.js";
 import type { AgentRegistry } from "./registry.js";
+import { revokeAgentHandler } from "./revoke-agent.js";
 import type { ExecSlot, SubjectLimits } from "./subject-limits.js";
 import { describeTarget } from "./target.js";
 import { serverStreamHandler, unaryHandler } from "./grpc-handlers.js";
@@ -19,6 +20,7 @@ export interface ExecServiceDeps {
   registry: AgentRegistry;
   jobs: ExecJobs;
   audit: AuditLog;
+  agentRevocations: AgentRevocations;
   verifier: TokenVerifier;
   /** Per-subject rate and concurrency limits on execs. */
   limits: SubjectLimits;
@@ -139,6 +141,8 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
       await verifier.verify(callContextOf(call).authorization, requiredScopeByMethod.ListAgents);
       return { agents: registry.list().map(agentInfoOf) };
     }),
+
+    revokeAgent: unaryHandler(log, revokeAgentHandler(deps)),
   };
 }
 

@@ -14,13 +14,23 @@ export class AgentRegistry {
   ) {}
 
   /**
-   * Adds a session. Two live agents never share a hostname: a newcomer takes over only when it
-   * is the same agent process reconnecting (same instance id) or the old session has gone
-   * quiet for longer than staleAfterMs. Returns the session it replaced, if any.
+   * Adds a session. Two live agents never share a hostname: a newcomer takes over only with the
+   * same kind of identity (a credential verified for this hostname, or both the insecure join
+   * token), and then only when it is the same agent process reconnecting (same instance id) or
+   * the old session has gone quiet for longer than staleAfterMs. The instance id alone grants
+   * nothing: the hostname was already checked against the newcomer's own credential.
+   * Returns the session it replaced, if any.
    */
   register(session: AgentSession): AgentSession | undefined {
     const existing = this.sessions.get(session.hostname);
     if (existing) {
+      if (isVerifiedHost(existing) !== isVerifiedHost(session)) {
+        throw new MeshError(
+          GrpcStatus.PERMISSION_DENIED,
+          "hostname held by another identity",
+          `"${session.hostname}" is connected with a ${existing.credential.kind}; a ${session.credential.kind} cannot take its session over`,
+        );
+      }
       const sameAgent = existing.identity.instanceId === session.identity.instanceId;
       const quiet = Date.now() - existing.lastHeardAt > this.staleAfterMs;
       if (!sameAgent && !quiet) {
@@ -41,6 +51,19 @@ export class AgentRegistry {
     if (this.sessions.get(session.hostname) !== session) return;
     this.sessions.delete(session.hostname);
     this.onSizeChange(this.sessions.size);
+  }
+
+  /**
+   * Ends the hostname's live session, if any: its execs in flight are cancelled on the agent (if
+   * it still listens) and fail with `message`. True if there was one.
+   */
+  revoke(hostname: string, message: string): boolean {
+    const session = this.sessions.get(hostname);
+    if (!session) return false;
+    this.unregister(session);
+    session.cancelAll(message);
+    session.end(new MeshError(GrpcStatus.PERMISSION_DENIED, "agent revoked", message));
+    return true;
   }
 
   get size(): number {
@@ -85,6 +108,11 @@ export class AgentRegistry {
     const rotated = [...all.slice(start), ...all.slice(0, start)];
     return rotated.sort((a, b) => Number(a.draining) - Number(b.draining) || a.inFlight - b.inFlight);
   }
+}
+
+/** Whether the session's credential was verified for its hostname, rather than the join token that allows any. */
+function isVerifiedHost(session: AgentSession): boolean {
+  return session.credential.kind !== "join token";
 }
 
 export function compareHostnames(a: string, b: string): number {

@@ -23,8 +23,13 @@ export interface RouterOptions {
   host: string;
   port: number;
   verifier: TokenVerifier;
-  /** The token agents must present on Connect. */
-  joinToken: string;
+  /**
+   * The shared join token that lets any agent claim any hostname and labels: only for
+   * `--insecure-join-token`. Agents otherwise present their own token or client certificate.
+   */
+  insecureJoinToken?: string;
+  /** Set when `credentials` require client certificates: an agent's certificate then names its hostname. */
+  trustClientCertificates?: boolean;
   /** Where jobs and the audit log are kept. */
   stores: Stores;
   /** Finished jobs older than this are pruned. */
@@ -71,7 +76,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
 
-  const { jobs, audit, tokenRevocations } = options.stores;
+  const { jobs, audit, tokenRevocations, agentRevocations } = options.stores;
   const interrupted = jobs.failRunning("router restarted");
   if (interrupted > 0) options.log.warn({ jobs: interrupted }, "jobs left running by the last router marked failed");
   const prune = () => {
@@ -92,12 +97,22 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   const server = new Server({ ...serverOptions(keepaliveMs), interceptors: [grpcServerMetricsInterceptor(metricsRegistry)] });
   const limits = new SubjectLimits(options.subjectLimits);
-  server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, verifier, limits, log, isDraining: () => draining }));
+  server.addService(ExecServiceService, createExecService({ registry, jobs: execJobs, audit, agentRevocations, verifier, limits, log, isDraining: () => draining }));
   server.addService(JobServiceService, createJobService({ jobs, verifier, log }));
   server.addService(TokenServiceService, createTokenService({ revocations: tokenRevocations, audit, verifier, log }));
   server.addService(AuditServiceService, createAuditService({ audit, verifier, log }));
   server.addService(agentLinkService, {
-    connect: createAgentLinkHandler({ registry, joinToken: options.joinToken, heartbeatIntervalMs, log }),
+    connect: createAgentLinkHandler({
+      registry,
+      authentication: {
+        verifier,
+        revocations: agentRevocations,
+        insecureJoinToken: options.insecureJoinToken,
+        trustClientCertificates: options.trustClientCertificates ?? false,
+      },
+      heartbeatIntervalMs,
+      log,
+    }),
   });
   health.addToServer(server);
   addReflection(server);

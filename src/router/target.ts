@@ -1,4 +1,4 @@
-import { execLimits } from "../contract/index.js";
+import { labelProblem } from "../contract/index.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 
 /** What an exec's `target` selects. */
@@ -31,12 +31,8 @@ export function parseTarget(raw: string): Target {
 
 function parseLabelSelector(raw: string): Target {
   const parts = raw.split(":");
-  if (parts.length !== 2 || !execLimits.labelPartPattern.test(parts[0]) || !execLimits.labelPartPattern.test(parts[1])) {
-    throw invalidArgument(
-      "invalid target",
-      `target ${quoteForMessage(raw)} is a label selector, which must be key:value with exactly one colon, key and value each [A-Za-z0-9_.-]+`,
-    );
-  }
+  const problem = parts.length === 2 ? labelProblem(parts[0], parts[1]) : "it must have exactly one colon";
+  if (problem) throw invalidArgument("invalid target", `target ${quoteForMessage(raw)} is a label selector, key:value: ${problem}`);
   return { kind: "label", key: parts[0], value: parts[1] };
 }
 

@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS token_revocations (
   revoked_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS token_revocations_by_time ON token_revocations (revoked_at);
+CREATE TABLE IF NOT EXISTS agent_revocations (
+  hostname   TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Opens (and creates, the first time) the one SQLite file under the data directory. WAL: reads never block writes. */

@@ -4,11 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import {
+  MemoryAgentRevocations,
   MemoryAuditLog,
   MemoryJobStore,
   MemoryTokenRevocations,
   jobStatusOf,
   openSqliteStores,
+  type AgentRevocations,
   type AuditLog,
   type JobStore,
   type NewJob,
@@ -40,8 +42,11 @@ const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
   ...over,
 });
 
-const backends: Array<[string, () => { jobs: JobStore; audit: AuditLog; tokenRevocations: TokenRevocations; close(): void }]> = [
-  ["memory", () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), tokenRevocations: new MemoryTokenRevocations(), close: () => {} })],
+const backends: Array<[string, () => { jobs: JobStore; audit: AuditLog; tokenRevocations: TokenRevocations; agentRevocations: AgentRevocations; close(): void }]> = [
+  [
+    "memory",
+    () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), tokenRevocations: new MemoryTokenRevocations(), agentRevocations: new MemoryAgentRevocations(), close: () => {} }),
+  ],
   [
     "SQLite",
     () => {
@@ -139,6 +144,15 @@ for (const [name, open] of backends) {
       const first = stores.audit.list({ limit: 2 });
       expect(first.items.map((e) => e.jobId)).to.deep.equal(["j3", "j2"]);
       expect(stores.audit.list({ limit: 2, cursor: first.nextCursor }).items.map((e) => e.command)).to.deep.equal([["echo", "1"]]);
+    });
+
+    it("keep each hostname's latest agent revocation", () => {
+      expect(stores.agentRevocations.revokedAt("web-1")).to.equal(undefined);
+      stores.agentRevocations.revoke("web-1", new Date(1_000));
+      stores.agentRevocations.revoke("web-1", new Date(2_000));
+      stores.agentRevocations.revoke("db-1", new Date(3_000));
+      expect(stores.agentRevocations.revokedAt("web-1")?.getTime()).to.equal(2_000);
+      expect(stores.agentRevocations.revokedAt("db-1")?.getTime()).to.equal(3_000);
     });
   });
 }

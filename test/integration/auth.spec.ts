@@ -208,19 +208,19 @@ describe("authentication and authorization (real router, edge and agent)", funct
     });
   });
 
-  describe("agents' join token and hostnames", () => {
-    it("refuses an agent with the wrong join token, logs it, and never lists it", async () => {
+  describe("agents' tokens and hostnames", () => {
+    it("refuses an agent with a token that is not one, logs it, and never lists it", async () => {
       const wrong = `wrong-${randomBytes(12).toString("hex")}`;
       sent.add(wrong);
-      stack.spawnAgent({ hostname: "intruder" }, { joinToken: wrong });
+      await stack.spawnAgent({ hostname: "intruder" }, { token: wrong });
       const line = await stack.router.waitForLog("agent refused", (l) => l.code === "UNAUTHENTICATED");
-      expect(line.reason).to.include("join token");
+      expect(line.reason).to.include("malformed");
       expect(await stack.connectedAgents()).to.deep.equal(["node-a"]);
     });
 
     it("refuses a second agent claiming a connected hostname, and the first stays", async () => {
       const before = (await stack.request("GET", "/agents", { token: await stack.token() })).body.agents;
-      stack.spawnAgent({ hostname: "node-a" });
+      await stack.spawnAgent({ hostname: "node-a" });
       const line = await stack.router.waitForLog("agent refused", (l) => l.code === "ALREADY_EXISTS");
       expect(line.reason).to.include('"node-a"');
       const after = (await stack.request("GET", "/agents", { token: await stack.token() })).body.agents;
@@ -232,10 +232,11 @@ describe("authentication and authorization (real router, edge and agent)", funct
   });
 
   // A describe of its own, so that it runs after the others and sees everything they sent.
-  describe("logs", () => it("no process logs a token, an Authorization header, the join token or an env value", async () => {
+  describe("logs", () => it("no process logs a token, an Authorization header, an agent's token or an env value", async () => {
     const secret = `env-secret-${randomUUID()}`;
     const token = await stack.token();
-    sent.add(secret).add(token).add(stack.joinToken).add(stack.secret);
+    sent.add(secret).add(token).add(stack.secret);
+    stack.agentTokens.forEach((agentToken) => sent.add(agentToken));
     const ran = await stack.exec("node-a", box, { command: ["true"], env: [`API_KEY=${secret}`] }, { token });
     expect(ran.status).to.equal(202);
     expectErrorShape(await stack.exec("node-a", box, { command: ["true"], env: [`BAD KEY=${secret}`] }, { token }), 400);

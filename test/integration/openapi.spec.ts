@@ -26,7 +26,7 @@ describe("OpenAPI document, against a real stack", function () {
     expect(reply.status).to.equal(200);
     expect(reply.headers.get("content-type")).to.match(/^application\/json/);
     expect(reply.body.openapi).to.match(/^3\.1\.\d+$/);
-    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready", "/tokens/{jti}/revoke"].sort());
+    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/agents/{hostname}/revoke", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready", "/tokens/{jti}/revoke"].sort());
     contract.expectDocumented("get", "/openapi.json", reply);
   });
 
@@ -86,6 +86,14 @@ describe("OpenAPI document, against a real stack", function () {
     contract.expectDocumented("get", "/jobs", jobs);
     contract.expectDocumented("get", "/audit", audit);
     contract.expectDocumented("get", "/agents", agents);
+  });
+
+  it("describes a real agent revocation, and its refusal without the scope", async () => {
+    const revoke = (scopes: string[]) => stack.token(scopes).then((token) => stack.request("POST", "/agents/oa-gone/revoke", { token }));
+    const revoked = await revoke(["agent:admin"]);
+    expect(revoked.status).to.equal(200);
+    contract.expectDocumented("post", "/agents/{hostname}/revoke", revoked);
+    contract.expectDocumented("post", "/agents/{hostname}/revoke", await revoke(["agent:read"]));
   });
 
   it("describes /health and /ready", async () => {

@@ -8,6 +8,7 @@ import { MeshexecProcess } from "../support/meshexec-process.js";
 import { createTestCertificates, type TestCertificates } from "../support/test-certificates.js";
 import { TestContainers } from "../support/test-containers.js";
 import { TestStack } from "../support/test-stack.js";
+import { waitFor } from "../support/wait-for.js";
 
 describe("TLS and mTLS on every link", function () {
   this.timeout(60_000);
@@ -44,13 +45,13 @@ describe("TLS and mTLS on every link", function () {
     });
 
     it("refuses a plaintext agent", async () => {
-      const plaintext = stack.spawnAgent({ hostname: "tls-plain" });
+      const plaintext = await stack.spawnAgent({ hostname: "tls-plain" });
       await linkLost(plaintext);
       expect(await stack.connectedAgents()).to.not.include("tls-plain");
     });
 
     it("checks the router's certificate against --tls-server-name: a wrong name is refused, a right one connects", async () => {
-      const wrongName = stack.spawnAgent(trustingAgent("tls-wrong-name", "--tls-server-name", "router.example"));
+      const wrongName = await stack.spawnAgent(trustingAgent("tls-wrong-name", "--tls-server-name", "router.example"));
       const lost = await linkLost(wrongName);
       expect(String(lost.reason)).to.match(/certificate|altnames|Hostname/i);
       await stack.startAgent(trustingAgent("tls-right-name", "--tls-server-name", "localhost"));
@@ -68,12 +69,41 @@ describe("TLS and mTLS on every link", function () {
     after(() => stack?.stop());
 
     it("refuses an agent without a client certificate and lets one with it connect", async () => {
-      const anonymous = stack.spawnAgent(trustingAgent("mtls-anonymous"));
+      const anonymous = await stack.spawnAgent(trustingAgent("mtls-anonymous"));
       await linkLost(anonymous);
       await stack.startAgent(trustingAgent("mtls-b", ...withClientCert()));
       const connected = await stack.connectedAgents();
       expect(connected).to.include("mtls-b");
       expect(connected).to.not.include("mtls-anonymous");
+    });
+
+    it("admits an agent by its certificate alone: the DNS SAN is its hostname, URI SANs its labels; any other hostname or label is refused", async () => {
+      const certArgs = (pair: { cert: string; key: string }) => ["--tls-ca", certs.ca, "--tls-cert", pair.cert, "--tls-key", pair.key];
+      await stack.startAgent({ hostname: "cert-agent", labels: { role: "cert" }, args: certArgs(certs.agent) }, { token: null });
+      const reply = await stack.exec("role:cert", box, { command: ["echo", "by certificate"] });
+      expect(reply.body.results).to.have.length(1);
+      expect(reply.body.results[0]).to.include({ hostname: "cert-agent", status: "ok", stdout: "by certificate\n" });
+      await stack.router.waitForLog("agent connected", (l) => l.hostname === "cert-agent" && l.credential === "certificate");
+
+      await stack.spawnAgent({ hostname: "not-cert-agent", args: certArgs(certs.agent) }, { token: null });
+      await stack.router.waitForLog("agent refused", (l) => l.code === "PERMISSION_DENIED" && l.asked === "not-cert-agent" && l.allowed === "cert-agent");
+      await stack.spawnAgent({ hostname: "cert-agent-2", labels: { role: "web" }, args: certArgs(certs.issueAgent("cert-agent-2", { role: "cert" })) }, { token: null });
+      await stack.router.waitForLog("agent refused", (l) => l.code === "PERMISSION_DENIED" && l.asked === "role=web" && l.allowed === "role=cert");
+      await stack.spawnAgent({ hostname: "no-san", args: certArgs(certs.client) }, { token: null });
+      await stack.router.waitForLog("agent refused", (l) => String(l.reason).includes("names no hostname (DNS SAN)"));
+      expect(await stack.connectedAgents()).to.not.include.members(["not-cert-agent", "cert-agent-2", "no-san"]);
+    });
+
+    it("revokes a certificate identity: certificates issued until the revocation are refused, a newer one is admitted", async () => {
+      const pair = certs.issueAgent("cert-rev", { role: "cert" });
+      const certArgs = (p: { cert: string; key: string }) => ["--tls-ca", certs.ca, "--tls-cert", p.cert, "--tls-key", p.key];
+      const agent = await stack.startAgent({ hostname: "cert-rev", args: certArgs(pair) }, { token: null });
+      const revoked = await stack.request("POST", "/agents/cert-rev/revoke", { token: await stack.token(["agent:admin"]) });
+      expect(revoked.body).to.include({ session_ended: true });
+      await stack.router.waitForLog("agent refused", (l) => String(l.reason).includes('"cert-rev" was revoked at'));
+      await agent.stop("SIGKILL");
+      await waitFor("the second after the revocation", () => Date.now() >= Date.parse(revoked.body.revoked_at) + 1_000);
+      await stack.startAgent({ hostname: "cert-rev", args: certArgs(certs.issueAgent("cert-rev")) }, { token: null });
     });
 
     it("runs execs from an edge presenting its client certificate", async () => {
@@ -113,7 +143,7 @@ describe("TLS and mTLS on every link", function () {
   });
 
   it("fails at startup, naming the file and the problem, when a TLS file is unreadable or does not fit", async () => {
-    const env = { MESHEXEC_AGENT_TOKEN: "join", MESHEXEC_JWT_SECRET: "secret" };
+    const env = { MESHEXEC_JWT_SECRET: "secret" };
     const router = (...args: string[]) => MeshexecProcess.spawn("router", ["router", "--listen", "127.0.0.1:0", ...args], env);
     const missing = router("--tls-cert", "/nonexistent/cert.pem", "--tls-key", certs.server.key);
     const mismatched = router("--tls-cert", certs.server.cert, "--tls-key", certs.client.key);

@@ -1,5 +1,11 @@
 import { Metadata, credentials, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
-import { ExecServiceClient, type ExecContainerRequest, type ExecContainerResponse, type ListAgentsResponse } from "../../src/gen/meshexec/v1/exec.js";
+import {
+  ExecServiceClient,
+  type ExecContainerRequest,
+  type ExecContainerResponse,
+  type ListAgentsResponse,
+  type RevokeAgentResponse,
+} from "../../src/gen/meshexec/v1/exec.js";
 
 /** What one ExecService call came back with: a response, or a status with the error's two parts from the trailers. */
 export interface GrpcReply<T> {
@@ -31,6 +37,10 @@ export class GrpcCaller {
 
   listAgents(token?: Credentials): Promise<GrpcReply<ListAgentsResponse>> {
     return this.unary((metadata, callback) => this.client.listAgents({}, metadata, callback), token);
+  }
+
+  revokeAgent(hostname: string, token?: Credentials): Promise<GrpcReply<RevokeAgentResponse>> {
+    return this.unary((metadata, callback) => this.client.revokeAgent({ hostname }, metadata, callback), token);
   }
 
   close(): void {

@@ -14,10 +14,15 @@ export interface TestCertificates {
   ca: string;
   /** For 127.0.0.1 and localhost. */
   server: KeyPair;
+  /** A client certificate with no SAN: it proves nothing about an agent's hostname. */
   client: KeyPair;
+  /** An agent's client certificate: DNS SAN `cert-agent`, URI SAN urn:meshexec:label:role=cert. */
+  agent: KeyPair;
+  /** Issues another agent certificate now (its notBefore is this second), for this DNS SAN and these labels. */
+  issueAgent(hostname: string, labels?: Record<string, string>): KeyPair;
 }
 
-/** Makes a CA, a server certificate (SAN IP:127.0.0.1, DNS:localhost) and a client certificate with openssl. */
+/** Makes a CA, a server certificate (SAN IP:127.0.0.1, DNS:localhost) and client certificates with openssl. */
 export function createTestCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), "meshexec-tls-"));
   const path = (name: string) => join(dir, name);
@@ -31,10 +36,17 @@ export function createTestCertificates(): TestCertificates {
     openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-out", `${name}.pem`, "-extfile", `${name}.ext`);
     return { cert: path(`${name}.pem`), key: path(`${name}.key`) };
   };
+  let agents = 0;
+  const issueAgent = (hostname: string, labels: Record<string, string> = {}): KeyPair => {
+    const sans = [`DNS:${hostname}`, ...Object.entries(labels).map(([key, value]) => `URI:urn:meshexec:label:${key}=${value}`)];
+    return issue(`agent-${++agents}`, `subjectAltName=${sans.join(",")}\nextendedKeyUsage=clientAuth\n`);
+  };
   return {
     dir,
     ca: path("ca.pem"),
     server: issue("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"),
     client: issue("client", "extendedKeyUsage=clientAuth\n"),
+    agent: issueAgent("cert-agent", { role: "cert" }),
+    issueAgent,
   };
 }

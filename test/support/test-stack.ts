@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSigningKey, mintToken, type SigningKey } from "../../src/auth/index.js";
+import { loadSigningKey, mintAgentToken, mintToken, type SigningKey } from "../../src/auth/index.js";
 import { MeshexecProcess } from "./meshexec-process.js";
 import { waitFor } from "./wait-for.js";
 
@@ -10,6 +10,11 @@ export interface AgentSpec {
   hostname: string;
   labels?: Record<string, string>;
   args?: string[];
+}
+
+/** What an agent presents: by default a token minted for its own hostname and labels; null for none (its client certificate). */
+export interface AgentCredentialOption {
+  token?: string | null;
 }
 
 export interface HttpReply {
@@ -41,11 +46,12 @@ export interface StackOptions {
 
 /**
  * A real router, edge and agents, each a child process on free loopback ports, with a fresh
- * JWT secret and join token.
+ * JWT secret. Each agent presents a token of its own, for its hostname and labels.
  */
 export class TestStack {
   readonly secret = randomBytes(24).toString("base64url");
-  readonly joinToken = randomBytes(24).toString("base64url");
+  /** Every agent token the stack minted, so a spec can check none is logged. */
+  readonly agentTokens: string[] = [];
   /** The router's job store and audit log; kept across router restarts within the stack. */
   readonly dataDir = mkdtempSync(join(tmpdir(), "meshexec-data-"));
   readonly agents = new Map<string, MeshexecProcess>();
@@ -90,17 +96,18 @@ export class TestStack {
 
   /** Starts the router; port 0 picks a free one, a known port restarts it where it was. */
   async startRouter(port = this.routerPort, args: string[] = []): Promise<MeshexecProcess> {
-    this.router = MeshexecProcess.spawn("router", ["router", "--listen", `127.0.0.1:${port}`, "--data-dir", this.dataDir, ...this.auth.args, ...args], {
-      ...this.secretEnv(),
-      MESHEXEC_AGENT_TOKEN: this.joinToken,
-    });
+    this.router = MeshexecProcess.spawn(
+      "router",
+      ["router", "--listen", `127.0.0.1:${port}`, "--data-dir", this.dataDir, ...this.auth.args, ...args],
+      this.secretEnv(),
+    );
     this.routerPort = await this.router.listeningPort("router listening");
     return this.router;
   }
 
   /** Starts an agent process and waits until the router lists it. */
-  async startAgent(spec: AgentSpec): Promise<MeshexecProcess> {
-    const agent = this.agentProcess(spec, this.joinToken);
+  async startAgent(spec: AgentSpec, options: AgentCredentialOption = {}): Promise<MeshexecProcess> {
+    const agent = await this.agentProcess(spec, options);
     this.agents.set(spec.hostname, agent);
     await this.waitForAgents([spec.hostname]);
     return agent;
@@ -108,20 +115,29 @@ export class TestStack {
 
   /**
    * Starts an agent process without waiting for it to connect, for agents the router should
-   * refuse (a wrong join token, a hostname already taken). stop() stops it too.
+   * refuse (another host's token, a hostname already taken). stop() stops it too.
    */
-  spawnAgent(spec: AgentSpec, options: { joinToken?: string } = {}): MeshexecProcess {
-    const agent = this.agentProcess(spec, options.joinToken ?? this.joinToken);
+  async spawnAgent(spec: AgentSpec, options: AgentCredentialOption = {}): Promise<MeshexecProcess> {
+    const agent = await this.agentProcess(spec, options);
     this.extraAgents.push(agent);
     return agent;
   }
 
-  private agentProcess(spec: AgentSpec, joinToken: string): MeshexecProcess {
+  /** A per-agent token, as `meshexec token --agent` mints it, for this hostname and these labels. */
+  async agentToken(hostname: string, labels: Record<string, string> = {}, ttlMs = 3_600_000): Promise<string> {
+    const key = this.auth.signingKey ?? loadSigningKey({ secret: this.secret });
+    const token = await mintAgentToken(key, { hostname, labels, ttlMs, issuer: this.auth.issuer, audience: this.auth.audience });
+    this.agentTokens.push(token);
+    return token;
+  }
+
+  private async agentProcess(spec: AgentSpec, options: AgentCredentialOption): Promise<MeshexecProcess> {
     const labelArgs = Object.entries(spec.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    const token = options.token === undefined ? await this.agentToken(spec.hostname, spec.labels) : options.token;
     return MeshexecProcess.spawn(
       `agent ${spec.hostname}`,
       ["agent", "--router", this.routerAddressForClients, "--hostname", spec.hostname, ...labelArgs, ...(spec.args ?? [])],
-      { MESHEXEC_AGENT_TOKEN: joinToken },
+      token === null ? {} : { MESHEXEC_AGENT_TOKEN: token },
     );
   }
 

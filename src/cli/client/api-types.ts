@@ -77,3 +77,10 @@ export interface AuditPage {
   entries: AuditEntry[];
   next_cursor: string;
 }
+
+/** The answer of POST /agents/{hostname}/revoke. */
+export interface AgentRevocation {
+  hostname: string;
+  revoked_at: string;
+  session_ended: boolean;
+}

@@ -127,6 +127,23 @@ export interface AgentInfo_LabelsEntry {
   value: string;
 }
 
+export interface RevokeAgentRequest {
+  hostname: string;
+}
+
+export interface RevokeAgentResponse {
+  hostname: string;
+  /**
+   * Credentials for the hostname issued at or before this instant (a token's iat, a
+   * certificate's notBefore, both in whole seconds) are refused.
+   */
+  revokedAt:
+    | Date
+    | undefined;
+  /** True when the agent was connected and its session was ended. */
+  sessionEnded: boolean;
+}
+
 function createBaseExecContainerRequest(): ExecContainerRequest {
   return {
     target: "",
@@ -1259,6 +1276,162 @@ export const AgentInfo_LabelsEntry: MessageFns<AgentInfo_LabelsEntry> = {
   },
 };
 
+function createBaseRevokeAgentRequest(): RevokeAgentRequest {
+  return { hostname: "" };
+}
+
+export const RevokeAgentRequest: MessageFns<RevokeAgentRequest> = {
+  encode(message: RevokeAgentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostname !== "") {
+      writer.uint32(10).string(message.hostname);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeAgentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeAgentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeAgentRequest {
+    return { hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "" };
+  },
+
+  toJSON(message: RevokeAgentRequest): unknown {
+    const obj: any = {};
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    return obj;
+  },
+};
+
+function createBaseRevokeAgentResponse(): RevokeAgentResponse {
+  return { hostname: "", revokedAt: undefined, sessionEnded: false };
+}
+
+export const RevokeAgentResponse: MessageFns<RevokeAgentResponse> = {
+  encode(message: RevokeAgentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostname !== "") {
+      writer.uint32(10).string(message.hostname);
+    }
+    if (message.revokedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.revokedAt), writer.uint32(18).fork()).join();
+    }
+    if (message.sessionEnded !== false) {
+      writer.uint32(24).bool(message.sessionEnded);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeAgentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeAgentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.revokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sessionEnded = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeAgentResponse {
+    return {
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      revokedAt: isSet(object.revokedAt)
+        ? fromJsonTimestamp(object.revokedAt)
+        : isSet(object.revoked_at)
+        ? fromJsonTimestamp(object.revoked_at)
+        : undefined,
+      sessionEnded: isSet(object.sessionEnded)
+        ? globalThis.Boolean(object.sessionEnded)
+        : isSet(object.session_ended)
+        ? globalThis.Boolean(object.session_ended)
+        : false,
+    };
+  },
+
+  toJSON(message: RevokeAgentResponse): unknown {
+    const obj: any = {};
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.revokedAt !== undefined) {
+      obj.revokedAt = message.revokedAt.toISOString();
+    }
+    if (message.sessionEnded !== false) {
+      obj.sessionEnded = message.sessionEnded;
+    }
+    return obj;
+  },
+};
+
 /**
  * ExecService is the callers' API: the REST edge transcodes to it, and internal gRPC callers
  * use it directly. The google.api.http annotations let Envoy's gRPC-JSON transcoder (or
@@ -1304,6 +1477,20 @@ export const ExecServiceService = {
     responseSerialize: (value: ListAgentsResponse): Buffer => Buffer.from(ListAgentsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAgentsResponse => ListAgentsResponse.decode(value),
   },
+  /**
+   * Ends the agent's live session (its execs in flight are cancelled and fail, naming the revocation) and refuses
+   * every credential for this hostname issued until now; the agent needs a newly minted one.
+   * Needs the scope agent:admin.
+   */
+  revokeAgent: {
+    path: "/meshexec.v1.ExecService/RevokeAgent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeAgentRequest): Buffer => Buffer.from(RevokeAgentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeAgentRequest => RevokeAgentRequest.decode(value),
+    responseSerialize: (value: RevokeAgentResponse): Buffer => Buffer.from(RevokeAgentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeAgentResponse => RevokeAgentResponse.decode(value),
+  },
 } as const;
 
 export interface ExecServiceServer extends UntypedServiceImplementation {
@@ -1319,6 +1506,12 @@ export interface ExecServiceServer extends UntypedServiceImplementation {
   streamExecContainer: handleServerStreamingCall<ExecContainerRequest, StreamExecContainerResponse>;
   /** Lists the agents connected to this router. */
   listAgents: handleUnaryCall<ListAgentsRequest, ListAgentsResponse>;
+  /**
+   * Ends the agent's live session (its execs in flight are cancelled and fail, naming the revocation) and refuses
+   * every credential for this hostname issued until now; the agent needs a newly minted one.
+   * Needs the scope agent:admin.
+   */
+  revokeAgent: handleUnaryCall<RevokeAgentRequest, RevokeAgentResponse>;
 }
 
 export interface ExecServiceClient extends Client {
@@ -1369,6 +1562,26 @@ export interface ExecServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAgentsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Ends the agent's live session (its execs in flight are cancelled and fail, naming the revocation) and refuses
+   * every credential for this hostname issued until now; the agent needs a newly minted one.
+   * Needs the scope agent:admin.
+   */
+  revokeAgent(
+    request: RevokeAgentRequest,
+    callback: (error: ServiceError | null, response: RevokeAgentResponse) => void,
+  ): ClientUnaryCall;
+  revokeAgent(
+    request: RevokeAgentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeAgentResponse) => void,
+  ): ClientUnaryCall;
+  revokeAgent(
+    request: RevokeAgentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeAgentResponse) => void,
   ): ClientUnaryCall;
 }
 
