@@ -2,7 +2,7 @@ import { describeFlags, positionalsOf, readFlags, type FlagSpecs, type FlagValue
 import { invalidArgument } from "../errors/mesh-error.js";
 import { quoteForMessage } from "../errors/quote-for-message.js";
 
-/** One `meshexec` subcommand: its flags, and what it does with them (its one-line summary is in main.ts). */
+/** One `meshexec` subcommand: its flags, and what it does with them (its one-line summary is in commands.ts). */
 export interface Command<S extends FlagSpecs = FlagSpecs> {
   usage: string;
   /**

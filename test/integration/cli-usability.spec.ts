@@ -68,8 +68,10 @@ describe("meshexec's client commands, as a new user meets them (child processes 
       expect(run.stdout).to.match(/^use-b\s+ok\s+0\s/m).and.not.to.contain("use-a");
     });
 
-    it("MESHEXEC_TARGET and _CONTAINER do not restrict a token minted with meshexec token", async () => {
-      const run = await runCli(["token", "--subject", "x", "--scope", "docker:execute"], { MESHEXEC_JWT_SECRET: stack.secret, MESHEXEC_TARGET: "use-b", MESHEXEC_CONTAINER: box });
+    it("MESHEXEC_TARGET, _CONTAINER, _AGENT and _LABEL do not restrict a token minted with meshexec token", async () => {
+      // MESHEXEC_LABEL is meshexec agent's own: read by token, it would refuse a caller's token (--label needs --agent).
+      const leaky = { MESHEXEC_TARGET: "use-b", MESHEXEC_CONTAINER: box, MESHEXEC_AGENT: "use-b", MESHEXEC_LABEL: "role=web" };
+      const run = await runCli(["token", "--subject", "x", "--scope", "docker:execute"], { MESHEXEC_JWT_SECRET: stack.secret, ...leaky });
       expect(run.code, context(run)).to.equal(0);
       const claims = JSON.parse(Buffer.from(run.stdout.trim().split(".")[1], "base64url").toString());
       expect(claims.sub).to.equal("x");
