@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.install-stamp
 CLI := node dist/src/cli/main.js
 SPECS := 'src/**/*.spec.ts' 'gateway/**/*.spec.ts' 'agent/**/*.spec.ts' 'test/**/*.spec.ts'
 
-.PHONY: run test lint check-gen build proto docker test-image bench clean
+.PHONY: run test lint check-gen build install uninstall proto docker test-image bench clean
 
 run: build docker
 	$(CLI) dev
@@ -19,6 +19,14 @@ test: check-gen lint $(NODE_MODULES)
 # dist/meshexec.binpb is the proto descriptor set: the router's reflection serves it, Envoy's transcoder reads it.
 build: $(NODE_MODULES)
 	npm run --silent build
+
+# Puts meshexec on the PATH: a symlink $(PREFIX)/bin/meshexec to this checkout's dist/src/cli/main.js.
+PREFIX ?= /usr/local
+install: build
+	PREFIX=$(PREFIX) bash scripts/install-cli.sh
+
+uninstall:
+	rm -f $(PREFIX)/bin/meshexec
 
 # The boundaries of docs/ARCHITECTURE.md as import rules, and a few likely bugs (eslint.config.js).
 lint: $(NODE_MODULES)

@@ -9,7 +9,7 @@ import { booleanQuery } from "../query-params.js";
 import type { RouterClient } from "../router-client.js";
 import { execRequestFromHttp, execResponseToHttp, streamErrorToHttp, streamEventToHttp } from "../transcode.js";
 
-export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = execLimits.idempotencyKeyPattern;
 
 /**
  * POST /node/:hostname/container/docker/:id/exec: one ExecContainer call, answered 202 with

@@ -25,7 +25,6 @@ export const agentFlags = {
 } as const;
 
 export const agentCommand = defineCommand({
-  summary: "Dials out to the router and runs the execs it sends on this node's Docker engine.",
   usage: "--router HOST:PORT --hostname NAME [--label key=value]… [--docker-socket PATH] --agent-token TOKEN (or --tls-cert FILE --tls-key FILE)",
   flags: {
     ...agentFlags,

@@ -1,9 +1,16 @@
-import { describeFlags, readFlags, type FlagSpecs, type FlagValues } from "../config/index.js";
+import { describeFlags, positionalsOf, readFlags, type FlagSpecs, type FlagValues } from "../config/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
+import { quoteForMessage } from "../errors/quote-for-message.js";
 
-/** One `meshexec` subcommand: its flags, and what it does with them. */
+/** One `meshexec` subcommand: its flags, and what it does with them (its one-line summary is in commands.ts). */
 export interface Command<S extends FlagSpecs = FlagSpecs> {
-  summary: string;
   usage: string;
+  /**
+   * Set where the command's own argv follows `--` (exec): an example of that, for the hint given
+   * when a command is typed without `--`. Checked before the flags, so that `ls -l` gets this
+   * hint rather than the flag parser's complaint about -l.
+   */
+  commandAfterDashDash?: string;
   flags: S;
   /** Printed after the flags in --help: exit codes, conventions. */
   epilog?: string;
@@ -15,13 +22,17 @@ export function defineCommand<S extends FlagSpecs>(command: Command<S>): Command
   return command;
 }
 
-export async function runCommand(name: string, command: Command, argv: string[]): Promise<void> {
+export async function runCommand(name: string, summary: string, command: Command, argv: string[]): Promise<void> {
   const dashDash = argv.indexOf("--");
   const own = dashDash < 0 ? argv : argv.slice(0, dashDash);
   if (own.includes("--help") || own.includes("-h")) {
     const epilog = command.epilog ? `\n${command.epilog}\n` : "";
-    process.stdout.write(`${command.summary}\n\nUsage: meshexec ${name} ${command.usage}\n\nFlags:\n${describeFlags(command.flags)}\n${epilog}`);
+    process.stdout.write(`${summary}\n\nUsage: meshexec ${name} ${command.usage}\n\nFlags:\n${describeFlags(command.flags)}\n${epilog}`);
     return;
+  }
+  const [stray] = command.commandAfterDashDash ? positionalsOf(command.flags, own) : [];
+  if (stray !== undefined) {
+    throw invalidArgument("command before --", `${quoteForMessage(stray)} is not a flag; put the command after --, e.g. ${command.commandAfterDashDash}`);
   }
   const { values, positionals } = readFlags(command.flags, own);
   await command.run(values, positionals, dashDash < 0 ? [] : argv.slice(dashDash + 1));

@@ -16,7 +16,6 @@ import { auditTtlOf, metricsFlag, startMetrics, storeFlags } from "./shared-flag
 const DEV_TOKEN_TTL_MS = 24 * 3_600_000;
 
 export const devCommand = defineCommand({
-  summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
   usage: "[--listen HOST:PORT] [--grpc-listen HOST:PORT]",
   flags: {
     listen: { type: "string", default: "127.0.0.1:8080", description: "REST address" },

@@ -1,70 +1,111 @@
-import { parseDuration } from "../config/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { execLimits } from "../contract/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 import type { ExecResponse, HostResult } from "./client/api-types.js";
 import { readExecReply } from "./client/exec-reply.js";
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
-import { EXIT_CODES_HELP, exitCodeOfResults } from "./exit-codes.js";
+import { execRequestOf } from "./exec-request.js";
+import { ExitCode, exitCodeOfResults, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
 import { renderHostResults } from "./output/host-results.js";
 import { ProgressLine } from "./output/progress.js";
 import { renderFields } from "./output/table.js";
+import { formatSeconds } from "./output/time.js";
+
+const EXAMPLE = "meshexec exec --container web -- ls -l /";
 
 export const execCommand = defineCommand({
-  summary: "Runs a command in a container on the targeted agents and prints each host's result.",
-  usage: "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [--json] [--async] -- CMD [ARGS…]",
-  epilog: `Everything after -- is the command's argv exactly as typed: no shell, nothing split on spaces or commas.\n\n${EXIT_CODES_HELP}`,
+  usage: "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [--idempotency-key K] [--json] [--async] -- CMD [ARGS…]",
+  commandAfterDashDash: EXAMPLE,
+  epilog: `Everything after -- is the command's argv exactly as typed: no shell, nothing split on spaces or commas.
+--json prints one document, {job_id, results}, as the API's plain (unstreamed) reply.
+Ctrl-C stops waiting, exits 130 and prints the job's id once the edge has accepted it.
+
+${exitCodesHelp({
+  [ExitCode.ok]: "every targeted host ran the command and it exited 0",
+  [ExitCode.hostFailed]: "the call succeeded, but some host failed, timed out or exited non-zero",
+  [ExitCode.auth]: "401 or 403: the token is missing, invalid or lacks the scope, or does not allow the target or container",
+  [ExitCode.notFound]: "404: no agent matches the target, or the container does not exist",
+  [ExitCode.refused]: "409 or 429: the container is not running, the idempotency key was used for another request, or the agents or your subject are at their limit; retry later",
+  [ExitCode.interrupted]: "interrupted (Ctrl-C) before the results came",
+})}`,
   flags: {
     target: { type: "string", default: "_any", description: "a hostname, _any (one agent, the least busy), _all, or key:value (every agent with that label)" },
     container: { type: "string", description: "the container's name or id (required)" },
     env: { type: "strings", envSeparator: "\n", description: "KEY=VALUE to set in the command's environment, passed as is (commas included)" },
     workdir: { type: "string", description: "absolute directory to run the command in (default: the container's)" },
-    timeout: { type: "string", default: "60", description: "how long the command may run: seconds, or 30s, 5m, 1h; at most 1h" },
+    timeout: {
+      type: "string",
+      default: String(execLimits.defaultTimeoutSeconds),
+      description: `how long the command may run: seconds, or 30s, 5m, 1h; 1s to ${formatSeconds(execLimits.maxTimeoutSeconds)}`,
+    },
+    "idempotency-key": {
+      type: "string",
+      // One key names one request: exported, it would turn every later exec into a replay of the first.
+      fromEnv: false,
+      description: "sent as Idempotency-Key: the same key and request within 24 h returns the first job instead of running again (1 to 255 printable ASCII)",
+    },
     async: { type: "boolean", description: "print the job id as soon as the job is accepted, without waiting; see it with meshexec job ID" },
     ...jsonFlag,
     ...gatewayFlags,
   },
-  async run(flags, positionals, command) {
-    if (!flags.container) throw invalidArgument("missing --container", "name the container to run in with --container ID");
-    if (positionals.length > 0) {
-      throw invalidArgument("command before --", `"${positionals[0]}" is not a flag; put the command after --, e.g. meshexec exec --container web -- ls -l /`);
-    }
-    if (command.length === 0) throw invalidArgument("missing command", "put the command after --, e.g. meshexec exec --container web -- ls -l /");
+  async run(flags, _positionals, command) {
+    if (!flags.container) throw invalidArgument("missing --container", `name the container to run in with --container ID, e.g. ${EXAMPLE}`);
+    if (command.length === 0) throw invalidArgument("missing command", `put the command after --, e.g. ${EXAMPLE}`);
+    const body = execRequestOf({ ...flags, container: flags.container }, command);
 
     const client = new GatewayClient(flags.gateway, flags.token);
     const path = `/node/${encodeURIComponent(flags.target)}/container/docker/${encodeURIComponent(flags.container)}/exec`;
-    const body = { command, env: flags.env, working_dir: flags.workdir, timeout_seconds: wholeSeconds(flags.timeout) };
+    const headers: Record<string, string> = flags["idempotency-key"] ? { "idempotency-key": flags["idempotency-key"] } : {};
 
-    if (flags.async || flags.json) {
-      // --json asks for the plain reply even where the edge streams, so scripts get one JSON document.
-      const raw = await client.readText(await client.send("POST", `${path}${flags.async ? "?async=true" : ""}`, { json: body }));
-      const reply = client.parse<ExecResponse>(raw);
-      if (flags.json) writeRaw(raw);
-      else process.stdout.write(`job ${reply.job_id} accepted; see it with: meshexec job ${reply.job_id}\n`);
-      if (!flags.async) process.exitCode = exitCodeOfResults(reply.results);
-      return;
+    if (flags.async) {
+      const raw = await client.readText(await client.send("POST", `${path}?async=true`, { json: body, headers }));
+      if (flags.json) return writeRaw(raw);
+      const { job_id } = client.parse<ExecResponse>(raw);
+      return void process.stdout.write(`job ${job_id} accepted; see it with: meshexec job ${job_id}\n`);
     }
 
+    // Always streamed, --json too: the stream's first line names the job, so Ctrl-C can say which
+    // one it left, where a plain reply names it only once every host is done.
     const progress = new ProgressLine();
+    const startedAt = Date.now();
+    let jobId = "";
+    let doneText = "";
+    const stopOnInterrupt = () => {
+      progress.clear();
+      process.stderr.write(
+        jobId
+          ? `meshexec exec: interrupted; job ${jobId}: see what it did with: meshexec job ${jobId}\n`
+          : "meshexec exec: interrupted before the edge accepted the job\n",
+      );
+      process.exit(ExitCode.interrupted);
+    };
+    process.once("SIGINT", stopOnInterrupt);
     let reply: ExecResponse;
     try {
-      const response = await client.send("POST", `${path}?stream=true`, { json: body, accept: "application/x-ndjson, application/json" });
-      reply = await readExecReply(client, response, (done, targeted) => progress.show(progressText(done, targeted)));
+      const response = await client.send("POST", `${path}?stream=true`, { json: body, headers, accept: "application/x-ndjson, application/json" });
+      reply = await readExecReply(client, response, {
+        accepted(id, targeted) {
+          jobId = id;
+          doneText = hostsDoneText([], targeted);
+          progress.start(() => `meshexec exec: ${doneText}, ${formatSeconds((Date.now() - startedAt) / 1000)} elapsed (time limit ${formatSeconds(body.timeout_seconds)})`);
+        },
+        hostDone(done, targeted) {
+          doneText = hostsDoneText(done, targeted);
+          progress.redraw();
+        },
+      });
     } finally {
       progress.clear();
+      process.off("SIGINT", stopOnInterrupt);
     }
-    process.stdout.write(`${renderFields([["job", reply.job_id]])}\n${renderHostResults(reply.results)}`);
+    if (flags.json) writeRaw(JSON.stringify(reply));
+    else process.stdout.write(`${renderFields([["job", reply.job_id]])}\n${renderHostResults(reply.results)}`);
     process.exitCode = exitCodeOfResults(reply.results);
   },
 });
 
-function wholeSeconds(timeout: string): number {
-  const ms = parseDuration("timeout", timeout);
-  if (ms % 1000 !== 0) throw invalidArgument("invalid --timeout", `the timeout is a whole number of seconds, got "${timeout}"`);
-  return ms / 1000;
-}
-
-function progressText(done: readonly HostResult[], targeted: number): string {
+function hostsDoneText(done: readonly HostResult[], targeted: number): string {
   const notOk = done.filter((r) => r.status !== "ok" || r.exit_code !== 0).length;
-  return `meshexec exec: ${done.length}/${targeted} hosts done${notOk ? `, ${notOk} not ok` : ""}`;
+  return `${done.length}/${targeted} hosts done${notOk ? `, ${notOk} not ok` : ""}`;
 }

@@ -12,26 +12,36 @@ export const ExitCode = {
   notFound: 4,
   refused: 5,
   unavailable: 6,
+  /** 128 + SIGINT, as shells report a process stopped by Ctrl-C. */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-export const EXIT_CODES_HELP = `Exit codes:
-  0  every targeted host ran the command and it exited 0
-  1  the call succeeded, but some host failed, timed out, exited non-zero or is still running
-  2  usage error: a bad flag or argument here, or a 400 from the edge
-  3  401 or 403: the token is missing, invalid or lacks the scope, or does not allow the target or container
-  4  404: no agent matches the target, the container or the job does not exist
-  5  409 or 429: the container is not running, or the agents or your subject are at their limit; retry later
-  6  the edge is unreachable, or the edge or router failed (5xx, 499, or a broken stream)`;
+/** What 2, 3 and 6 mean for every client command; each command adds the codes it also uses. */
+const SHARED_EXIT_CODES: Partial<Record<ExitCodeValue, string>> = {
+  [ExitCode.usage]: "usage error: a bad flag or argument here, or a 400 from the edge",
+  [ExitCode.auth]: "401 or 403: the token is missing, invalid or lacks the scope",
+  [ExitCode.unavailable]: "the edge is unreachable, or the edge or router failed (5xx, 499, or a broken stream)",
+};
+
+/** The "Exit codes:" part of a command's --help: the codes it really uses, and what each means for it. */
+export function exitCodesHelp(own: Partial<Record<ExitCodeValue, string>>): string {
+  const meanings = { ...SHARED_EXIT_CODES, ...own };
+  const lines = Object.entries(meanings)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`);
+  return `Exit codes:\n${lines.join("\n")}`;
+}
 
 /** A failure to report as one line on stderr, with the exit code that says which kind it was. */
 export class CliFailure extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCodeValue,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = "CliFailure";
   }
 }

@@ -9,7 +9,6 @@ import { jwtFlags, metricsFlag, startMetrics, verifierFactoryOf } from "./shared
 import { httpsOptionsOf, routerDialCredentialsOf, routerDialTlsFlags, servingTlsFlags } from "./tls-flags.js";
 
 export const gatewayCommand = defineCommand({
-  summary: "Serves the REST API and transcodes each call to one gRPC call on the router.",
   usage: "--listen HOST:PORT --router HOST:PORT --jwt-secret SECRET",
   flags: {
     listen: { type: "string", default: "127.0.0.1:8080", description: "HTTP address to listen on (port 0: any free port)" },

@@ -1,8 +1,8 @@
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 import type { Job } from "./client/api-types.js";
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
-import { EXIT_CODES_HELP, ExitCode, exitCodeOfResults } from "./exit-codes.js";
+import { ExitCode, exitCodeOfResults, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
 import { renderHostResults } from "./output/host-results.js";
 import { shellQuote } from "./output/shell-quote.js";
@@ -10,9 +10,12 @@ import { renderFields } from "./output/table.js";
 import { formatInstant } from "./output/time.js";
 
 export const jobCommand = defineCommand({
-  summary: "Prints one job: what ran, where, and each host's result, laid out as exec prints it.",
   usage: "ID [--json]",
-  epilog: `It exits as exec would have for the job: 0 only once it completed with every host exiting 0.\n\n${EXIT_CODES_HELP}`,
+  epilog: exitCodesHelp({
+    [ExitCode.ok]: "the job completed and every host ran the command and exited 0",
+    [ExitCode.hostFailed]: "the job is still running, or some host failed, timed out or exited non-zero",
+    [ExitCode.notFound]: "404: no job with this id is visible to your token",
+  }),
   flags: { ...jsonFlag, ...gatewayFlags },
   async run(flags, positionals) {
     if (positionals.length !== 1) throw invalidArgument("expected one job id", `usage: meshexec job ID, got ${positionals.length} arguments`);

@@ -11,7 +11,6 @@ import { auditTtlOf, drainFlag, jwtFlags, keepaliveFlag, maxTokenLifetimeOf, met
 import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
 
 export const routerCommand = defineCommand({
-  summary: "Serves the gRPC API to callers and holds the agents' streams.",
   usage: "--listen HOST:PORT --jwt-secret SECRET",
   flags: {
     listen: { type: "string", default: "127.0.0.1:50051", description: "gRPC address to listen on (port 0: any free port)" },

@@ -1,13 +1,12 @@
 import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
-import { EXIT_CODES_HELP } from "./exit-codes.js";
+import { ExitCode, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 
 export const tokenRevokeCommand = defineCommand({
-  summary: "Revokes a caller token by its jti (meshexec token prints it): the router refuses it from its next call. Needs token:revoke.",
   usage: "JTI [--json]",
-  epilog: EXIT_CODES_HELP,
+  epilog: exitCodesHelp({ [ExitCode.ok]: "the token is revoked (or already was)" }),
   flags: { ...jsonFlag, ...gatewayFlags },
   async run(flags, positionals) {
     if (positionals.length !== 1) throw invalidArgument("missing JTI", "name the one token to revoke: meshexec token revoke JTI");

@@ -10,26 +10,30 @@ import { jwtFlags, maxTokenLifetimeOf, tokenKeyConfigOf } from "./shared-flags.j
 const DEFAULT_CALLER_SCOPES = "docker:execute agent:read";
 
 export const tokenCommand = defineCommand({
-  summary: "Prints a signed JWT for a caller, or for one agent (--agent), as its last line; its jti goes to stderr (meshexec token revoke JTI).",
   usage:
     '--subject NAME --scope "docker:execute agent:read" --ttl 1h [--target GLOB|key:value]… [--container GLOB]… | --agent HOSTNAME [--label key=value]… --ttl 30d',
   flags: {
     subject: { type: "string", description: "the token's sub: who it is for (required for a caller's token)" },
     scope: { type: "string", description: `space-separated scopes of a caller's token (default: ${DEFAULT_CALLER_SCOPES})` },
     ttl: { type: "string", default: "1h", description: "how long the token is valid, at most --max-token-ttl" },
+    // The token's grants: never from the environment, where MESHEXEC_TARGET may be set for exec.
     target: {
       type: "strings",
+      fromEnv: false,
       description: "only exec on hosts whose hostname matches this glob (* and ?, e.g. web-*) or that carry this key:value label; without it, any host",
     },
     container: {
       type: "strings",
+      fromEnv: false,
       description: "only exec in containers whose real name on the node matches this glob (* and ?, e.g. app-*); without it, any container",
     },
+    // The agent's identity and grants: never from the environment, where MESHEXEC_LABEL may be set for `meshexec agent`.
     agent: {
       type: "string",
+      fromEnv: false,
       description: "mint an agent's token instead: sub agent:HOSTNAME, the scope agent:connect only, and the one hostname it may register as",
     },
-    label: { type: "strings", description: "with --agent: a key=value label the agent may carry; its hello may carry any of these, nothing else" },
+    label: { type: "strings", fromEnv: false, description: "with --agent: a key=value label the agent may carry; its hello may carry any of these, nothing else" },
     "jwt-private-key": { type: "string", description: "PEM private key file, for RS256/ES256 tokens (instead of --jwt-secret)" },
     ...jwtFlags,
   },

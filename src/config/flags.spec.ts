@@ -22,6 +22,11 @@ describe("readFlags", () => {
     const env = { env: { type: "strings", description: "", envSeparator: "\n" } } as const;
     expect(readFlags(env, [], { MESHEXEC_ENV: "A=1,2\nB= x y " }).values.env).to.deep.equal(["A=1,2", "B= x y "]);
   });
+  it("never reads a flag marked fromEnv: false from the environment", () => {
+    const filters = { status: { type: "string", fromEnv: false, description: "" }, tag: { type: "strings", fromEnv: false, description: "" } } as const;
+    expect(readFlags(filters, [], { MESHEXEC_STATUS: "failed", MESHEXEC_TAG: "a" }).values).to.deep.equal({ status: undefined, tag: [] });
+    expect(readFlags(filters, ["--status", "running"], {}).values.status).to.equal("running");
+  });
   it("rejects an unknown flag", () => {
     expect(() => readFlags(specs, ["--nope"], {})).to.throw(/nope/);
   });

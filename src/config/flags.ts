@@ -1,9 +1,13 @@
 import { parseArgs } from "node:util";
 import { agentHelloLimits, labelProblem } from "../contract/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument } from "../errors/mesh-error.js";
 
-/** One command-line flag; every flag can also come from MESHEXEC_<FLAG> in the environment. */
-export type FlagSpec =
+/**
+ * One command-line flag. A flag can also come from MESHEXEC_<FLAG> in the environment, unless it
+ * says `fromEnv: false`: filters, paging and per-call keys, which an export meant for one command
+ * would otherwise silently apply to another (MESHEXEC_TARGET for exec filtering jobs).
+ */
+export type FlagSpec = (
   | { type: "string"; description: string; default?: string }
   | {
       type: "strings";
@@ -11,7 +15,8 @@ export type FlagSpec =
       /** How MESHEXEC_<FLAG> separates values: a comma, or a newline where a value may hold commas. */
       envSeparator?: "," | "\n";
     }
-  | { type: "boolean"; description: string; default?: boolean };
+  | { type: "boolean"; description: string; default?: boolean }
+) & { fromEnv?: false };
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
@@ -31,33 +36,42 @@ export function envNameOf(flag: string): string {
 }
 
 /**
- * Reads flags from argv, then from the environment, then from the defaults, in that order.
- * A repeatable flag given in the environment is comma separated.
+ * Reads flags from argv, then from the environment (unless the flag says `fromEnv: false`), then
+ * from the defaults, in that order. A repeatable flag given in the environment is comma separated.
  */
 export function readFlags<S extends FlagSpecs>(
   specs: S,
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): { values: FlagValues<S>; positionals: string[] } {
-  const options = Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [
-      name,
-      { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings" } as const,
-    ]),
-  );
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options: parseOptionsOf(specs), allowPositionals: true, strict: true });
   } catch (err) {
-    throw invalidArgument("invalid command line", (err as Error).message);
+    // parseArgs explains some errors over several lines; the CLI reports one line.
+    throw invalidArgument("invalid command line", (err as Error).message.replace(/\s*\n\s*/g, " "));
   }
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     const given = (parsed.values as Record<string, unknown>)[name];
-    const fromEnv = env[envNameOf(name)];
+    const fromEnv = spec.fromEnv === false ? undefined : env[envNameOf(name)];
     values[name] = given ?? (fromEnv === undefined ? defaultOf(spec) : fromEnvironment(spec, fromEnv));
   }
   return { values: values as FlagValues<S>, positionals: parsed.positionals };
+}
+
+/**
+ * The positional arguments among argv, read leniently (an unknown flag is skipped, not refused),
+ * to tell "a command typed without --" from a bad flag: in `--container c ls -l`, "ls".
+ */
+export function positionalsOf(specs: FlagSpecs, argv: readonly string[]): string[] {
+  return parseArgs({ args: [...argv], options: parseOptionsOf(specs), allowPositionals: true, strict: false }).positionals;
+}
+
+function parseOptionsOf(specs: FlagSpecs) {
+  return Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [name, { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings" } as const]),
+  );
 }
 
 function defaultOf(spec: FlagSpec): unknown {
@@ -79,8 +93,10 @@ export function describeFlags(specs: FlagSpecs): string {
   return Object.entries(specs)
     .map(([name, spec]) => {
       const def = "default" in spec && spec.default !== undefined ? ` (default: ${spec.default})` : "";
-      const repeat = spec.type === "strings" ? ` (repeatable; in the environment, ${spec.envSeparator === "\n" ? "one per line" : "comma separated"})` : "";
-      return `  --${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${envNameOf(name)}`;
+      const separator = spec.type === "strings" && spec.envSeparator === "\n" ? "one per line" : "comma separated";
+      const repeat = spec.type === "strings" ? ` (repeatable${spec.fromEnv === false ? "" : `; in the environment, ${separator}`})` : "";
+      const env = spec.fromEnv === false ? "none: command line only" : envNameOf(name);
+      return `  --${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${env}`;
     })
     .join("\n");
 }

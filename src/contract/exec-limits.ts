@@ -11,6 +11,8 @@ export const execLimits = {
   envKeyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
   defaultTimeoutSeconds: 60,
   maxTimeoutSeconds: 3600,
+  /** The Idempotency-Key header (REST) and idempotency_key field (gRPC): 1 to 255 printable ASCII characters. */
+  idempotencyKeyPattern: /^[\x21-\x7e]{1,255}$/,
   /** Largest REST request body. */
   maxBodyBytes: 1024 * 1024,
 } as const;

@@ -1,25 +1,5 @@
 import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
-
-/**
- * A failure reported the same way by every layer: as a gRPC status to gRPC callers, and as
- * `{error, details, code}` with the mapped HTTP status at the edge.
- * `error` is a short sentence; `details` says exactly what was wrong (field, value, limit).
- */
-export class MeshError extends Error {
-  /** When a retry may succeed, in whole seconds (Retry-After over REST); only for refusals that pass. */
-  readonly retryAfterSeconds?: number;
-
-  constructor(
-    readonly code: status,
-    readonly error: string,
-    readonly details: string,
-    options: { retryAfterSeconds?: number; cause?: unknown } = {},
-  ) {
-    super(`${error}: ${details}`, { cause: options.cause });
-    this.name = "MeshError";
-    this.retryAfterSeconds = options.retryAfterSeconds;
-  }
-}
+import { MeshError } from "./mesh-error.js";
 
 /** The one gRPC → HTTP table, after google.rpc.Code, except FAILED_PRECONDITION: 409 (container not running). */
 const httpStatusByGrpcStatus: Record<status, number> = {
@@ -102,6 +82,6 @@ function retryAfterOf(metadata: Metadata): number | undefined {
   return typeof value === "string" && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
 }
 
-export const invalidArgument = (error: string, details: string) => new MeshError(status.INVALID_ARGUMENT, error, details);
+export { MeshError, invalidArgument } from "./mesh-error.js";
 export { status as GrpcStatus };
 export { quoteForMessage } from "./quote-for-message.js";

@@ -62,10 +62,10 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       const run = await runCli(["exec", "--container", box, "--target", "_all", "--", "echo", "x"], env, { tty: true });
       expect(run.code, context(run)).to.equal(0);
       const clear = "\r\x1b[2K";
-      expect(run.stdout).to.contain(`${clear}meshexec exec: 0/2 hosts done`);
-      expect(run.stdout).to.contain(`${clear}meshexec exec: 2/2 hosts done`);
+      expect(run.stdout).to.contain(`${clear}meshexec exec: 0/2 hosts done, `);
+      expect(run.stdout).to.contain(`${clear}meshexec exec: 2/2 hosts done, `);
       // Cleared before the results are printed, so none of it is left among them.
-      expect(run.stdout).to.match(/2\/2 hosts done\r\x1b\[2Kjob\s+[0-9a-f-]{36}\r?\n/);
+      expect(run.stdout).to.match(/2\/2 hosts done, \d+s elapsed \(time limit 1m\)\r\x1b\[2Kjob\s+[0-9a-f-]{36}\r?\n/);
       expect(run.stdout).to.match(/^cli-a\s+ok\s+0\s/m);
     });
 
@@ -123,7 +123,7 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       expect(run.stdout).not.to.contain("==> cli-b stderr");
     });
 
-    it("--json prints the edge's JSON reply, the same as the API's apart from job id and durations", async () => {
+    it("--json prints the reply as the API's plain one, apart from job id and durations", async () => {
       const command = ["sh", "-c", "echo out; echo err >&2; exit 2"];
       const run = await exec(["--target", "_all", "--json"], command);
       expect(run.code, context(run)).to.equal(1);

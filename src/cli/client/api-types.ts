@@ -57,6 +57,27 @@ export interface JobsPage {
   next_cursor: string;
 }
 
+export interface AuditEntry {
+  id: string;
+  time: string | null;
+  subject: string;
+  source_address: string;
+  target: string;
+  container_id: string;
+  command: string[];
+  /** The gRPC status name, e.g. OK or PERMISSION_DENIED. */
+  grpc_code: string;
+  http_status: number;
+  job_id: string;
+  request_id: string;
+  error: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  next_cursor: string;
+}
+
 /** The answer of POST /agents/{hostname}/revoke. */
 export interface AgentRevocation {
   hostname: string;

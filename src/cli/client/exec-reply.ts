@@ -3,13 +3,17 @@ import { CliFailure, ExitCode } from "../exit-codes.js";
 import type { ExecResponse, ExecStreamEvent, HostResult } from "./api-types.js";
 import { apiFailure, type GatewayClient } from "./gateway-client.js";
 
-export type OnHostDone = (done: readonly HostResult[], targeted: number) => void;
+/** What a caller hears while the reply streams in: the job's acceptance, then each host as it finishes. */
+export interface ExecReplyObserver {
+  accepted(jobId: string, targeted: number): void;
+  hostDone(done: readonly HostResult[], targeted: number): void;
+}
 
 /**
  * Reads an exec's reply as the same `{job_id, results}` whichever way it came: an NDJSON stream
  * (each host as it finishes) or one JSON body (edges without streaming). The Content-Type decides.
  */
-export async function readExecReply(client: GatewayClient, response: IncomingMessage, onHostDone: OnHostDone): Promise<ExecResponse> {
+export async function readExecReply(client: GatewayClient, response: IncomingMessage, observer: ExecReplyObserver): Promise<ExecResponse> {
   if (!/^application\/x-ndjson\b/i.test(response.headers["content-type"] ?? "")) {
     return client.parse<ExecResponse>(await client.readText(response));
   }
@@ -24,10 +28,10 @@ export async function readExecReply(client: GatewayClient, response: IncomingMes
       jobId = event.job_id;
       // _any names no host up front: it runs on exactly one.
       targeted = event.hosts.length || 1;
-      onHostDone(results, targeted);
+      observer.accepted(jobId, targeted);
     } else if (event.type === "result") {
       results.push(event.result);
-      onHostDone(results, targeted);
+      observer.hostDone(results, targeted);
     } else if (event.type === "summary") {
       summarized = true;
     } else if (event.type === "error") {

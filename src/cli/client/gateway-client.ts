@@ -1,6 +1,6 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import { invalidArgument } from "../../errors/index.js";
+import { invalidArgument } from "../../errors/mesh-error.js";
 import { MESHEXEC_VERSION } from "../../version.js";
 import { CliFailure, ExitCode, exitCodeOfHttpStatus } from "../exit-codes.js";
 
@@ -28,18 +28,20 @@ export class GatewayClient {
   }
 
   /** Resolves with a 2xx reply whose body is still unread. */
-  async send(method: "GET" | "POST", path: string, options: { json?: unknown; accept?: string } = {}): Promise<IncomingMessage> {
+  async send(
+    method: "GET" | "POST",
+    path: string,
+    options: { json?: unknown; accept?: string; headers?: Record<string, string> } = {},
+  ): Promise<IncomingMessage> {
     const body = options.json === undefined ? undefined : JSON.stringify(options.json);
-    const headers: Record<string, string> = { accept: options.accept ?? "application/json", "user-agent": `meshexec/${MESHEXEC_VERSION}` };
+    const headers: Record<string, string> = { ...options.headers, accept: options.accept ?? "application/json", "user-agent": `meshexec/${MESHEXEC_VERSION}` };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) Object.assign(headers, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
 
     const url = new URL(this.base.href.replace(/\/$/, "") + path);
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const request = (url.protocol === "https:" ? https : http).request(url, { method, headers }, resolve);
-      request.on("error", (err: NodeJS.ErrnoException) =>
-        reject(new CliFailure(`cannot reach the edge at ${this.base.origin}: ${err.code ?? err.message}`, ExitCode.unavailable)),
-      );
+      request.on("error", (err: NodeJS.ErrnoException) => reject(this.connectionFailure("cannot reach the edge", err)));
       request.end(body);
     });
     const status = response.statusCode ?? 0;
@@ -84,8 +86,20 @@ export class GatewayClient {
     try {
       yield* response as AsyncIterable<string>;
     } catch (err) {
-      throw new CliFailure(`the connection to the edge at ${this.base.origin} broke: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, ExitCode.unavailable);
+      throw this.connectionFailure("the connection to the edge broke", err as NodeJS.ErrnoException);
     }
+  }
+
+  /**
+   * Node's HTTP parser fails with HPE_* when the far end does not speak HTTP/1.1; the usual
+   * cause is --gateway naming the router's gRPC (HTTP/2) port instead of the edge's REST one.
+   */
+  private connectionFailure(what: string, err: NodeJS.ErrnoException): CliFailure {
+    const code = err.code ?? err.message;
+    const hint = code.startsWith("HPE_")
+      ? " (it answered something that is not HTTP/1.1: is --gateway the edge's REST address, and not the router's gRPC port?)"
+      : "";
+    return new CliFailure(`${what} at ${this.base.origin}: ${code}${hint}`, ExitCode.unavailable, { cause: err });
   }
 
   private failureOf(response: IncomingMessage, text: string): CliFailure {

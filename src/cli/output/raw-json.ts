@@ -1,6 +1,6 @@
-/** Every operator command can print the edge's JSON as is, for scripts, instead of its table. */
+/** Every operator command can print the API's JSON, for scripts, instead of its table. */
 export const jsonFlag = {
-  json: { type: "boolean", description: "print the edge's JSON reply as it came, instead of the table" },
+  json: { type: "boolean", description: "print the API's JSON reply instead of the table" },
 } as const;
 
 /** The edge's body as it came, ending in one newline. */

@@ -21,3 +21,22 @@ function formatAge(ms: number): string {
   if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
   return `${Math.floor(seconds / 86_400)}d`;
 }
+
+/** "0s", "45s", "2m05s", "1h": whole seconds, as --timeout takes them. */
+export function formatSeconds(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const parts: [number, string][] = [
+    [Math.floor(s / 3600), "h"],
+    [Math.floor((s % 3600) / 60), "m"],
+    [s % 60, "s"],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  if (first < 0) return "0s";
+  // Inner parts keep two digits (2m05s); trailing zero parts go (1h, 2m).
+  let last = parts.length - 1;
+  while (parts[last][0] === 0) last--;
+  return parts
+    .slice(first, last + 1)
+    .map(([n, unit], i) => `${i === 0 ? n : String(n).padStart(2, "0")}${unit}`)
+    .join("");
+}
