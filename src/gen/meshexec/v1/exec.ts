@@ -120,6 +120,8 @@ export interface AgentInfo {
   inFlight: number;
   version: string;
   draining: boolean;
+  /** The router holding the agent's stream (its --name); every router lists the whole fleet. */
+  router: string;
 }
 
 export interface AgentInfo_LabelsEntry {
@@ -1037,7 +1039,7 @@ export const ListAgentsResponse: MessageFns<ListAgentsResponse> = {
 };
 
 function createBaseAgentInfo(): AgentInfo {
-  return { hostname: "", labels: {}, connectedSince: undefined, inFlight: 0, version: "", draining: false };
+  return { hostname: "", labels: {}, connectedSince: undefined, inFlight: 0, version: "", draining: false, router: "" };
 }
 
 export const AgentInfo: MessageFns<AgentInfo> = {
@@ -1059,6 +1061,9 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     }
     if (message.draining !== false) {
       writer.uint32(48).bool(message.draining);
+    }
+    if (message.router !== "") {
+      writer.uint32(58).string(message.router);
     }
     return writer;
   },
@@ -1127,6 +1132,14 @@ export const AgentInfo: MessageFns<AgentInfo> = {
             message.draining = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.router = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1168,6 +1181,7 @@ export const AgentInfo: MessageFns<AgentInfo> = {
         : 0,
       version: isSet(object.version) ? globalThis.String(object.version) : "",
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      router: isSet(object.router) ? globalThis.String(object.router) : "",
     };
   },
 
@@ -1196,6 +1210,9 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     }
     if (message.draining !== false) {
       obj.draining = message.draining;
+    }
+    if (message.router !== "") {
+      obj.router = message.router;
     }
     return obj;
   },
@@ -1467,7 +1484,7 @@ export const ExecServiceService = {
       Buffer.from(StreamExecContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamExecContainerResponse => StreamExecContainerResponse.decode(value),
   },
-  /** Lists the agents connected to this router. */
+  /** Lists the whole fleet: this router's agents, and in a mesh every other router's, each naming its router. */
   listAgents: {
     path: "/meshexec.v1.ExecService/ListAgents" as const,
     requestStream: false as const,
@@ -1504,7 +1521,7 @@ export interface ExecServiceServer extends UntypedServiceImplementation {
    * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
    */
   streamExecContainer: handleServerStreamingCall<ExecContainerRequest, StreamExecContainerResponse>;
-  /** Lists the agents connected to this router. */
+  /** Lists the whole fleet: this router's agents, and in a mesh every other router's, each naming its router. */
   listAgents: handleUnaryCall<ListAgentsRequest, ListAgentsResponse>;
   /**
    * Ends the agent's live session (its execs in flight are cancelled and fail, naming the revocation) and refuses
@@ -1547,7 +1564,7 @@ export interface ExecServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamExecContainerResponse>;
-  /** Lists the agents connected to this router. */
+  /** Lists the whole fleet: this router's agents, and in a mesh every other router's, each naming its router. */
   listAgents(
     request: ListAgentsRequest,
     callback: (error: ServiceError | null, response: ListAgentsResponse) => void,
