@@ -8,6 +8,7 @@ import { DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { agentFlags, dockerRuntimeOf } from "./agent.js";
+import { DEFAULT_ROUTER_NAME } from "./mesh-flags.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 import { auditTtlOf, metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
@@ -54,6 +55,7 @@ export const devCommand = defineCommand({
     const metrics = await startMetrics(flags["metrics-listen"], devLog);
     const router = await startRouter({
       ...grpc,
+      name: DEFAULT_ROUTER_NAME,
       verifier,
       stores,
       jobTtlMs,

@@ -3,9 +3,10 @@ import { parseDuration, parseHostPort, parsePositiveInt, parseWholeNumber } from
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
-import { DEFAULT_MAX_FANOUT_OUTPUT_BYTES, DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
+import { DEFAULT_MAX_FANOUT_OUTPUT_BYTES, DEFAULT_SUBJECT_LIMITS, connectNats, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
+import { meshFlags, natsOptionsOf, routerNameOf } from "./mesh-flags.js";
 import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 import { auditTtlOf, drainFlag, jwtFlags, keepaliveFlag, maxTokenLifetimeOf, metricsFlag, startMetrics, storeFlags, verifierFactoryOf } from "./shared-flags.js";
 import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
@@ -14,6 +15,7 @@ export const routerCommand = defineCommand({
   usage: "--listen HOST:PORT --jwt-secret SECRET",
   flags: {
     listen: { type: "string", default: "127.0.0.1:50051", description: "gRPC address to listen on (port 0: any free port)" },
+    ...meshFlags,
     "insecure-join-token": {
       type: "string",
       description:
@@ -86,8 +88,12 @@ export const routerCommand = defineCommand({
     if (maxFanoutOutputBytes < agentOutputLimitBytes) {
       throw invalidArgument("invalid --max-fanout-output", `must be at least --agent-output-limit (${agentOutputLimitBytes}), so one host's output fits; got ${maxFanoutOutputBytes}`);
     }
+    const name = routerNameOf(flags);
+    const natsOptions = natsOptionsOf(flags);
+    // An unreachable NATS refuses the start (exit 2, naming it), before anything listens.
+    const nats = natsOptions ? await connectNats(name, natsOptions) : undefined;
     const stores = openSqliteStores(flags["data-dir"]);
-    const log = createLogger("router");
+    const log = createLogger("router").child({ router: name });
     if (!flags["tls-cert"]) warnIfPlaintextOffLoopback(log, { what: "the gRPC API and the agents' streams", host, listenFlag: "listen", fix: TLS_FIX });
     if (joinToken) {
       log.warn(
@@ -97,6 +103,8 @@ export const routerCommand = defineCommand({
     }
     const metrics = await startMetrics(flags["metrics-listen"], log);
     const router = await startRouter({
+      name,
+      nats,
       host,
       port,
       verifier: verifierFor(stores.tokenRevocations),
@@ -118,6 +126,7 @@ export const routerCommand = defineCommand({
     });
     stopOnSignals(async () => {
       await router.stop(parseDuration("drain-timeout", flags["drain-timeout"]));
+      await nats?.drain().catch(() => {});
       stores.close();
       await metrics.close();
     });

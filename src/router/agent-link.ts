@@ -32,6 +32,8 @@ export interface AgentLinkDeps {
   /** How agents prove who they are, and the revoked hostnames. */
   authentication: AgentAuthenticationOptions;
   heartbeatIntervalMs: number;
+  /** This router's name (--name), which each session names as its holder. */
+  routerName: string;
   log: Logger;
 }
 
@@ -71,7 +73,7 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
       if (refused) return;
       authorizeHello(proven, identity, deps.authentication.revocations);
       // Only a registered session is this stream's: a refused one must not unregister or close anything when the stream ends.
-      const candidate = new AgentSession(identity, stream, proven, peer);
+      const candidate = new AgentSession(identity, stream, proven, peer, deps.routerName);
       const replaced = registry.register(candidate);
       session = candidate;
       clearTimeout(helloTimer);

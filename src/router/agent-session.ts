@@ -10,6 +10,7 @@ import type {
 } from "../gen/meshexec/v1/agent.js";
 import { toStatusObject, type MeshError } from "../errors/index.js";
 import type { AgentCredential } from "./agent-authentication.js";
+import type { ExecDeliverer, HostLink } from "./host-link.js";
 
 /** How one host's exec ended, as far as the router knows. */
 export type HostOutcome =
@@ -45,8 +46,10 @@ export interface AgentIdentity {
  * One connected agent: its identity, and the execs in flight on its stream, matched to replies
  * by request id so any number can share the stream and replies may come in any order.
  */
-export class AgentSession {
+export class AgentSession implements HostLink, ExecDeliverer {
   readonly connectedSince = new Date();
+  /** An agent connected here delivers its own execs, on its stream. */
+  readonly deliverer: ExecDeliverer = this;
   draining = false;
   lastHeardAt = Date.now();
   /**
@@ -64,10 +67,20 @@ export class AgentSession {
     readonly credential: Pick<AgentCredential, "kind">,
     /** The agent's address as the router sees it, for logs. */
     readonly peer: string,
+    /** This router's name (--name). */
+    readonly router = "",
   ) {}
 
   get hostname(): string {
     return this.identity.hostname;
+  }
+
+  get version(): string {
+    return this.identity.version;
+  }
+
+  get labels(): Readonly<Record<string, string>> {
+    return this.identity.labels;
   }
 
   get inFlight(): number {
@@ -83,6 +96,10 @@ export class AgentSession {
   start(request: ExecRequestMessage, onOutcome: (outcome: HostOutcome) => void): void {
     this.pending.push({ requestId: request.kind.value.requestId, onOutcome });
     this.send(request);
+  }
+
+  deliver(request: ExecRequestMessage, _hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void): void {
+    this.start(request, (outcome) => onOutcome(0, outcome));
   }
 
   /** Stops waiting for an exec (its deadline passed, or the caller left) and tells the agent to cancel it. */

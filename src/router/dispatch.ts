@@ -1,15 +1,20 @@
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
-import { execRequestOf, type AgentSession, type ExecOrder, type HostOutcome } from "./agent-session.js";
+import { execRequestOf, type ExecOrder, type ExecRequestMessage, type HostOutcome } from "./agent-session.js";
+import type { ExecDeliverer, HostLink } from "./host-link.js";
 import { notAskedResult, toHostResult } from "./host-result.js";
 import type { KeptOutput } from "./kept-output.js";
 import { compareHostnames } from "./registry.js";
 
-export interface DispatchOptions {
+/** What bounds one delivery: the caller's cancellation and how long to wait for answers. */
+export interface DeliveryBounds {
   signal: AbortSignal;
   /** How long to wait for each agent's answer: the exec's own time limit plus a grace. */
   answerWithinMs: number;
+}
+
+export interface DispatchOptions extends DeliveryBounds {
   /** Told each host's final result as soon as it is known. */
   onResult?: (result: HostResult) => void;
   /** What is kept of each host's answer (env values masked, output bounded), before anything else sees it. */
@@ -17,12 +22,12 @@ export interface DispatchOptions {
 }
 
 /**
- * Runs the order on every session at once: one result per session, sorted by hostname.
+ * Runs the order on every host at once: one result per host, sorted by hostname.
  * A draining agent is not asked, and gets a failed entry saying so.
  */
-export async function fanOut(sessions: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
-  const asked = sessions.filter((s) => !s.draining);
-  const notAsked = sessions
+export async function fanOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
+  const asked = links.filter((s) => !s.draining);
+  const notAsked = links
     .filter((s) => s.draining)
     .map((s) => notAskedResult(s.hostname, "the agent is draining and takes no new execs"));
   notAsked.forEach((result) => opts.onResult?.(result));
@@ -36,25 +41,25 @@ export async function fanOut(sessions: AgentSession[], order: ExecOrder, opts: D
  * A refusal that makes the request itself wrong (container missing, stopped or outside the
  * token's grant, agent overloaded or draining) becomes the call's status instead of a 202.
  */
-export async function runOnOne(candidates: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult> {
+export async function runOnOne(candidates: HostLink[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult> {
   const result = await firstToRun(candidates, order, opts);
   opts.onResult?.(result);
   return result;
 }
 
-async function firstToRun(candidates: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult> {
-  const refusals: Array<{ session: AgentSession; outcome: HostOutcome & { $case: "failed" }; elapsedMs: number }> = [];
-  for (const session of candidates) {
-    const { outcome, elapsedMs } = await execOn(session, order, opts);
-    if (outcome.$case !== "failed") return toHostResult(session.hostname, outcome, elapsedMs);
-    refusals.push({ session, outcome, elapsedMs });
+async function firstToRun(candidates: HostLink[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult> {
+  const refusals: Array<{ link: HostLink; outcome: HostOutcome & { $case: "failed" }; elapsedMs: number }> = [];
+  for (const link of candidates) {
+    const { outcome, elapsedMs } = await execOn(link, order, opts);
+    if (outcome.$case !== "failed") return toHostResult(link.hostname, outcome, elapsedMs);
+    refusals.push({ link, outcome, elapsedMs });
   }
   // Report the most telling refusal: "not found" only when no agent had anything better to say.
-  const { session, outcome, elapsedMs } =
+  const { link, outcome, elapsedMs } =
     refusals.find((r) => r.outcome.value.reason !== ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_FOUND) ?? refusals[0];
   const status = singleHostStatus[outcome.value.reason];
-  if (status) throw new MeshError(status.code, status.error, `${session.hostname}: ${outcome.value.message}`);
-  return toHostResult(session.hostname, outcome, elapsedMs);
+  if (status) throw new MeshError(status.code, status.error, `${link.hostname}: ${outcome.value.message}`);
+  return toHostResult(link.hostname, outcome, elapsedMs);
 }
 
 const singleHostStatus: Partial<Record<ExecFailureReason, { code: GrpcStatus; error: string }>> = {
@@ -65,62 +70,78 @@ const singleHostStatus: Partial<Record<ExecFailureReason, { code: GrpcStatus; er
   [ExecFailureReason.EXEC_FAILURE_REASON_CONTAINER_NOT_ALLOWED]: { code: GrpcStatus.PERMISSION_DENIED, error: "container not allowed" },
 };
 
-async function execOn(session: AgentSession, order: ExecOrder, opts: DispatchOptions) {
+async function execOn(link: HostLink, order: ExecOrder, opts: DispatchOptions) {
   let answer!: { outcome: HostOutcome; elapsedMs: number };
-  await execOnEach([session], order, opts, (_, outcome, elapsedMs) => (answer = { outcome, elapsedMs }));
+  await deliverEach([link], execRequestOf(order), opts, (_, outcome, elapsedMs) => (answer = { outcome: opts.kept.keep(outcome), elapsedMs }));
   return answer;
 }
 
-/** Sends the order to every session and turns each outcome into that host's result as it comes. */
-async function execOnAll(sessions: AgentSession[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
-  const results = new Array<HostResult>(sessions.length);
-  await execOnEach(sessions, order, opts, (i, outcome, elapsedMs) => {
-    results[i] = toHostResult(sessions[i].hostname, outcome, elapsedMs);
+/** Sends the order to every link and turns each outcome into that host's result as it comes. */
+async function execOnAll(links: HostLink[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
+  const results = new Array<HostResult>(links.length);
+  await deliverEach(links, execRequestOf(order), opts, (i, outcome, elapsedMs) => {
+    results[i] = toHostResult(links[i].hostname, opts.kept.keep(outcome), elapsedMs);
     opts.onResult?.(results[i]);
   });
   return results;
 }
 
 /**
- * Sends one request to every session and tells `onOutcome` each session's outcome as it comes;
- * settles once all have one, rejecting with the first error `onOutcome` threw. One request
- * message, one deadline and one cancellation for them all, and no promise per session: a
- * fan-out may reach a thousand, and what each holds for the whole call ends up in V8's old space.
+ * Sends one request to every host and tells `onOutcome` each host's outcome as it comes; settles
+ * once all have one, rejecting with the first error `onOutcome` threw. One request message, one
+ * deadline and one cancellation for them all, and no promise per host: a fan-out may reach a
+ * thousand, and what each holds for the whole call ends up in V8's old space. Hosts an agent
+ * link delivers itself are sent to at once; the others are grouped by their deliverer (the
+ * router holding them), which gets them all in one delivery.
  */
-function execOnEach(
-  sessions: AgentSession[],
-  order: ExecOrder,
-  opts: DispatchOptions,
+export function deliverEach(
+  links: readonly HostLink[],
+  request: ExecRequestMessage,
+  bounds: DeliveryBounds,
   onOutcome: (index: number, outcome: HostOutcome, elapsedMs: number) => void,
 ): Promise<void> {
-  if (sessions.length === 0) return Promise.resolve();
-  const request = execRequestOf(order);
+  if (links.length === 0) return Promise.resolve();
   const { requestId } = request.kind.value;
-  const giveUpAll = (status: "failed" | "timeout", message: string) => sessions.forEach((s) => s.giveUp(requestId, status, message));
+  const grouped = new Map<ExecDeliverer, number[]>();
+  const direct: number[] = [];
+  links.forEach((link, i) => {
+    if ((link.deliverer as unknown) === link) direct.push(i);
+    else grouped.set(link.deliverer, [...(grouped.get(link.deliverer) ?? []), i]);
+  });
+  const giveUpAll = (status: "failed" | "timeout", message: string) => {
+    direct.forEach((i) => links[i].deliverer.giveUp(requestId, status, message));
+    grouped.forEach((_, deliverer) => deliverer.giveUp(requestId, status, message));
+  };
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    let unanswered = sessions.length;
+    let unanswered = links.length;
     let failure: { err: unknown } | undefined;
     const timer = setTimeout(
-      () => giveUpAll("timeout", `the agent did not answer within ${Math.round(opts.answerWithinMs / 1000)} s`),
-      opts.answerWithinMs,
+      () => giveUpAll("timeout", `the agent did not answer within ${Math.round(bounds.answerWithinMs / 1000)} s`),
+      bounds.answerWithinMs,
     );
     const onAbort = () => giveUpAll("failed", "cancelled: the caller went away");
-    sessions.forEach((session, i) =>
-      session.start(request, (outcome) => {
-        try {
-          onOutcome(i, opts.kept.keep(outcome), performance.now() - started);
-        } catch (err) {
-          failure ??= { err };
-        }
-        if (--unanswered > 0) return;
-        clearTimeout(timer);
-        opts.signal.removeEventListener("abort", onAbort);
-        if (failure) reject(failure.err);
-        else resolve();
-      }),
+    const settle = (i: number, outcome: HostOutcome) => {
+      try {
+        onOutcome(i, outcome, performance.now() - started);
+      } catch (err) {
+        failure ??= { err };
+      }
+      if (--unanswered > 0) return;
+      clearTimeout(timer);
+      bounds.signal.removeEventListener("abort", onAbort);
+      if (failure) reject(failure.err);
+      else resolve();
+    };
+    direct.forEach((i) => links[i].deliverer.deliver(request, [links[i]], (_, outcome) => settle(i, outcome)));
+    grouped.forEach((indices, deliverer) =>
+      deliverer.deliver(
+        request,
+        indices.map((i) => links[i]),
+        (j, outcome) => settle(indices[j], outcome),
+      ),
     );
-    if (opts.signal.aborted) onAbort();
-    else opts.signal.addEventListener("abort", onAbort, { once: true });
+    if (bounds.signal.aborted) onAbort();
+    else bounds.signal.addEventListener("abort", onAbort, { once: true });
   });
 }

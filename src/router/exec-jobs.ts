@@ -8,7 +8,8 @@ import { jobStatusOf, type JobStore, type NewJob } from "../store/index.js";
 import type { TraceContext } from "../trace/index.js";
 import { fanOut, runOnOne, type DispatchOptions } from "./dispatch.js";
 import { KeptOutput } from "./kept-output.js";
-import type { AgentRegistry } from "./registry.js";
+import type { FleetView } from "./fleet-view.js";
+import type { HostLink } from "./host-link.js";
 import { describeTarget } from "./target.js";
 import { authorizeTarget } from "./target-grants.js";
 import type { ExecPlan } from "./validate-exec.js";
@@ -16,7 +17,8 @@ import type { ExecPlan } from "./validate-exec.js";
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 
 export interface ExecJobsDeps {
-  registry: AgentRegistry;
+  /** The whole fleet: this router's agents and, in a mesh, every other router's. */
+  fleet: FleetView;
   jobs: JobStore;
   /** Tracks work in flight, so a draining router can wait for it. */
   track: <T>(work: Promise<T>) => Promise<T>;
@@ -85,7 +87,7 @@ export class ExecJobs {
       if (replayed) return { reply: replayed };
     }
     // From here to registering the live job nothing awaits, so two calls with one key cannot both start.
-    const sessions = authorizeTarget(exec.grants.targets, exec.plan.target, this.deps.registry.select(exec.plan.target));
+    const sessions = authorizeTarget(exec.grants.targets, exec.plan.target, this.deps.fleet.select(exec.plan.target));
     const job: NewJob = {
       id: randomUUID(),
       subject: exec.subject,
@@ -118,7 +120,7 @@ export class ExecJobs {
     return { reply: done, started: done };
   }
 
-  private async execute(jobId: string, sessions: ReturnType<AgentRegistry["select"]>, exec: AcceptedExec): Promise<ExecContainerResponse> {
+  private async execute(jobId: string, sessions: HostLink[], exec: AcceptedExec): Promise<ExecContainerResponse> {
     const { plan } = exec;
     const order = {
       containerId: plan.containerId,

@@ -1,15 +1,15 @@
 import type { ServerUnaryCall } from "@grpc/grpc-js";
-import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, ExecServiceServer, HostResult } from "../gen/meshexec/v1/exec.js";
+import type { ExecContainerRequest, ExecContainerResponse, ExecServiceServer, HostResult } from "../gen/meshexec/v1/exec.js";
 import { execGrantsOf, requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import type { AgentRevocations, AuditLog } from "../store/index.js";
 import { traceLogFields } from "../trace/index.js";
-import type { AgentSession } from "./agent-session.js";
 import { authorizationOf, callContextOf } from "./call-context.js";
 import { auditExecAttempt } from "./exec-audit.js";
 import type { ExecJobs } from "./exec-jobs.js";
 import type { AgentRegistry } from "./registry.js";
+import { agentInfoOf, type FleetView } from "./fleet-view.js";
 import { revokeAgentHandler } from "./revoke-agent.js";
 import type { ExecSlot, SubjectLimits } from "./subject-limits.js";
 import { describeTarget } from "./target.js";
@@ -17,7 +17,12 @@ import { serverStreamHandler, unaryHandler } from "./grpc-handlers.js";
 import { validateExecRequest } from "./validate-exec.js";
 
 export interface ExecServiceDeps {
+  /** This router's own agents: RevokeAgent ends a session held here. */
   registry: AgentRegistry;
+  /** The whole fleet, which ListAgents lists. */
+  fleet: FleetView;
+  /** In a mesh: tells the other routers of an agent revocation; true when one of them holds the agent. */
+  announceRevocation?(hostname: string, message: string, revokedAt: Date): boolean;
   jobs: ExecJobs;
   audit: AuditLog;
   agentRevocations: AgentRevocations;
@@ -38,7 +43,7 @@ interface ExecListener {
 }
 
 export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
-  const { registry, verifier, log } = deps;
+  const { fleet, verifier, log } = deps;
 
   /**
    * One exec, however its results are delivered: auth first (nothing about the request is
@@ -141,7 +146,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
 
     listAgents: unaryHandler(log, async (call) => {
       await verifier.verify(authorizationOf(call), requiredScopeByMethod.ListAgents);
-      return { agents: registry.list().map(agentInfoOf) };
+      return { agents: fleet.list().map(agentInfoOf) };
     }),
 
     revokeAgent: unaryHandler(log, revokeAgentHandler(deps)),
@@ -166,15 +171,4 @@ function capByDeadline(timeoutMs: number, deadline: Date | number): number {
   if (!Number.isFinite(deadlineMs)) return timeoutMs;
   const DEADLINE_MARGIN_MS = 500;
   return Math.max(100, Math.min(timeoutMs, deadlineMs - Date.now() - DEADLINE_MARGIN_MS));
-}
-
-function agentInfoOf(session: AgentSession): AgentInfo {
-  return {
-    hostname: session.hostname,
-    labels: { ...session.identity.labels },
-    connectedSince: session.connectedSince,
-    inFlight: session.inFlight,
-    version: session.identity.version,
-    draining: session.draining,
-  };
 }

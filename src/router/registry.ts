@@ -1,11 +1,10 @@
 import { MeshError, GrpcStatus } from "../errors/index.js";
 import type { AgentSession } from "./agent-session.js";
-import { describeTarget, type Target } from "./target.js";
 
-/** The connected agents, by hostname, and how a target selects among them. */
+/** The agents connected to this router, by hostname; FleetView resolves targets over them and other routers'. */
 export class AgentRegistry {
   private readonly sessions = new Map<string, AgentSession>();
-  private anyCursor = 0;
+  private observer?: RegistryObserver;
 
   constructor(
     private readonly staleAfterMs: number,
@@ -42,7 +41,9 @@ export class AgentRegistry {
       }
     }
     this.sessions.set(session.hostname, session);
-    if (!existing) this.onSizeChange(this.sessions.size);
+    if (existing) this.observer?.disconnected(existing);
+    else this.onSizeChange(this.sessions.size);
+    this.observer?.connected(session);
     return existing;
   }
 
@@ -51,6 +52,12 @@ export class AgentRegistry {
     if (this.sessions.get(session.hostname) !== session) return;
     this.sessions.delete(session.hostname);
     this.onSizeChange(this.sessions.size);
+    this.observer?.disconnected(session);
+  }
+
+  /** Tells `observer` of every session that registers here, and of each one that leaves (presence on NATS). */
+  observe(observer: RegistryObserver): void {
+    this.observer = observer;
   }
 
   /**
@@ -74,40 +81,15 @@ export class AgentRegistry {
     return [...this.sessions.values()].sort((a, b) => compareHostnames(a.hostname, b.hostname));
   }
 
-  /** Every agent the target names; throws NOT_FOUND when none does. `_any` yields its candidates, best first. */
-  select(target: Target): AgentSession[] {
-    const selected = this.match(target);
-    if (selected.length === 0) {
-      throw new MeshError(GrpcStatus.NOT_FOUND, "no agent matches the target", `no connected agent matches "${describeTarget(target)}"`);
-    }
-    return selected;
+  get(hostname: string): AgentSession | undefined {
+    return this.sessions.get(hostname);
   }
+}
 
-  private match(target: Target): AgentSession[] {
-    switch (target.kind) {
-      case "host": {
-        const session = this.sessions.get(target.hostname);
-        return session ? [session] : [];
-      }
-      case "all":
-        return this.list();
-      case "label":
-        return this.list().filter((s) => s.identity.labels[target.key] === target.value);
-      case "any":
-        return this.anyCandidates();
-    }
-  }
-
-  /**
-   * `_any` candidates: healthy agents, least busy first; among equals a rotating start spreads
-   * the load. Draining agents come last, so that a fleet that is all draining still answers.
-   */
-  private anyCandidates(): AgentSession[] {
-    const all = [...this.sessions.values()];
-    const start = this.anyCursor++ % Math.max(all.length, 1);
-    const rotated = [...all.slice(start), ...all.slice(0, start)];
-    return rotated.sort((a, b) => Number(a.draining) - Number(b.draining) || a.inFlight - b.inFlight);
-  }
+export interface RegistryObserver {
+  connected(session: AgentSession): void;
+  /** The session left: its stream ended, it was revoked, or a newer one took its hostname over. */
+  disconnected(session: AgentSession): void;
 }
 
 /** Whether the session's credential was verified for its hostname, rather than the join token that allows any. */

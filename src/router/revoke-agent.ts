@@ -14,6 +14,8 @@ export interface RevokeAgentDeps {
   audit: AuditLog;
   verifier: TokenVerifier;
   log: Logger;
+  /** In a mesh: tells the other routers, so the one holding the agent ends its stream too; true when one holds it. */
+  announceRevocation?(hostname: string, message: string, revokedAt: Date): boolean;
 }
 
 /**
@@ -31,7 +33,10 @@ export function revokeAgentHandler(deps: RevokeAgentDeps): (call: ServerUnaryCal
     // this second is refused too, so a credential minted after the answer is never older than it.
     const revokedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     deps.agentRevocations.revoke(hostname, revokedAt);
-    const sessionEnded = deps.registry.revoke(hostname, `agent revoked by ${subject || "(no subject)"} at ${revokedAt.toISOString()}`);
+    const message = `agent revoked by ${subject || "(no subject)"} at ${revokedAt.toISOString()}`;
+    const endedHere = deps.registry.revoke(hostname, message);
+    const heldElsewhere = deps.announceRevocation?.(hostname, message, revokedAt) ?? false;
+    const sessionEnded = endedHere || heldElsewhere;
     deps.audit.append({
       time: new Date(),
       subject,

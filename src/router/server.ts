@@ -9,6 +9,9 @@ import { AGENTS_HEALTH_SERVICE, DEFAULT_OUTPUT_LIMIT_BYTES, execLimits } from ".
 import type { Logger } from "../log/index.js";
 import { RouterMetrics, createMetricsRegistry, grpcServerMetricsInterceptor, type Registry } from "../metrics/index.js";
 import type { Stores } from "../store/index.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { FleetView } from "./fleet-view.js";
+import { joinMesh, type Mesh } from "./mesh/join-mesh.js";
 import { agentLinkService, createAgentLinkHandler } from "./agent-link.js";
 import { createAuditService } from "./audit-service.js";
 import { ExecJobs } from "./exec-jobs.js";
@@ -22,6 +25,10 @@ import { SubjectLimits, type SubjectLimitsConfig } from "./subject-limits.js";
 import { createTokenService } from "./token-service.js";
 
 export interface RouterOptions {
+  /** This router's name (--name): the holder named in ListAgents and presence, its subject on NATS. */
+  name: string;
+  /** Joins the mesh of routers on this NATS connection; a lone router when unset. */
+  nats?: NatsConnection;
   host: string;
   port: number;
   verifier: TokenVerifier;
@@ -61,6 +68,7 @@ export interface RouterOptions {
 export interface RunningRouter {
   port: number;
   registry: AgentRegistry;
+  fleet: FleetView;
   /** Stops taking execs, lets those in flight finish (up to graceMs), then closes every stream. */
   stop(graceMs: number): Promise<void>;
 }
@@ -115,8 +123,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     return work.finally(() => inFlight.delete(work));
   };
   const hostOutputLimitBytes = options.agentOutputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
+  const mesh: Mesh | undefined = options.nats
+    ? await joinMesh({ nats: options.nats, routerName: options.name, registry, agentRevocations, isDraining: () => draining, log: options.log })
+    : undefined;
+  const fleet = new FleetView(registry, mesh?.remote);
   const execJobs = new ExecJobs({
-    registry,
+    fleet,
     jobs,
     track,
     metrics,
@@ -136,7 +148,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   });
   const limits = new SubjectLimits(options.subjectLimits);
   const callerService = <S extends ServiceDefinition>(service: S) => limitRequestSize(service, callerMessageLimit);
-  server.addService(callerService(ExecServiceService), createExecService({ registry, jobs: execJobs, audit, agentRevocations, verifier, limits, log, isDraining: () => draining }));
+  server.addService(callerService(ExecServiceService), createExecService({ registry, fleet, announceRevocation: mesh?.announceRevocation, jobs: execJobs, audit, agentRevocations, verifier, limits, log, isDraining: () => draining }));
   server.addService(callerService(JobServiceService), createJobService({ jobs, verifier, log }));
   server.addService(callerService(TokenServiceService), createTokenService({ revocations: tokenRevocations, audit, verifier, log }));
   server.addService(callerService(AuditServiceService), createAuditService({ audit, verifier, log }));
@@ -150,6 +162,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         trustClientCertificates: options.trustClientCertificates ?? false,
       },
       heartbeatIntervalMs,
+      routerName: options.name,
       log,
     }),
   });
@@ -166,10 +179,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   return {
     port,
     registry,
+    fleet,
     async stop(graceMs) {
       draining = true;
       [...SERVICE_NAMES, AGENTS_HEALTH_SERVICE].forEach((name) => health.setStatus(name, "NOT_SERVING"));
       await Promise.race([Promise.allSettled([...inFlight]), delay(graceMs)]);
+      await mesh?.stop();
       registry.list().forEach((session) => session.end());
       clearInterval(pruneTimer);
       await new Promise<void>((resolve) => {

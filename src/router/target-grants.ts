@@ -1,6 +1,6 @@
 import { GRANT_CLAIMS, targetGrantAllows, type TargetGrant } from "../auth/index.js";
 import { GrpcStatus, MeshError } from "../errors/index.js";
-import type { AgentSession } from "./agent-session.js";
+import type { HostLink } from "./host-link.js";
 import { describeTarget, type Target } from "./target.js";
 
 /** How many hosts outside the grant a refusal names; the rest are counted. */
@@ -13,9 +13,9 @@ const NAMED_OUTSIDE_HOSTS = 3;
  * on some of them would look like success. `_any` means "any one host I may use", so it is
  * narrowed to the allowed candidates, and refused only when none is left.
  */
-export function authorizeTarget(grant: TargetGrant | undefined, target: Target, sessions: AgentSession[]): AgentSession[] {
+export function authorizeTarget(grant: TargetGrant | undefined, target: Target, sessions: HostLink[]): HostLink[] {
   if (!grant) return sessions;
-  const allowed = (session: AgentSession) => targetGrantAllows(grant, session.hostname, session.identity.labels);
+  const allowed = (host: HostLink) => targetGrantAllows(grant, host.hostname, host.labels);
   if (target.kind === "any") {
     const candidates = sessions.filter(allowed);
     if (candidates.length === 0) {

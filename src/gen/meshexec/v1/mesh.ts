@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
 import { AgentExecRequest, ExecCompleted, ExecFailed } from "./agent.js";
 
 export const protobufPackage = "meshexec.v1";
@@ -97,12 +98,13 @@ export interface ForwardCancel {
 }
 
 /**
- * Published on `meshexec.revocations` by the router that recorded an agent revocation, so the router
- * holding the agent's stream ends it.
+ * Published on `meshexec.revocations` by the router that recorded an agent revocation: the router
+ * holding the agent ends its stream, and every router records it (until the routers share one store).
  */
 export interface AgentRevoked {
   hostname: string;
   message: string;
+  revokedAt: Date | undefined;
 }
 
 function createBaseForwardExec(): ForwardExec {
@@ -901,7 +903,7 @@ export const ForwardCancel: MessageFns<ForwardCancel> = {
 };
 
 function createBaseAgentRevoked(): AgentRevoked {
-  return { hostname: "", message: "" };
+  return { hostname: "", message: "", revokedAt: undefined };
 }
 
 export const AgentRevoked: MessageFns<AgentRevoked> = {
@@ -911,6 +913,9 @@ export const AgentRevoked: MessageFns<AgentRevoked> = {
     }
     if (message.message !== "") {
       writer.uint32(18).string(message.message);
+    }
+    if (message.revokedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.revokedAt), writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -944,6 +949,14 @@ export const AgentRevoked: MessageFns<AgentRevoked> = {
             message.message = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.revokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -960,6 +973,11 @@ export const AgentRevoked: MessageFns<AgentRevoked> = {
     return {
       hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      revokedAt: isSet(object.revokedAt)
+        ? fromJsonTimestamp(object.revokedAt)
+        : isSet(object.revoked_at)
+        ? fromJsonTimestamp(object.revoked_at)
+        : undefined,
     };
   },
 
@@ -971,6 +989,9 @@ export const AgentRevoked: MessageFns<AgentRevoked> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.revokedAt !== undefined) {
+      obj.revokedAt = message.revokedAt.toISOString();
+    }
     return obj;
   },
 };
@@ -981,6 +1002,28 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
 }
 
 function isSet(value: any): boolean {

@@ -1,0 +1,313 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Kvm, type KV, type KvWatchEntry } from "@nats-io/kv";
+import type { Logger } from "../../log/index.js";
+import type { AgentSession } from "../agent-session.js";
+import type { ListedHost, RemoteHosts } from "../fleet-view.js";
+import type { ExecDeliverer } from "../host-link.js";
+import type { AgentRegistry } from "../registry.js";
+import { hostnameOfPresenceKey, presenceKeyOf } from "./presence-key.js";
+
+export const AGENTS_BUCKET = "meshexec_agents";
+export const ROUTERS_BUCKET = "meshexec_routers";
+/** Every router rewrites its liveness key this often, and publishes its agents' changed state. */
+export const ROUTER_HEARTBEAT_MS = 2_000;
+/**
+ * A router not heard from for this long is taken as dead: its agents leave every view at once
+ * and their entries are swept. Four heartbeats, so one slow write does not drop a fleet; with the
+ * 1 s sweep, a dead router's agents are gone from every view within 9 s (the issue allows 15).
+ */
+export const ROUTER_STALE_AFTER_MS = 8_000;
+const SWEEP_EVERY_MS = 1_000;
+/**
+ * The routers bucket's max age: a key no heartbeat refreshes goes after this. nats-server 2.9 says
+ * nothing when it does, so staleness is judged by heartbeats, not by this; it only keeps the bucket
+ * from keeping the names of routers gone for good.
+ */
+const ROUTERS_BUCKET_MAX_AGE_MS = 3_600_000;
+
+/** What a router writes for each agent it holds, under presenceKeyOf(hostname). */
+export interface PresenceEntry {
+  hostname: string;
+  labels: Record<string, string>;
+  draining: boolean;
+  inFlight: number;
+  version: string;
+  router: string;
+  /** Which of the agent's connections this is: its instance id and when it connected. */
+  connectionId: string;
+  instanceId: string;
+  /** "agent token", "client certificate" or "join token": a join-token session never takes over a verified one. */
+  credential: string;
+  connectedSince: string;
+}
+
+interface Published {
+  readonly key: string;
+  /** The revision this router last wrote for the session; undefined while the first write is on its way. */
+  revision?: number;
+  /** The newest revision another router wrote for the hostname after this session's write began. */
+  claimedElsewhereAt?: number;
+  inFlight: number;
+  draining: boolean;
+  /** Writes for one session happen in order: connect, state changes, then the delete. */
+  chain: Promise<unknown>;
+  gone: boolean;
+}
+
+interface RemoteEntry {
+  revision: number;
+  host: ListedHost;
+}
+
+export interface FleetPresenceDeps {
+  nats: NatsConnection;
+  routerName: string;
+  registry: AgentRegistry;
+  /** The deliverer for hosts another router holds: one per router. */
+  delivererOf(router: string): ExecDeliverer;
+  /** Told once when a router goes stale (stopped heartbeating), so its forwards in flight fail at once. */
+  onRouterLost(router: string): void;
+  log: Logger;
+}
+
+/**
+ * Agent presence on NATS JetStream KV. Publishes the agents this router holds (written on
+ * connect, state changes at most once per heartbeat, deleted on disconnect), heartbeats this
+ * router's liveness, and keeps a live view of every other router's agents from a watch.
+ *
+ * Who holds a hostname: the newest write to its key. A router that sees another router write the
+ * key of an agent it holds after its own write ends its session there (the agent has dialled
+ * elsewhere; its old stream is dead or dying). A disconnect deletes the key only if it still holds
+ * this router's revision (compare-and-set), so it never erases a newer claim by another router.
+ * nats-server 2.9.10 has no per-key TTL and reports no key ageing out, so liveness is explicit:
+ * the entries of a router whose liveness key has not changed for ROUTER_STALE_AFTER_MS are
+ * ignored at once and swept (compare-and-set too, so a fresh claim survives a sweep).
+ */
+export class FleetPresence implements RemoteHosts {
+  private readonly published = new Map<AgentSession, Published>();
+  private readonly remote = new Map<string, RemoteEntry>();
+  /** Local time each router's liveness key last changed. */
+  private readonly routerSeenAt = new Map<string, number>();
+  private readonly lostRouters = new Set<string>();
+  private readonly startedAt = Date.now();
+  private agents!: KV;
+  private routers!: KV;
+  private natsProblem?: string;
+  private loaded = false;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  constructor(private readonly deps: FleetPresenceDeps) {}
+
+  async start(): Promise<void> {
+    const kvm = new Kvm(this.deps.nats);
+    this.agents = await kvm.create(AGENTS_BUCKET, { history: 1 });
+    this.routers = await kvm.create(ROUTERS_BUCKET, { history: 1, ttl: ROUTERS_BUCKET_MAX_AGE_MS });
+    await this.heartbeat();
+    this.watchStatus();
+    await this.watch(this.routers, (entry) => this.onRouterEntry(entry));
+    await this.watch(this.agents, (entry) => this.onAgentEntry(entry));
+    this.loaded = true;
+    this.timers = [
+      setInterval(() => void this.heartbeat().catch((err) => this.deps.log.warn({ err: (err as Error).message }, "router heartbeat not written")), ROUTER_HEARTBEAT_MS),
+      setInterval(() => this.publishStateChanges(), ROUTER_HEARTBEAT_MS),
+      setInterval(() => this.sweepStaleRouters(), SWEEP_EVERY_MS),
+    ];
+  }
+
+  /** Stops heartbeating and deletes this router's agents and liveness key, so others forget it at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timers.forEach(clearInterval);
+    await Promise.allSettled([...this.published.keys()].map((session) => this.disconnected(session)));
+    await this.routers.delete(this.deps.routerName).catch(() => {});
+  }
+
+  untrustedBecause(): string | undefined {
+    if (this.natsProblem) return this.natsProblem;
+    if (!this.loaded) return "the fleet view is still loading from NATS";
+    return undefined;
+  }
+
+  get(hostname: string): ListedHost | undefined {
+    const entry = this.remote.get(hostname);
+    return entry && this.isLive(entry.host.router) ? entry.host : undefined;
+  }
+
+  list(): ListedHost[] {
+    return [...this.remote.values()].filter((entry) => this.isLive(entry.host.router)).map((entry) => entry.host);
+  }
+
+  /** Publishes a session that just registered here: the newest connection claims the hostname. */
+  connected(session: AgentSession): void {
+    const published: Published = {
+      key: presenceKeyOf(session.hostname),
+      inFlight: session.inFlight,
+      draining: session.draining,
+      chain: Promise.resolve(),
+      gone: false,
+    };
+    this.published.set(session, published);
+    published.chain = this.agents.put(published.key, this.entryOf(session)).then(
+      (revision) => {
+        published.revision = revision;
+        if ((published.claimedElsewhereAt ?? 0) > revision) this.takenOver(session, "a newer connection to another router");
+      },
+      (err: Error) => this.deps.log.warn({ hostname: session.hostname, err: err.message }, "agent presence not written"),
+    );
+  }
+
+  /** Deletes the session's entry, unless another router has claimed the hostname since (compare-and-set). */
+  disconnected(session: AgentSession): Promise<unknown> {
+    const published = this.published.get(session);
+    if (!published || published.gone) return Promise.resolve();
+    published.gone = true;
+    this.published.delete(session);
+    published.chain = published.chain.then(() =>
+      published.revision === undefined ? undefined : this.agents.delete(published.key, { previousSeq: published.revision }).catch(() => {}),
+    );
+    return published.chain;
+  }
+
+  private entryOf(session: AgentSession): Uint8Array {
+    const entry: PresenceEntry = {
+      hostname: session.hostname,
+      labels: { ...session.labels },
+      draining: session.draining,
+      inFlight: session.inFlight,
+      version: session.version,
+      router: this.deps.routerName,
+      connectionId: `${session.identity.instanceId}@${session.connectedSince.getTime()}`,
+      instanceId: session.identity.instanceId,
+      credential: session.credential.kind,
+      connectedSince: session.connectedSince.toISOString(),
+    };
+    return new TextEncoder().encode(JSON.stringify(entry));
+  }
+
+  /** Rewrites the entries whose draining or in-flight count changed; at most once per heartbeat each. */
+  private publishStateChanges(): void {
+    for (const [session, published] of this.published) {
+      if (published.revision === undefined || (published.inFlight === session.inFlight && published.draining === session.draining)) continue;
+      published.inFlight = session.inFlight;
+      published.draining = session.draining;
+      const written = published.revision;
+      published.chain = published.chain.then(() =>
+        this.agents.update(published.key, this.entryOf(session), written).then(
+          (revision) => (published.revision = revision),
+          // Someone else wrote the key: another router holds the agent now, and the watch ends this session.
+          () => {},
+        ),
+      );
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    await this.routers.put(this.deps.routerName, new TextEncoder().encode(JSON.stringify({ router: this.deps.routerName, at: Date.now() })));
+  }
+
+  private onRouterEntry(entry: KvWatchEntry): void {
+    if (entry.operation === "PUT") {
+      this.routerSeenAt.set(entry.key, Date.now());
+      this.lostRouters.delete(entry.key);
+    } else {
+      // A router that stopped cleanly deleted its key: it is gone now, not in 8 s.
+      this.routerSeenAt.set(entry.key, 0);
+    }
+  }
+
+  private onAgentEntry(entry: KvWatchEntry): void {
+    const hostname = hostnameOfPresenceKey(entry.key);
+    const current = this.remote.get(hostname);
+    if (entry.operation !== "PUT") {
+      if (current && current.revision < entry.revision) this.remote.delete(hostname);
+      return;
+    }
+    let value: PresenceEntry;
+    try {
+      value = entry.json<PresenceEntry>();
+    } catch {
+      return;
+    }
+    if (value.router === this.deps.routerName) {
+      this.remote.delete(hostname);
+      return;
+    }
+    this.remote.set(hostname, { revision: entry.revision, host: this.hostOf(value) });
+    const local = this.deps.registry.get(hostname);
+    const published = local && this.published.get(local);
+    if (!local || !published) return;
+    if (published.revision === undefined) published.claimedElsewhereAt = entry.revision;
+    else if (entry.revision > published.revision) this.takenOver(local, `a newer connection to router ${value.router}`);
+  }
+
+  /** The agent connected to another router after connecting here: this stream is stale, and ends. */
+  private takenOver(session: AgentSession, by: string): void {
+    if (this.deps.registry.get(session.hostname) !== session) return;
+    const published = this.published.get(session);
+    if (published) published.gone = true;
+    this.published.delete(session);
+    this.deps.registry.unregister(session);
+    session.close(`agent disconnected: replaced by ${by}`);
+    session.end();
+    this.deps.log.warn({ hostname: session.hostname, by }, "agent session taken over by another router");
+  }
+
+  private hostOf(value: PresenceEntry): ListedHost {
+    return {
+      hostname: value.hostname,
+      labels: value.labels,
+      draining: value.draining,
+      inFlight: value.inFlight,
+      version: value.version,
+      router: value.router,
+      connectedSince: new Date(value.connectedSince),
+      deliverer: this.deps.delivererOf(value.router),
+    };
+  }
+
+  private isLive(router: string): boolean {
+    const seenAt = this.routerSeenAt.get(router);
+    // A router never seen since this one started may simply not have been read yet.
+    const since = seenAt ?? (Date.now() - this.startedAt < ROUTER_STALE_AFTER_MS ? Date.now() : 0);
+    return Date.now() - since <= ROUTER_STALE_AFTER_MS;
+  }
+
+  /** Drops and deletes (compare-and-set) the entries of routers that stopped heartbeating. */
+  private sweepStaleRouters(): void {
+    if (this.natsProblem) return;
+    for (const [hostname, entry] of this.remote) {
+      const router = entry.host.router;
+      if (this.isLive(router)) continue;
+      if (!this.lostRouters.has(router)) {
+        this.lostRouters.add(router);
+        this.deps.log.warn({ router, staleAfterMs: ROUTER_STALE_AFTER_MS }, "router lost: its agents leave the fleet view");
+        this.deps.onRouterLost(router);
+      }
+      this.remote.delete(hostname);
+      this.agents.delete(presenceKeyOf(hostname), { previousSeq: entry.revision }).catch(() => {});
+    }
+  }
+
+  private async watch(kv: KV, onEntry: (entry: KvWatchEntry) => void): Promise<void> {
+    const watcher = await kv.watch();
+    void (async () => {
+      for await (const entry of watcher) onEntry(entry);
+    })().catch((err) => this.deps.log.error({ err: (err as Error).message }, "presence watch ended"));
+  }
+
+  private watchStatus(): void {
+    void (async () => {
+      for await (const status of this.deps.nats.status()) {
+        if (status.type === "disconnect" || status.type === "reconnecting") {
+          this.natsProblem ??= "NATS unreachable (the router lost its connection and is reconnecting)";
+        } else if (status.type === "reconnect") {
+          this.natsProblem = undefined;
+        } else if (status.type === "close") {
+          this.natsProblem = "NATS connection closed";
+        }
+      }
+    })();
+  }
+}
