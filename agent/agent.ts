@@ -13,8 +13,8 @@ import { RouterLink } from "./link/index.js";
 import { RuntimeFailure, type ContainerRuntime } from "./runtime/index.js";
 
 export interface AgentOptions {
-  /** HOST:PORT of the router. */
-  router: string;
+  /** HOST:PORT of each router, in the order to try them (or one DNS name resolving to several). */
+  routers: readonly string[];
   hostname: string;
   labels: Record<string, string>;
   /**
@@ -49,7 +49,7 @@ export class Agent {
   constructor(private readonly options: AgentOptions) {
     this.slots = new ExecSlots(options.maxInFlight ?? 32, options.maxQueued ?? 64);
     this.link = new RouterLink({
-      router: options.router,
+      routers: options.routers,
       token: options.token,
       hello: { hostname: options.hostname, labels: options.labels, version: options.version, instanceId: randomUUID() },
       keepaliveMs: options.keepaliveMs ?? 10_000,

@@ -16,7 +16,7 @@ const runtime = new NoopRuntime();
 const agents = Array.from({ length: count }, (_, k) => {
   const index = firstIndex + k;
   return new Agent({
-    router: `${noopAgentAddress(index)}:${routerPort}`,
+    routers: [`${noopAgentAddress(index)}:${routerPort}`],
     hostname: noopAgentHostname(index),
     labels: {},
     token: process.env.MESHEXEC_AGENT_TOKEN ?? "",

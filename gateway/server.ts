@@ -8,13 +8,14 @@ import { createMetricsRegistry, type Registry } from "../src/metrics/index.js";
 import type { DialCredentials } from "../src/tls/index.js";
 import { createGatewayApp } from "./app.js";
 import { answerClientError } from "./client-error.js";
+import { parseRouterAddresses, resolveRouterAddresses } from "../src/config/index.js";
 import { RouterClient } from "./router-client.js";
 import type { ReadyWhen } from "./routes/health.js";
 
 export interface GatewayOptions {
   host: string;
   port: number;
-  /** HOST:PORT of the router. */
+  /** HOST:PORT of the router, or several comma separated (or one DNS name resolving to several): calls are spread over them. */
   router: string;
   /** TLS or mTLS to the router; plaintext h2c when unset. */
   routerCredentials?: DialCredentials;
@@ -39,7 +40,8 @@ export interface RunningGateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const router = new RouterClient(options.router, options.routerCredentials, options.routerToken);
+  const routers = await resolveRouterAddresses(parseRouterAddresses("router", options.router));
+  const router = new RouterClient(routers, options.routerCredentials, options.routerToken);
   if (!options.routerToken) {
     options.log.warn("no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's");
   }

@@ -7,14 +7,15 @@ import {
   type AgentMessage,
   type RouterMessage,
 } from "../../src/gen/meshexec/v1/agent.js";
+import { resolveRouterAddresses, type RouterAddress } from "../../src/config/index.js";
 import { GrpcStatus } from "../../src/errors/index.js";
 import type { Logger } from "../../src/log/index.js";
 import { plaintextDial, type DialCredentials } from "../../src/tls/index.js";
 import { backoffDelayMs, grpcConnectionBackoff, type BackoffPolicy } from "./backoff.js";
 
 export interface RouterLinkOptions {
-  /** HOST:PORT of the router. */
-  router: string;
+  /** HOST:PORT of each router of the mesh, in the order to try them; or one DNS name that resolves to several. */
+  routers: readonly string[];
   /** Sent as `authorization: Bearer …`; unset when the client certificate is the agent's identity. */
   token?: string;
   hello: AgentHello;
@@ -31,11 +32,17 @@ export interface RouterLinkOptions {
 }
 
 /**
- * The agent's one outgoing stream to the router: dial, say hello, heartbeat, and when the
- * stream breaks, dial again after an exponential backoff with jitter, for as long as the agent runs.
+ * The agent's one outgoing stream to a router: dial, say hello, heartbeat, and when the stream
+ * breaks, dial the next router of the list after an exponential backoff with jitter, for as long
+ * as the agent runs. It starts with the first router of the list; only one stream is open at a
+ * time, so the agent is held by exactly one router, and its presence entry follows it.
  */
 export class RouterLink {
-  private readonly client: AgentServiceClient;
+  private readonly clients = new Map<string, AgentServiceClient>();
+  /** The routers of this round of the list (a DNS name is resolved again at each round), and the one dialled. */
+  private candidates: RouterAddress[] = [];
+  private next = 0;
+  private current?: RouterAddress;
   private stream?: ClientDuplexStream<AgentMessage, RouterMessage>;
   private heartbeatTimer?: NodeJS.Timeout;
   private reconnectTimer?: NodeJS.Timeout;
@@ -44,15 +51,30 @@ export class RouterLink {
   private welcomed = false;
   private readonly onWelcome = new Set<() => void>();
 
-  constructor(private readonly options: RouterLinkOptions) {
-    const dial = options.credentials ?? plaintextDial;
-    this.client = new AgentServiceClient(options.router, dial.credentials, {
-      ...dial.options,
-      "grpc.keepalive_time_ms": options.keepaliveMs,
-      "grpc.keepalive_timeout_ms": options.keepaliveMs,
-      "grpc.keepalive_permit_without_calls": 1,
-      "grpc.max_send_message_length": 64 * 1024 * 1024,
-    });
+  constructor(private readonly options: RouterLinkOptions) {}
+
+  /** The router this agent is connected to (or dialling). */
+  get router(): string | undefined {
+    return this.current?.address;
+  }
+
+  private clientFor(router: RouterAddress): AgentServiceClient {
+    let client = this.clients.get(router.address);
+    if (!client) {
+      const dial = this.options.credentials ?? plaintextDial;
+      // An address found by resolving a name still has its certificate checked against that name.
+      const named = router.serverName ? { "grpc.ssl_target_name_override": router.serverName, "grpc.default_authority": router.serverName } : {};
+      client = new AgentServiceClient(router.address, dial.credentials, {
+        ...dial.options,
+        ...named,
+        "grpc.keepalive_time_ms": this.options.keepaliveMs,
+        "grpc.keepalive_timeout_ms": this.options.keepaliveMs,
+        "grpc.keepalive_permit_without_calls": 1,
+        "grpc.max_send_message_length": 64 * 1024 * 1024,
+      });
+      this.clients.set(router.address, client);
+    }
+    return client;
   }
 
   get connected(): boolean {
@@ -94,13 +116,29 @@ export class RouterLink {
       stream.end();
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
     }
-    this.client.close();
+    this.clients.forEach((client) => client.close());
   }
 
+  /** Dials the next router of the list: the first at the start, and after the one that broke. */
   private dial(): void {
+    if (this.next >= this.candidates.length) {
+      resolveRouterAddresses(this.options.routers).then((candidates) => {
+        if (this.stopped) return;
+        this.candidates = candidates;
+        this.next = 0;
+        this.dialCandidate();
+      }, () => {});
+      return;
+    }
+    this.dialCandidate();
+  }
+
+  private dialCandidate(): void {
+    const router = this.candidates[this.next++];
+    this.current = router;
     const metadata = new Metadata();
     if (this.options.token !== undefined) metadata.set("authorization", `Bearer ${this.options.token}`);
-    const stream = this.client.connect(metadata);
+    const stream = this.clientFor(router).connect(metadata);
     this.stream = stream;
     stream.on("data", (message: RouterMessage) => this.onRouterMessage(message));
     // Every failure also arrives as "status"; this listener only keeps "error" from throwing.
@@ -118,7 +156,7 @@ export class RouterLink {
         this.failedAttempts = 0;
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), kind.value.heartbeatIntervalMs || 5_000);
-        this.options.log.info({ router: this.options.router }, "connected to router");
+        this.options.log.info({ router: this.current?.address }, "connected to router");
         this.onWelcome.forEach((resolve) => resolve());
         this.onWelcome.clear();
         return;
@@ -139,7 +177,8 @@ export class RouterLink {
     // Refusals that waiting alone will not fix are errors: an operator has to act.
     const refusals = [GrpcStatus.UNAUTHENTICATED, GrpcStatus.PERMISSION_DENIED, GrpcStatus.ALREADY_EXISTS, GrpcStatus.INVALID_ARGUMENT];
     const log = refusals.includes(status.code) ? "error" : "warn";
-    this.options.log[log]({ code: GrpcStatus[status.code], reason: status.details, retryInMs: delayMs }, "router link lost; reconnecting");
+    const nextRouter = this.next < this.candidates.length ? this.candidates[this.next].address : "the first of the list";
+    this.options.log[log]({ router: this.current?.address, code: GrpcStatus[status.code], reason: status.details, retryInMs: delayMs, nextRouter }, "router link lost; reconnecting");
     this.reconnectTimer = setTimeout(() => this.dial(), delayMs);
   }
 }

@@ -1,6 +1,6 @@
 import { hostname as osHostname } from "node:os";
 import { Agent, DockerRuntime, NoopRuntime, type ContainerRuntime } from "../../agent/index.js";
-import { parseDuration, parseHostPort, parseLabels, parsePositiveInt } from "../config/index.js";
+import { parseDuration, parseLabels, parsePositiveInt, parseRouterAddresses } from "../config/index.js";
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
@@ -10,7 +10,12 @@ import { drainFlag, keepaliveFlag, metricsFlag, startMetrics } from "./shared-fl
 import { routerDialCredentialsOf, routerDialTlsFlags } from "./tls-flags.js";
 
 export const agentFlags = {
-  router: { type: "string", default: "127.0.0.1:50051", description: "the router's gRPC address to dial" },
+  router: {
+    type: "string",
+    default: "127.0.0.1:50051",
+    description:
+      "the router's gRPC address; in a mesh, several comma separated (or one DNS name resolving to several): the agent holds one stream, to the first that answers, and dials the next when it breaks",
+  },
   hostname: { type: "string", default: osHostname(), description: "the name this node registers as" },
   label: { type: "strings", description: "a key=value label to register" },
   runtime: {
@@ -25,7 +30,7 @@ export const agentFlags = {
 } as const;
 
 export const agentCommand = defineCommand({
-  usage: "--router HOST:PORT --hostname NAME [--label key=value]… [--docker-socket PATH] --agent-token TOKEN (or --tls-cert FILE --tls-key FILE)",
+  usage: "--router HOST:PORT[,HOST:PORT…] --hostname NAME [--label key=value]… [--docker-socket PATH] --agent-token TOKEN (or --tls-cert FILE --tls-key FILE)",
   flags: {
     ...agentFlags,
     "agent-token": {
@@ -41,12 +46,12 @@ export const agentCommand = defineCommand({
     if (!flags["agent-token"] && !flags["tls-cert"]) {
       throw invalidArgument("missing --agent-token", "set --agent-token (or MESHEXEC_AGENT_TOKEN) to this agent's token, or give --tls-cert and --tls-key");
     }
-    parseHostPort("router", flags.router);
+    const routers = parseRouterAddresses("router", flags.router);
     const routerCredentials = routerDialCredentialsOf("", flags);
     const log = createLogger("agent").child({ hostname: flags.hostname });
     const metrics = await startMetrics(flags["metrics-listen"], log);
     const agent = new Agent({
-      router: flags.router,
+      routers,
       hostname: flags.hostname,
       labels: parseLabels(flags.label),
       token: flags["agent-token"],

@@ -70,7 +70,7 @@ export const devCommand = defineCommand({
     const routerToken = await mintToken(signingKey, { subject: "dev-edge", scopes: [requiredScopeByMethod.RecordEdgeRefusal], ttlMs: DEV_TOKEN_TTL_MS });
     const gateway = await startGateway({ ...rest, router: routerAddress, routerToken, verifier, metrics: metrics.registry, log: createLogger("gateway") });
     const agent = new Agent({
-      router: routerAddress,
+      routers: [routerAddress],
       hostname: flags.hostname,
       labels,
       token: agentToken,

@@ -1,4 +1,4 @@
-import { parseDuration, parseHostPort } from "../config/index.js";
+import { parseDuration, parseHostPort, parseRouterAddresses } from "../config/index.js";
 import { startGateway } from "../../gateway/index.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
@@ -9,10 +9,15 @@ import { jwtFlags, metricsFlag, startMetrics, verifierFactoryOf } from "./shared
 import { httpsOptionsOf, routerDialCredentialsOf, routerDialTlsFlags, servingTlsFlags } from "./tls-flags.js";
 
 export const gatewayCommand = defineCommand({
-  usage: "--listen HOST:PORT --router HOST:PORT --jwt-secret SECRET",
+  usage: "--listen HOST:PORT --router HOST:PORT[,HOST:PORT…] --jwt-secret SECRET",
   flags: {
     listen: { type: "string", default: "127.0.0.1:8080", description: "HTTP address to listen on (port 0: any free port)" },
-    router: { type: "string", default: "127.0.0.1:50051", description: "the router's gRPC address" },
+    router: {
+      type: "string",
+      default: "127.0.0.1:50051",
+      description:
+        "the router's gRPC address; in a mesh, several comma separated (or one DNS name resolving to several): calls are spread over them, and one goes to another router only when it never reached the first",
+    },
     "ready-when": {
       type: "string",
       default: "agent-connected",
@@ -35,7 +40,7 @@ export const gatewayCommand = defineCommand({
   },
   async run(flags) {
     const { host, port } = parseHostPort("listen", flags.listen);
-    parseHostPort("router", flags.router);
+    parseRouterAddresses("router", flags.router);
     const readyWhen = flags["ready-when"];
     if (readyWhen !== "agent-connected" && readyWhen !== "router-reachable") {
       throw invalidArgument("invalid --ready-when", `expected agent-connected or router-reachable, got "${readyWhen}"`);
