@@ -133,6 +133,7 @@ export function agentToHttp(agent: AgentInfo) {
     in_flight: agent.inFlight,
     version: agent.version,
     draining: agent.draining,
+    router: agent.router,
   };
 }
 

@@ -194,20 +194,21 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     entries: { type: "array", items: schemaRef("AuditEntry") },
     next_cursor: nextCursor,
   }),
-  Agent: closedObject<ReturnType<typeof agentToHttp>>("An agent connected to the router.", {
+  Agent: closedObject<ReturnType<typeof agentToHttp>>("An agent of the fleet, connected to one of the routers.", {
     hostname: string(),
     labels: { type: "object", additionalProperties: { type: "string" } },
     connected_since: timestamp("When its current session began."),
     in_flight: count("Execs it is running now."),
     version: string("The agent's meshexec version."),
     draining: { type: "boolean", description: "It takes no new execs." },
+    router: string("The router holding its stream (that router's --name); every router lists the whole fleet."),
   }),
   AgentRevocation: closedObject<ReturnType<typeof agentRevocationToHttp>>("A revoked agent hostname.", {
     hostname: string(),
     revoked_at: timestamp("Credentials for the hostname issued at or before this instant are refused."),
     session_ended: { type: "boolean", description: "The agent was connected, and its session was ended." },
   }),
-  AgentList: closedObject<{ agents: unknown }>("The agents connected to the router.", {
+  AgentList: closedObject<{ agents: unknown }>("The whole fleet: every router's agents.", {
     agents: { type: "array", items: schemaRef("Agent") },
   }),
   Health: closedObject<{ status: unknown }>("The router answers its health check.", { status: typeTag("ok") }),

@@ -20,8 +20,8 @@ export const agentsCommand = defineCommand({
     if (flags.json) return writeRaw(raw);
     const rows = [...value.agents]
       .sort((a, b) => a.hostname.localeCompare(b.hostname))
-      .map((agent) => [agent.hostname, formatLabels(agent.labels), formatInstant(agent.connected_since), String(agent.in_flight)]);
-    process.stdout.write(renderTable(["HOSTNAME", "LABELS", "CONNECTED SINCE", "IN FLIGHT"], rows));
+      .map((agent) => [agent.hostname, formatLabels(agent.labels), formatInstant(agent.connected_since), String(agent.in_flight), agent.router || "-"]);
+    process.stdout.write(renderTable(["HOSTNAME", "LABELS", "CONNECTED SINCE", "IN FLIGHT", "ROUTER"], rows));
   },
 });
 

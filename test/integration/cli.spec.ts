@@ -187,7 +187,7 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       const run = await meshexec(["agents"]);
       expect(run.code, context(run)).to.equal(0);
       const lines = run.stdout.trimEnd().split("\n");
-      expect(lines[0]).to.match(/^HOSTNAME\s+LABELS\s+CONNECTED SINCE\s+IN FLIGHT$/);
+      expect(lines[0]).to.match(/^HOSTNAME\s+LABELS\s+CONNECTED SINCE\s+IN FLIGHT\s+ROUTER$/);
       expect(lines.slice(1)).to.have.length(2);
       expect(lines[1]).to.match(/^cli-a\s+role=web,zone=east\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+[smhd] ago\)\s+0$/);
       expect(lines[2]).to.match(/^cli-b\s+role=db\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+[smhd] ago\)\s+0$/);

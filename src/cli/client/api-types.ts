@@ -34,6 +34,8 @@ export interface AgentInfo {
   in_flight: number;
   version: string;
   draining: boolean;
+  /** The router holding the agent's stream. */
+  router: string;
 }
 
 export interface Job {
