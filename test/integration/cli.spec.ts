@@ -183,14 +183,14 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
   });
 
   describe("agents", () => {
-    it("prints hostname, labels as key=value, connected since and in flight", async () => {
+    it("prints hostname, labels as key=value, connected since, in flight and the holding router", async () => {
       const run = await meshexec(["agents"]);
       expect(run.code, context(run)).to.equal(0);
       const lines = run.stdout.trimEnd().split("\n");
       expect(lines[0]).to.match(/^HOSTNAME\s+LABELS\s+CONNECTED SINCE\s+IN FLIGHT\s+ROUTER$/);
       expect(lines.slice(1)).to.have.length(2);
-      expect(lines[1]).to.match(/^cli-a\s+role=web,zone=east\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+[smhd] ago\)\s+0$/);
-      expect(lines[2]).to.match(/^cli-b\s+role=db\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+[smhd] ago\)\s+0$/);
+      expect(lines[1]).to.match(/^cli-a\s+role=web,zone=east\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+[smhd] ago\)\s+0\s+\S+$/);
+      expect(lines[2]).to.match(/^cli-b\s+role=db\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(\d+[smhd] ago\)\s+0\s+\S+$/);
     });
 
     it("--json prints GET /agents as is", async () => {

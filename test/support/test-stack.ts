@@ -8,6 +8,8 @@ import { waitFor } from "./wait-for.js";
 
 export interface AgentSpec {
   hostname: string;
+  /** Its --router: the stack's router (or proxy) when unset. */
+  router?: string;
   labels?: Record<string, string>;
   args?: string[];
 }
@@ -63,8 +65,8 @@ export class TestStack {
   gateway!: MeshexecProcess;
   routerPort = 0;
   gatewayPort = 0;
-  private adminToken = "";
-  private auth: StackAuth = { args: [] };
+  protected adminToken = "";
+  protected auth: StackAuth = { args: [] };
   private proxiedRouterAddress?: string;
   /** Agents started with spawnAgent, which may share a hostname or be refused. */
   private readonly extraAgents: MeshexecProcess[] = [];
@@ -136,12 +138,12 @@ export class TestStack {
     return token;
   }
 
-  private async agentProcess(spec: AgentSpec, options: AgentCredentialOption): Promise<MeshexecProcess> {
+  protected async agentProcess(spec: AgentSpec, options: AgentCredentialOption): Promise<MeshexecProcess> {
     const labelArgs = Object.entries(spec.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
     const token = options.token === undefined ? await this.agentToken(spec.hostname, spec.labels) : options.token;
     return MeshexecProcess.spawn(
       `agent ${spec.hostname}`,
-      ["agent", "--router", this.routerAddressForClients, "--hostname", spec.hostname, ...labelArgs, ...(spec.args ?? [])],
+      ["agent", "--router", spec.router ?? this.routerAddressForClients, "--hostname", spec.hostname, ...labelArgs, ...(spec.args ?? [])],
       token === null ? {} : { MESHEXEC_AGENT_TOKEN: token },
     );
   }
@@ -151,7 +153,7 @@ export class TestStack {
     return [this.router, this.gateway, ...this.agents.values(), ...this.extraAgents].filter(Boolean);
   }
 
-  private secretEnv(): Record<string, string> {
+  protected secretEnv(): Record<string, string> {
     return this.auth.signingKey ? {} : { MESHEXEC_JWT_SECRET: this.secret };
   }
 

@@ -18,6 +18,7 @@ export const ROUTER_HEARTBEAT_MS = 2_000;
  */
 export const ROUTER_STALE_AFTER_MS = 8_000;
 const SWEEP_EVERY_MS = 1_000;
+const BUCKET_READY_WITHIN_MS = 15_000;
 /**
  * The routers bucket's max age: a key no heartbeat refreshes goes after this. nats-server 2.9 says
  * nothing when it does, so staleness is judged by heartbeats, not by this; it only keeps the bucket
@@ -100,9 +101,8 @@ export class FleetPresence implements RemoteHosts {
   constructor(private readonly deps: FleetPresenceDeps) {}
 
   async start(): Promise<void> {
-    const kvm = new Kvm(this.deps.nats);
-    this.agents = await kvm.create(AGENTS_BUCKET, { history: 1 });
-    this.routers = await kvm.create(ROUTERS_BUCKET, { history: 1, ttl: ROUTERS_BUCKET_MAX_AGE_MS });
+    this.agents = await this.openBucket(AGENTS_BUCKET, {});
+    this.routers = await this.openBucket(ROUTERS_BUCKET, { ttl: ROUTERS_BUCKET_MAX_AGE_MS });
     await this.heartbeat();
     this.watchStatus();
     await this.watch(this.routers, (entry) => this.onRouterEntry(entry));
@@ -287,6 +287,33 @@ export class FleetPresence implements RemoteHosts {
       }
       this.remote.delete(hostname);
       this.agents.delete(presenceKeyOf(hostname), { previousSeq: entry.revision }).catch(() => {});
+    }
+  }
+
+  /**
+   * Opens a bucket, creating it if it is missing: three replicas when the server is part of a
+   * cluster (so losing one NATS node loses no presence), one on a lone server. A cluster's
+   * JetStream needs a few seconds after it starts to elect its leaders, so this retries for up to
+   * BUCKET_READY_WITHIN_MS before the router refuses to start.
+   */
+  private async openBucket(name: string, limits: { ttl?: number }): Promise<KV> {
+    const kvm = new Kvm(this.deps.nats);
+    const replicas = this.deps.nats.info?.cluster ? 3 : 1;
+    const deadline = Date.now() + BUCKET_READY_WITHIN_MS;
+    for (;;) {
+      try {
+        return await kvm.create(name, { history: 1, replicas, ...limits });
+      } catch (err) {
+        try {
+          // Created before with other settings (by a router of another version, or an operator): use it as it is.
+          const bucket = await kvm.open(name);
+          await bucket.status(); // open() binds without looking: this fails if the bucket is not there
+          return bucket;
+        } catch {
+          if (Date.now() > deadline) throw new Error(`JetStream bucket ${name} could not be opened: ${(err as Error).message}`, { cause: err });
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
     }
   }
 

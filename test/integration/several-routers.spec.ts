@@ -1,0 +1,182 @@
+import { status } from "@grpc/grpc-js";
+import { expect } from "chai";
+import { MeshStack, type MeshAgentSpec } from "../support/mesh-stack.js";
+import { NatsServer } from "../support/nats-server.js";
+import { TestContainers } from "../support/test-containers.js";
+import { waitFor } from "../support/wait-for.js";
+
+const ROUTERS = ["r1", "r2", "r3"];
+const AGENTS: MeshAgentSpec[] = [
+  { hostname: "mesh-a1", home: "r1", labels: { role: "web", zone: "east" } },
+  { hostname: "mesh-a2", home: "r1", labels: { role: "db", zone: "west" } },
+  { hostname: "mesh-b1", home: "r2", labels: { role: "web", zone: "west" } },
+  { hostname: "mesh-b2", home: "r2", labels: { role: "db", zone: "east" } },
+  { hostname: "mesh-c1", home: "r3", labels: { role: "web", zone: "east" } },
+  { hostname: "mesh-c2", home: "r3", labels: { role: "db", zone: "west" } },
+];
+const ALL = AGENTS.map((agent) => agent.hostname);
+
+describe("several routers: presence and forwarding on NATS", function () {
+  this.timeout(90_000);
+  const containers = new TestContainers();
+  let nats: NatsServer;
+  let stack: MeshStack;
+  let box: string;
+  let token: string;
+
+  before(async () => {
+    [nats, box] = await Promise.all([NatsServer.start(), containers.start()]);
+    stack = await MeshStack.startMesh([nats.url], ROUTERS, AGENTS);
+    token = await stack.token();
+  });
+  after(async () => {
+    await stack?.stop();
+    await nats?.stop();
+    await containers.removeAll();
+  });
+
+  const hostsOf = (results: Array<{ hostname: string }>) => results.map((r) => r.hostname);
+
+  it("lists the whole fleet from every router, each agent naming the router that holds it", async () => {
+    const holders = await waitFor("all six agents held by their home routers", async () => {
+      const seen = await stack.holders();
+      return AGENTS.every((a) => seen[a.hostname] === a.home) && seen;
+    });
+    expect(Object.keys(holders).sort()).to.deep.equal(ALL);
+    for (const router of ROUTERS) {
+      const caller = stack.callerOf(router);
+      const reply = await caller.listAgents(token);
+      caller.close();
+      expect(reply.response?.agents.map((a) => `${a.hostname}@${a.router}`), router).to.deep.equal(AGENTS.map((a) => `${a.hostname}@${a.home}`));
+    }
+  });
+
+  it("runs _all through each router on all six hosts, sorted, and reaches other routers' agents by label and hostname", async () => {
+    for (const router of ROUTERS) {
+      const caller = stack.callerOf(router);
+      const all = await caller.exec({ target: "_all", containerId: box, command: ["hostname"] }, token);
+      expect(all.code, `${router}: ${all.message}`).to.equal(status.OK);
+      expect(hostsOf(all.response!.results), router).to.deep.equal(ALL);
+      expect(all.response!.results.every((r) => r.status === "ok"), router).to.equal(true);
+      const db = await caller.exec({ target: "role:db", containerId: box, command: ["true"] }, token);
+      expect(hostsOf(db.response!.results), router).to.deep.equal(["mesh-a2", "mesh-b2", "mesh-c2"]);
+      const far = router === "r3" ? "mesh-a1" : "mesh-c1";
+      const one = await caller.exec({ target: far, containerId: box, command: ["echo", "hi"] }, token);
+      expect(one.response?.results.map((r) => [r.hostname, r.status, r.stdout]), router).to.deep.equal([[far, "ok", "hi\n"]]);
+      caller.close();
+    }
+  });
+
+  it("runs _any exactly once, wherever the host it picks is held", async () => {
+    const file = `/tmp/any-${Date.now()}`;
+    for (const router of ROUTERS) {
+      const caller = stack.callerOf(router);
+      const reply = await caller.exec({ target: "_any", containerId: box, command: ["sh", "-c", `echo ${router} >> ${file}`] }, token);
+      caller.close();
+      expect(reply.code, reply.message).to.equal(status.OK);
+      expect(reply.response!.results).to.have.length(1);
+    }
+    const lines = await stack.exec("mesh-a1", box, { command: ["cat", file] });
+    expect(lines.body.results[0].stdout).to.equal("r1\nr2\nr3\n");
+  });
+
+  it("streams each host's result across routers as it finishes", async () => {
+    const response = await fetch(`${stack.gatewayUrl}/node/_all/container/docker/${box}/exec?stream=true`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ command: ["hostname"] }),
+    });
+    expect(response.status).to.equal(200);
+    const events = (await response.text()).trim().split("\n").map((line) => JSON.parse(line));
+    expect(events[0].type).to.equal("accepted");
+    expect(events[0].hosts).to.deep.equal(ALL);
+    expect(events.filter((e) => e.type === "result").map((e) => e.result.hostname).sort()).to.deep.equal(ALL);
+    expect(events.at(-1)).to.include({ type: "summary", targeted: 6, ok: 6 });
+  });
+
+  it("fails the hosts of a router killed mid-exec naming it, and its agents come back on the others", async () => {
+    const caller = stack.callerOf("r2");
+    const running = caller.exec({ target: "_all", containerId: box, command: ["sleep", "5"], timeoutSeconds: 30 }, token);
+    await waitFor("the sleeps to run", async () => (await containers.countRunning(box, "sleep 5")) === 6);
+    await stack.routers.get("r1")!.process.stop("SIGKILL");
+    const reply = await running;
+    caller.close();
+    expect(reply.code, reply.message).to.equal(status.OK);
+    const byHost = Object.fromEntries(reply.response!.results.map((r) => [r.hostname, r]));
+    expect(Object.keys(byHost)).to.deep.equal(ALL);
+    for (const host of ["mesh-a1", "mesh-a2"]) {
+      expect(byHost[host]).to.include({ status: "failed", changed: false });
+      expect(byHost[host].error).to.match(/router lost: r1/);
+    }
+    for (const host of ["mesh-b1", "mesh-b2", "mesh-c1", "mesh-c2"]) expect(byHost[host].status, host).to.equal("ok");
+
+    const holders = await waitFor("the six agents held by the surviving routers", async () => {
+      const seen = await stack.holders();
+      return ALL.every((h) => seen[h] && seen[h] !== "r1") && seen;
+    }, 30_000);
+    expect(Object.keys(holders).sort()).to.deep.equal(ALL);
+    const again = await stack.exec("_all", box, { command: ["true"] });
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(hostsOf(again.body.results)).to.deep.equal(ALL);
+  });
+
+  it("refuses a target that needs other routers' agents with 503 once NATS is gone", async () => {
+    const holders = await stack.holders();
+    const local = ALL.find((h) => holders[h] === "r2")!;
+    const remote = ALL.find((h) => holders[h] === "r3")!;
+    await nats.stop();
+    const caller = stack.callerOf("r2");
+    const all = await waitFor("r2 to notice NATS is gone", async () => {
+      const reply = await caller.exec({ target: "_all", containerId: box, command: ["true"] }, token);
+      return reply.code === status.UNAVAILABLE && reply;
+    });
+    expect(all.error).to.equal("fleet view unavailable");
+    expect(all.details).to.match(/NATS/);
+    const far = await caller.exec({ target: remote, containerId: box, command: ["true"] }, token);
+    expect(far.code, far.message).to.equal(status.UNAVAILABLE);
+    const near = await caller.exec({ target: local, containerId: box, command: ["true"] }, token);
+    caller.close();
+    expect(near.code, near.message).to.equal(status.OK);
+  });
+});
+
+describe("several routers: a three-node NATS cluster loses a node", function () {
+  this.timeout(90_000);
+  const containers = new TestContainers();
+  let cluster: NatsServer[];
+  let stack: MeshStack;
+  let box: string;
+
+  before(async () => {
+    [cluster, box] = await Promise.all([NatsServer.cluster(), containers.start()]);
+    stack = await MeshStack.startMesh(
+      cluster.map((node) => node.url),
+      ["k1", "k2"],
+      [
+        { hostname: "nats-a", home: "k1" },
+        { hostname: "nats-b", home: "k2" },
+      ],
+    );
+  });
+  after(async () => {
+    await stack?.stop();
+    await Promise.all((cluster ?? []).map((node) => node.stop("SIGKILL")));
+    await containers.removeAll();
+  });
+
+  it("keeps running execs on every host when one NATS node is killed mid-traffic", async () => {
+    const token = await stack.token();
+    const caller = stack.callerOf("k1");
+    const execAll = () => caller.exec({ target: "_all", containerId: box, command: ["true"] }, token);
+    const bothOk = (reply: Awaited<ReturnType<typeof execAll>>) =>
+      reply.code === status.OK && reply.response!.results.map((r) => `${r.hostname}:${r.status}`).join() === "nats-a:ok,nats-b:ok";
+    expect(bothOk(await execAll())).to.equal(true);
+    const traffic = Promise.all(Array.from({ length: 5 }, () => execAll()));
+    await cluster[0].stop("SIGKILL");
+    await traffic;
+    // Routers on the killed node reconnect to the others within a second or two; then every exec works.
+    await waitFor("an exec on both hosts after the node died", async () => bothOk(await execAll()), 15_000);
+    for (let i = 0; i < 5; i++) expect(bothOk(await execAll()), `exec ${i} after recovery`).to.equal(true);
+    caller.close();
+  });
+});

@@ -1,0 +1,71 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GrpcCaller } from "./grpc-exec.js";
+import { MeshexecProcess } from "./meshexec-process.js";
+import { EDGE_SCOPE, TestStack, type AgentSpec } from "./test-stack.js";
+
+export interface MeshAgentSpec extends AgentSpec {
+  /** The router it dials first; the others follow in the stack's order. */
+  home: string;
+}
+
+/**
+ * Several real routers joined on NATS, one edge configured with all of them, and agents each
+ * dialling its home router first. Until the stores are shared (PostgreSQL), each router keeps
+ * its own SQLite --data-dir: jobs and audit entries are per router here.
+ */
+export class MeshStack extends TestStack {
+  readonly routers = new Map<string, { process: MeshexecProcess; port: number }>();
+  private natsUrls: string[] = [];
+
+  static async startMesh(natsUrls: string[], routerNames: string[], agents: MeshAgentSpec[]): Promise<MeshStack> {
+    const stack = new MeshStack();
+    stack.natsUrls = natsUrls;
+    stack.adminToken = await stack.token();
+    await Promise.all(routerNames.map((name) => stack.startMeshRouter(name)));
+    const edgeToken = await stack.token([EDGE_SCOPE], 3_600_000, "edge");
+    const addresses = routerNames.map((name) => stack.addressOf(name)).join(",");
+    stack.gateway = MeshexecProcess.spawn("gateway", ["gateway", "--listen", "127.0.0.1:0", "--router", addresses], {
+      ...stack.secretEnv(),
+      MESHEXEC_ROUTER_TOKEN: edgeToken,
+    });
+    stack.gatewayPort = await stack.gateway.listeningPort("gateway listening");
+    await Promise.all(agents.map((spec) => stack.startAgent({ ...spec, router: stack.routerListFrom(spec.home, routerNames) })));
+    return stack;
+  }
+
+  async startMeshRouter(name: string): Promise<MeshexecProcess> {
+    const dataDir = mkdtempSync(join(tmpdir(), `meshexec-${name}-`));
+    const process = MeshexecProcess.spawn("router " + name, ["router", "--name", name, "--nats", this.natsUrls.join(","), "--listen", "127.0.0.1:0", "--data-dir", dataDir], this.secretEnv());
+    const port = await process.listeningPort("router listening");
+    this.routers.set(name, { process, port });
+    this.router ??= process;
+    return process;
+  }
+
+  addressOf(router: string): string {
+    return `127.0.0.1:${this.routers.get(router)!.port}`;
+  }
+
+  /** A gRPC caller of one router, so a spec chooses which router coordinates a call. */
+  callerOf(router: string): GrpcCaller {
+    return new GrpcCaller(this.addressOf(router));
+  }
+
+  /** Who holds each agent, as GET /agents says. */
+  async holders(): Promise<Record<string, string>> {
+    const reply = await this.request("GET", "/agents", { token: this.adminToken });
+    if (reply.status !== 200) return {};
+    return Object.fromEntries(reply.body.agents.map((agent: { hostname: string; router: string }) => [agent.hostname, agent.router]));
+  }
+
+  override get processes(): MeshexecProcess[] {
+    return [...[...this.routers.values()].map((r) => r.process), ...super.processes.filter((p) => p !== this.router)];
+  }
+
+  private routerListFrom(home: string, names: string[]): string {
+    const start = names.indexOf(home);
+    return [...names.slice(start), ...names.slice(0, start)].map((name) => this.addressOf(name)).join(",");
+  }
+}
