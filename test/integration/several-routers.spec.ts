@@ -116,7 +116,7 @@ describe("several routers: presence and forwarding on NATS", function () {
     }, 30_000);
     expect(Object.keys(holders).sort()).to.deep.equal(ALL);
     const again = await stack.exec("_all", box, { command: ["true"] });
-    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.status, JSON.stringify(again.body)).to.equal(202);
     expect(hostsOf(again.body.results)).to.deep.equal(ALL);
   });
 

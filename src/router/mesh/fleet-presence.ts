@@ -103,10 +103,10 @@ export class FleetPresence implements RemoteHosts {
   async start(): Promise<void> {
     this.agents = await this.openBucket(AGENTS_BUCKET, {});
     this.routers = await this.openBucket(ROUTERS_BUCKET, { ttl: ROUTERS_BUCKET_MAX_AGE_MS });
-    await this.heartbeat();
+    await whileJetStreamStarts("write this router's liveness key", () => this.heartbeat());
     this.watchStatus();
-    await this.watch(this.routers, (entry) => this.onRouterEntry(entry));
-    await this.watch(this.agents, (entry) => this.onAgentEntry(entry));
+    await this.watch(this.routers, ROUTERS_BUCKET, (entry) => this.onRouterEntry(entry));
+    await this.watch(this.agents, AGENTS_BUCKET, (entry) => this.onAgentEntry(entry));
     this.loaded = true;
     this.timers = [
       setInterval(() => void this.heartbeat().catch((err) => this.deps.log.warn({ err: (err as Error).message }, "router heartbeat not written")), ROUTER_HEARTBEAT_MS),
@@ -292,33 +292,25 @@ export class FleetPresence implements RemoteHosts {
 
   /**
    * Opens a bucket, creating it if it is missing: three replicas when the server is part of a
-   * cluster (so losing one NATS node loses no presence), one on a lone server. A cluster's
-   * JetStream needs a few seconds after it starts to elect its leaders, so this retries for up to
-   * BUCKET_READY_WITHIN_MS before the router refuses to start.
+   * cluster (so losing one NATS node loses no presence), one on a lone server.
    */
-  private async openBucket(name: string, limits: { ttl?: number }): Promise<KV> {
+  private openBucket(name: string, limits: { ttl?: number }): Promise<KV> {
     const kvm = new Kvm(this.deps.nats);
     const replicas = this.deps.nats.info?.cluster ? 3 : 1;
-    const deadline = Date.now() + BUCKET_READY_WITHIN_MS;
-    for (;;) {
+    return whileJetStreamStarts(`open the JetStream bucket ${name}`, async () => {
       try {
         return await kvm.create(name, { history: 1, replicas, ...limits });
       } catch (err) {
-        try {
-          // Created before with other settings (by a router of another version, or an operator): use it as it is.
-          const bucket = await kvm.open(name);
-          await bucket.status(); // open() binds without looking: this fails if the bucket is not there
-          return bucket;
-        } catch {
-          if (Date.now() > deadline) throw new Error(`JetStream bucket ${name} could not be opened: ${(err as Error).message}`, { cause: err });
-          await new Promise((resolve) => setTimeout(resolve, 500));
-        }
+        // Created before with other settings (by a router of another version, or an operator): use it as it is.
+        const bucket = await kvm.open(name).catch(() => Promise.reject(err));
+        await bucket.status().catch(() => Promise.reject(err)); // open() binds without looking: this fails if it is not there
+        return bucket;
       }
-    }
+    });
   }
 
-  private async watch(kv: KV, onEntry: (entry: KvWatchEntry) => void): Promise<void> {
-    const watcher = await kv.watch();
+  private async watch(kv: KV, name: string, onEntry: (entry: KvWatchEntry) => void): Promise<void> {
+    const watcher = await whileJetStreamStarts(`watch the JetStream bucket ${name}`, () => kv.watch());
     void (async () => {
       for await (const entry of watcher) onEntry(entry);
     })().catch((err) => this.deps.log.error({ err: (err as Error).message }, "presence watch ended"));
@@ -336,5 +328,22 @@ export class FleetPresence implements RemoteHosts {
         }
       }
     })();
+  }
+}
+
+/**
+ * A cluster's JetStream needs a few seconds after it starts to elect its leaders, and answers
+ * "not enabled" or times out meanwhile: retried for up to BUCKET_READY_WITHIN_MS, then the router
+ * refuses to start, naming what it could not do.
+ */
+async function whileJetStreamStarts<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUCKET_READY_WITHIN_MS;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`could not ${what}: ${(err as Error).message}`, { cause: err });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }
