@@ -22,6 +22,7 @@ export class AgentRegistry {
    */
   register(session: AgentSession): AgentSession | undefined {
     const existing = this.sessions.get(session.hostname);
+    if (!existing) this.observer?.admit?.(session);
     if (existing) {
       if (isVerifiedHost(existing) !== isVerifiedHost(session)) {
         throw new MeshError(
@@ -87,6 +88,8 @@ export class AgentRegistry {
 }
 
 export interface RegistryObserver {
+  /** Refuses (throws) a session that the same rules refuse here, when another router holds its hostname. */
+  admit?(session: AgentSession): void;
   connected(session: AgentSession): void;
   /** The session left: its stream ended, it was revoked, or a newer one took its hostname over. */
   disconnected(session: AgentSession): void;

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV, type KvWatchEntry } from "@nats-io/kv";
+import { GrpcStatus, MeshError } from "../../errors/index.js";
 import type { Logger } from "../../log/index.js";
 import type { AgentSession } from "../agent-session.js";
 import type { ListedHost, RemoteHosts } from "../fleet-view.js";
@@ -37,7 +38,7 @@ export interface PresenceEntry {
   /** Which of the agent's connections this is: its instance id and when it connected. */
   connectionId: string;
   instanceId: string;
-  /** "agent token", "client certificate" or "join token": a join-token session never takes over a verified one. */
+  /** "token", "certificate" or "join token": a join-token session never takes over a verified one. */
   credential: string;
   connectedSince: string;
 }
@@ -58,6 +59,8 @@ interface Published {
 interface RemoteEntry {
   revision: number;
   host: ListedHost;
+  instanceId: string;
+  credential: string;
 }
 
 export interface FleetPresenceDeps {
@@ -136,6 +139,28 @@ export class FleetPresence implements RemoteHosts {
 
   list(): ListedHost[] {
     return [...this.remote.values()].filter((entry) => this.isLive(entry.host.router)).map((entry) => entry.host);
+  }
+
+  /**
+   * The registry's takeover rule across routers: while a live router holds the hostname, only the
+   * same agent process reconnecting (same instance id) with the same kind of identity may claim it
+   * here. (A router cannot tell whether another's session went quiet; that one notices a dead
+   * stream within two keepalives and deletes its entry, after which the claim is free.)
+   */
+  admit(session: AgentSession): void {
+    const held = this.remote.get(session.hostname);
+    if (!held || !this.isLive(held.host.router)) return;
+    const verified = (kind: string) => kind !== "join token";
+    if (verified(held.credential) !== verified(session.credential.kind)) {
+      throw new MeshError(
+        GrpcStatus.PERMISSION_DENIED,
+        "hostname held by another identity",
+        `"${session.hostname}" is connected to router ${held.host.router} with a ${held.credential}; a ${session.credential.kind} cannot take its session over`,
+      );
+    }
+    if (held.instanceId !== session.identity.instanceId) {
+      throw new MeshError(GrpcStatus.ALREADY_EXISTS, "hostname already connected", `another live agent is connected as "${session.hostname}", to router ${held.host.router}`);
+    }
   }
 
   /** Publishes a session that just registered here: the newest connection claims the hostname. */
@@ -234,7 +259,7 @@ export class FleetPresence implements RemoteHosts {
       this.remote.delete(hostname);
       return;
     }
-    this.remote.set(hostname, { revision: entry.revision, host: this.hostOf(value) });
+    this.remote.set(hostname, { revision: entry.revision, host: this.hostOf(value), instanceId: value.instanceId, credential: value.credential });
     const local = this.deps.registry.get(hostname);
     const published = local && this.published.get(local);
     if (!local || !published) return;

@@ -41,7 +41,11 @@ export async function joinMesh(deps: MeshDeps): Promise<Mesh> {
     return peer;
   };
   const presence = new FleetPresence({ nats, routerName, registry, delivererOf: peerOf, onRouterLost: (name) => peers.get(name)?.lost(), log });
-  registry.observe({ connected: (session) => presence.connected(session), disconnected: (session) => void presence.disconnected(session) });
+  registry.observe({
+    admit: (session) => presence.admit(session),
+    connected: (session) => presence.connected(session),
+    disconnected: (session) => void presence.disconnected(session),
+  });
   await presence.start();
   const forwards = new ForwardServer({ nats, routerName, registry, isDraining: deps.isDraining, log });
   forwards.start();
