@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { MeshStack, type MeshAgentSpec } from "../support/mesh-stack.js";
+import { MeshexecProcess } from "../support/meshexec-process.js";
 import { NatsServer } from "../support/nats-server.js";
 import { TestContainers } from "../support/test-containers.js";
 import { waitFor } from "../support/wait-for.js";
@@ -120,6 +121,17 @@ describe("several routers: presence and forwarding on NATS", function () {
     expect(hostsOf(again.body.results)).to.deep.equal(ALL);
   });
 
+  it("refuses to start a router whose NATS is unreachable, exit 2, naming it and not its token", async () => {
+    const router = MeshexecProcess.spawn("router without NATS", ["router", "--name", "lonely", "--nats", "nats://127.0.0.1:1", "--listen", "127.0.0.1:0"], {
+      MESHEXEC_JWT_SECRET: stack.secret,
+      MESHEXEC_NATS_TOKEN: "nats-secret-never-shown",
+    });
+    const exit = await router.exited;
+    expect(exit.code).to.equal(2);
+    expect(router.stderr).to.match(/NATS unreachable: could not connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+    expect(router.stderr + JSON.stringify(router.logs)).not.to.include("nats-secret-never-shown");
+  });
+
   it("refuses a target that needs other routers' agents with 503 once NATS is gone", async () => {
     const holders = await stack.holders();
     const local = ALL.find((h) => holders[h] === "r2")!;
@@ -178,5 +190,26 @@ describe("several routers: a three-node NATS cluster loses a node", function () 
     await waitFor("an exec on both hosts after the node died", async () => bothOk(await execAll()), 15_000);
     for (let i = 0; i < 5; i++) expect(bothOk(await execAll()), `exec ${i} after recovery`).to.equal(true);
     caller.close();
+  });
+
+  it("ends a revoked agent's session on the router holding it, and no router takes it back", async () => {
+    const admin = await stack.token(["agent:admin"]);
+    const caller = stack.callerOf("k1");
+    const reply = await caller.revokeAgent("nats-b", admin);
+    caller.close();
+    expect(reply.code, reply.message).to.equal(status.OK);
+    expect(reply.response?.sessionEnded).to.equal(true);
+    const reader = await stack.token(["agent:read"]);
+    for (const router of ["k1", "k2"]) {
+      const view = stack.callerOf(router);
+      await waitFor(`nats-b to leave ${router}'s view of the fleet`, async () => {
+        const agents = (await view.listAgents(reader)).response?.agents.map((a) => a.hostname);
+        return agents?.join() === "nats-a";
+      });
+      view.close();
+    }
+    // Its agent dials k1 next, which recorded the revocation from NATS and refuses it.
+    await stack.agents.get("nats-b")!.waitForLog("router link lost; reconnecting", (line) => /revoked/.test(String(line.reason)) && line.router === stack.addressOf("k1"));
+    expect(await stack.connectedAgents()).to.deep.equal(["nats-a"]);
   });
 });

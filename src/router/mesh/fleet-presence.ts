@@ -6,7 +6,7 @@ import type { AgentSession } from "../agent-session.js";
 import type { ListedHost, RemoteHosts } from "../fleet-view.js";
 import type { ExecDeliverer } from "../host-link.js";
 import type { AgentRegistry } from "../registry.js";
-import { hostnameOfPresenceKey, presenceKeyOf } from "./presence-key.js";
+import { hostnameOfPresenceKey, isPulseKey, presenceKeyOf, pulseKeyOf } from "./presence-key.js";
 
 export const AGENTS_BUCKET = "meshexec_agents";
 export const ROUTERS_BUCKET = "meshexec_routers";
@@ -20,6 +20,9 @@ export const ROUTER_HEARTBEAT_MS = 2_000;
 export const ROUTER_STALE_AFTER_MS = 8_000;
 const SWEEP_EVERY_MS = 1_000;
 const BUCKET_READY_WITHIN_MS = 15_000;
+const INITIAL_READ_WITHIN_MS = 5_000;
+/** Three router heartbeats. */
+const WATCH_STALL_MS = 3 * ROUTER_HEARTBEAT_MS;
 /**
  * The routers bucket's max age: a key no heartbeat refreshes goes after this. nats-server 2.9 says
  * nothing when it does, so staleness is judged by heartbeats, not by this; it only keeps the bucket
@@ -94,6 +97,11 @@ export class FleetPresence implements RemoteHosts {
   private readonly routerSeenAt = new Map<string, number>();
   private readonly lostRouters = new Set<string>();
   private readonly startedAt = Date.now();
+  /** When this router last saw its own heartbeat come back on each watch: the watches' pulse. */
+  private ownHeartbeatSeenAt = Date.now();
+  private ownPulseSeenAt = Date.now();
+  private watchers: Array<{ stop(): void }> = [];
+  private restartingWatches = false;
   private agents!: KV;
   private routers!: KV;
   private natsProblem?: string;
@@ -108,13 +116,15 @@ export class FleetPresence implements RemoteHosts {
     this.routers = await this.openBucket(ROUTERS_BUCKET, { ttl: ROUTERS_BUCKET_MAX_AGE_MS });
     await whileJetStreamStarts("write this router's liveness key", () => this.heartbeat());
     this.watchStatus();
-    await this.watch(this.routers, ROUTERS_BUCKET, (entry) => this.onRouterEntry(entry));
-    await this.watch(this.agents, AGENTS_BUCKET, (entry) => this.onAgentEntry(entry));
+    await this.startWatches();
     this.loaded = true;
     this.timers = [
       setInterval(() => void this.heartbeat().catch((err) => this.deps.log.warn({ err: (err as Error).message }, "router heartbeat not written")), ROUTER_HEARTBEAT_MS),
       setInterval(() => this.publishStateChanges(), ROUTER_HEARTBEAT_MS),
-      setInterval(() => this.sweepStaleRouters(), SWEEP_EVERY_MS),
+      setInterval(() => {
+        this.restartStalledWatches();
+        this.sweepStaleRouters();
+      }, SWEEP_EVERY_MS),
     ];
   }
 
@@ -123,11 +133,12 @@ export class FleetPresence implements RemoteHosts {
     this.stopped = true;
     this.timers.forEach(clearInterval);
     await Promise.allSettled([...this.published.keys()].map((session) => this.disconnected(session)));
-    await this.routers.delete(this.deps.routerName).catch(() => {});
+    await Promise.allSettled([this.routers.delete(this.deps.routerName), this.agents.delete(pulseKeyOf(this.deps.routerName))]);
   }
 
   untrustedBecause(): string | undefined {
     if (this.natsProblem) return this.natsProblem;
+    if (this.restartingWatches) return "the presence watch on NATS stalled and is being restarted";
     if (!this.loaded) return "the fleet view is still loading from NATS";
     return undefined;
   }
@@ -173,13 +184,28 @@ export class FleetPresence implements RemoteHosts {
       gone: false,
     };
     this.published.set(session, published);
-    published.chain = this.agents.put(published.key, this.entryOf(session)).then(
-      (revision) => {
-        published.revision = revision;
-        if ((published.claimedElsewhereAt ?? 0) > revision) this.takenOver(session, "a newer connection to another router");
-      },
-      (err: Error) => this.deps.log.warn({ hostname: session.hostname, err: err.message }, "agent presence not written"),
-    );
+    const claimed = (revision: number) => {
+      published.revision = revision;
+      if ((published.claimedElsewhereAt ?? 0) > revision) this.takenOver(session, "a newer connection to another router");
+    };
+    published.chain = this.agents.put(published.key, this.entryOf(session)).then(claimed, async (err: Error) => {
+      // A write that timed out may still have landed: look before writing again.
+      const revision = (await this.ownRevision(session, published).catch(() => undefined)) ?? (await this.agents.put(published.key, this.entryOf(session)).catch(() => undefined));
+      if (revision === undefined) this.deps.log.warn({ hostname: session.hostname, err: err.message }, "agent presence not written");
+      else claimed(revision);
+    });
+  }
+
+  /**
+   * The revision of the session's entry as NATS has it, if the entry is still this connection's.
+   * A write whose answer was lost (a NATS node died under it) may have landed all the same; the
+   * connection id tells this router's own entry from another router's newer claim, which is never touched.
+   */
+  private async ownRevision(session: AgentSession, published: Published): Promise<number | undefined> {
+    const entry = await this.agents.get(published.key);
+    if (!entry || entry.operation !== "PUT") return undefined;
+    const value = entry.json<PresenceEntry>();
+    return value.router === this.deps.routerName && value.connectionId === connectionIdOf(session) ? entry.revision : undefined;
   }
 
   /** Deletes the session's entry, unless another router has claimed the hostname since (compare-and-set). */
@@ -188,9 +214,15 @@ export class FleetPresence implements RemoteHosts {
     if (!published || published.gone) return Promise.resolve();
     published.gone = true;
     this.published.delete(session);
-    published.chain = published.chain.then(() =>
-      published.revision === undefined ? undefined : this.agents.delete(published.key, { previousSeq: published.revision }).catch(() => {}),
-    );
+    const deleteOwn = async () => {
+      const revision = published.revision ?? (await this.ownRevision(session, published));
+      if (revision !== undefined) await this.agents.delete(published.key, { previousSeq: revision });
+    };
+    // Once more if the first failed: its revision may be stale after a write whose answer was lost.
+    published.chain = published.chain.then(deleteOwn).catch(async () => {
+      published.revision = undefined;
+      await deleteOwn().catch(() => {});
+    });
     return published.chain;
   }
 
@@ -202,7 +234,7 @@ export class FleetPresence implements RemoteHosts {
       inFlight: session.inFlight,
       version: session.version,
       router: this.deps.routerName,
-      connectionId: `${session.identity.instanceId}@${session.connectedSince.getTime()}`,
+      connectionId: connectionIdOf(session),
       instanceId: session.identity.instanceId,
       credential: session.credential.kind,
       connectedSince: session.connectedSince.toISOString(),
@@ -220,19 +252,26 @@ export class FleetPresence implements RemoteHosts {
       published.chain = published.chain.then(() =>
         this.agents.update(published.key, this.entryOf(session), written).then(
           (revision) => (published.revision = revision),
-          // Someone else wrote the key: another router holds the agent now, and the watch ends this session.
-          () => {},
+          // Someone else wrote the key (another router holds the agent now, and the watch ends this
+          // session), or this write's answer was lost after it landed: keep the revision NATS has, if ours.
+          async () => {
+            const revision = await this.ownRevision(session, published).catch(() => undefined);
+            if (revision !== undefined) published.revision = revision;
+          },
         ),
       );
     }
   }
 
+  /** This router's liveness key, and its pulse in the agents bucket (which tells its own agents watch is alive). */
   private async heartbeat(): Promise<void> {
     if (this.stopped) return;
-    await this.routers.put(this.deps.routerName, new TextEncoder().encode(JSON.stringify({ router: this.deps.routerName, at: Date.now() })));
+    const beat = new TextEncoder().encode(JSON.stringify({ router: this.deps.routerName, at: Date.now() }));
+    await Promise.all([this.routers.put(this.deps.routerName, beat), this.agents.put(pulseKeyOf(this.deps.routerName), beat)]);
   }
 
   private onRouterEntry(entry: KvWatchEntry): void {
+    if (entry.key === this.deps.routerName) this.ownHeartbeatSeenAt = Date.now();
     if (entry.operation === "PUT") {
       this.routerSeenAt.set(entry.key, Date.now());
       this.lostRouters.delete(entry.key);
@@ -243,6 +282,10 @@ export class FleetPresence implements RemoteHosts {
   }
 
   private onAgentEntry(entry: KvWatchEntry): void {
+    if (isPulseKey(entry.key)) {
+      if (entry.key === pulseKeyOf(this.deps.routerName)) this.ownPulseSeenAt = Date.now();
+      return;
+    }
     const hostname = hostnameOfPresenceKey(entry.key);
     const current = this.remote.get(hostname);
     if (entry.operation !== "PUT") {
@@ -334,11 +377,58 @@ export class FleetPresence implements RemoteHosts {
     });
   }
 
+  /**
+   * Follows every change to the bucket, and resolves once the entries it held when the watch
+   * began have all been read (their newest revision seen), so the fleet view is whole before the
+   * router answers a target with it. A watch that falls behind that by INITIAL_READ_WITHIN_MS
+   * still resolves: the view then fills in as entries arrive.
+   */
+  private async startWatches(): Promise<void> {
+    this.watchers.forEach((watcher) => watcher.stop());
+    this.watchers = [];
+    this.ownHeartbeatSeenAt = this.ownPulseSeenAt = Date.now();
+    await this.watch(this.routers, ROUTERS_BUCKET, (entry) => this.onRouterEntry(entry));
+    await this.watch(this.agents, AGENTS_BUCKET, (entry) => this.onAgentEntry(entry));
+  }
+
+  /**
+   * A watch is an ordered push consumer on one NATS node; when that node dies the client notices
+   * only after missed idle heartbeats (10 s or more), and events are lost meanwhile. This router's
+   * own heartbeat, written every 2 s to both buckets, must come back on both watches: when it has not for
+   * WATCH_STALL_MS, both watches are recreated (replaying every key's last value), and until then
+   * the fleet view is untrusted, so targets needing it are refused rather than answered stale.
+   */
+  private restartStalledWatches(): void {
+    const lastPulse = Math.min(this.ownHeartbeatSeenAt, this.ownPulseSeenAt);
+    if (this.restartingWatches || this.natsProblem || Date.now() - lastPulse <= WATCH_STALL_MS) return;
+    this.restartingWatches = true;
+    this.deps.log.warn({ stalledMs: Date.now() - lastPulse }, "presence watch stalled; restarting it");
+    this.startWatches().then(
+      () => (this.restartingWatches = false),
+      (err: Error) => {
+        this.deps.log.error({ err: err.message }, "presence watch not restarted; retrying");
+        this.ownHeartbeatSeenAt = this.ownPulseSeenAt = 0;
+        this.restartingWatches = false;
+      },
+    );
+  }
+
   private async watch(kv: KV, name: string, onEntry: (entry: KvWatchEntry) => void): Promise<void> {
+    const { values, streamInfo } = await whileJetStreamStarts(`read the JetStream bucket ${name}`, () => kv.status());
+    const lastRevision = streamInfo.state.last_seq;
+    let markRead = () => {};
+    const read = values === 0 ? Promise.resolve() : new Promise<void>((resolve) => (markRead = resolve));
     const watcher = await whileJetStreamStarts(`watch the JetStream bucket ${name}`, () => kv.watch());
+    this.watchers.push(watcher);
     void (async () => {
-      for await (const entry of watcher) onEntry(entry);
-    })().catch((err) => this.deps.log.error({ err: (err as Error).message }, "presence watch ended"));
+      for await (const entry of watcher) {
+        onEntry(entry);
+        if (entry.revision >= lastRevision) markRead();
+      }
+    })().catch((err) => this.deps.log.error({ err: (err as Error).message, bucket: name }, "presence watch ended"));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([read, new Promise((resolve) => (timer = setTimeout(resolve, INITIAL_READ_WITHIN_MS)))]);
+    clearTimeout(timer);
   }
 
   private watchStatus(): void {
@@ -371,4 +461,9 @@ async function whileJetStreamStarts<T>(what: string, attempt: () => Promise<T>):
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+/** Which connection of the agent an entry is: its process (instance id) and when this stream began. */
+function connectionIdOf(session: AgentSession): string {
+  return `${session.identity.instanceId}@${session.connectedSince.getTime()}`;
 }
