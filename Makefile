@@ -52,6 +52,7 @@ test-image: docker
 	bash scripts/build-test-image.sh
 
 bench: build test-image
+	bash scripts/ensure-test-tools.sh
 	node dist/bench/run.js
 
 clean:

@@ -63,6 +63,21 @@ export function report(machine: MachineStamp, measured: Measured, notes: string[
       "",
     );
   }
+  if (measured.severalRouters) {
+    const { hop, fanOut } = measured.severalRouters;
+    out.push("5. Several routers on NATS (no-op runtime), ms");
+    out.push(
+      table(
+        ["call", "p50", "p99", "CPU ms per host by router"],
+        [
+          ["one host, sent to the router holding its agent", hop.holding.p50, hop.holding.p99, "-"],
+          ["one host, sent to another router (forwarded)", hop.forwarded.p50, hop.forwarded.p99, "-"],
+          ...fanOut.map((f) => [`_all over ${f.agents}, spread over ${f.routers} router(s)`, f.latency.p50, f.latency.p99, describeCpu(f.cpuMsPerHostByRouter)]),
+        ],
+      ),
+      "",
+    );
+  }
   out.push("Targets");
   out.push(table(["target", "measured", "verdict"], verdicts.map((v) => [v.target, v.measured, v.pass ? "PASS" : "MISS"])));
   notes.forEach((note) => out.push(`note: ${note}`));

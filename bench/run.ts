@@ -1,7 +1,7 @@
 /**
  * `make bench`: the mesh against the floor (a raw dockerode exec) and against what people use
  * instead (the docker CLI), then the mesh alone on the benchmark-only no-op runtime.
- * Flags: --only latency,throughput,fanout,edge (default: all) and --cpu-prof (children write
+ * Flags: --only latency,throughput,fanout,edge,routers (default: all) and --cpu-prof (children write
  * .cpuprofile files to bench/profiles/; summarise them with dist/bench/profile-summary.js).
  */
 import { mkdirSync } from "node:fs";
@@ -19,12 +19,13 @@ import { REST_TO_NOOP, restExec } from "./paths/rest-exec.js";
 import { measureEdge } from "./phases/edge.js";
 import { measureFanOut } from "./phases/fan-out.js";
 import { measureLatency } from "./phases/latency.js";
+import { measureSeveralRouters } from "./phases/several-routers.js";
 import { measureThroughput } from "./phases/throughput.js";
 import { progress } from "./progress.js";
 import { report } from "./report.js";
 import type { Measured } from "./targets.js";
 
-const PHASES = ["latency", "throughput", "fanout", "edge"] as const;
+const PHASES = ["latency", "throughput", "fanout", "edge", "routers"] as const;
 const DOCKER_AGENT = "bench-docker";
 const NOOP_AGENT = "bench-noop";
 const CONTAINERS = 8;
@@ -91,6 +92,10 @@ try {
   if (phases.has("fanout")) {
     progress("3. fan-out: _all over 10, 100 and 1,000 no-op agents, a fresh router each");
     measured.fanOut = await measureFanOut(mesh, token, [10, 100, 1000], (n) => (n >= 1000 ? 100 : 200));
+  }
+  if (phases.has("routers")) {
+    progress("5. several routers on NATS: the forwarding hop, and _all over 1,000 no-op agents on one router and on three");
+    measured.severalRouters = await measureSeveralRouters(mesh, token, 500, 1000, 50);
   }
   await cleanUp();
   notes.push(`1-minute load average at the end: ${loadavg()[0].toFixed(2)}`);

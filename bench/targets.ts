@@ -1,3 +1,4 @@
+import type { SeveralRouters } from "./phases/several-routers.js";
 import type { EdgeResult } from "./phases/edge.js";
 import type { FanOutAt } from "./phases/fan-out.js";
 import type { LatencyResult } from "./phases/latency.js";
@@ -14,11 +15,16 @@ export interface Measured {
   throughput?: ThroughputAt[];
   fanOut?: FanOutAt[];
   edge?: EdgeResult;
+  severalRouters?: SeveralRouters;
 }
 
 /** The issue's targets, each judged against this run's figures; a phase that did not run yields no verdict. */
 export function judge(m: Measured): Verdict[] {
   const verdicts: Verdict[] = [];
+  if (m.severalRouters) {
+    const { hop } = m.severalRouters;
+    verdicts.push({ target: "forwarding hop ≤ 1 ms at p50", measured: `+${hop.extraP50Ms} ms (${hop.forwarded.p50} vs ${hop.holding.p50} ms)`, pass: hop.extraP50Ms <= 1 });
+  }
   if (m.latency) {
     const { a, b, c } = m.latency.paths;
     verdicts.push({ target: "(c) p50 ≤ (a) p50 + 3 ms", measured: `${c.p50} ≤ ${a.p50} + 3 ms (+${m.latency.restOverFloorMs} ms)`, pass: c.p50 <= a.p50 + 3 });
