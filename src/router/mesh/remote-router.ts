@@ -24,7 +24,6 @@ interface Forward {
   unsettled: number;
   accepted: boolean;
   lastHeardAt: number;
-  subscription: Subscription;
 }
 
 /**
@@ -39,7 +38,14 @@ interface Forward {
  */
 export class RemoteRouter implements ExecDeliverer {
   private readonly forwards = new Map<string, Forward>();
+  private readonly forwardsById = new Map<string, Forward>();
   private watchdog?: NodeJS.Timeout;
+  /**
+   * Where this router's events come back: one subscription for all its forwards to this peer,
+   * each forward on its own subject under it. A subscription per forward cost a SUB and an UNSUB
+   * on the connection for every call.
+   */
+  private events?: { prefix: string; subscription: Subscription };
 
   constructor(
     readonly name: string,
@@ -48,7 +54,6 @@ export class RemoteRouter implements ExecDeliverer {
 
   deliver(request: ExecRequestMessage, hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void): void {
     const order = request.kind.value;
-    const eventsTo = createInbox();
     const forward: Forward = {
       id: randomUUID(),
       requestId: order.requestId,
@@ -58,13 +63,10 @@ export class RemoteRouter implements ExecDeliverer {
       unsettled: hosts.length,
       accepted: false,
       lastHeardAt: Date.now(),
-      subscription: this.deps.nats.subscribe(eventsTo, {
-        callback: (err, msg) => {
-          if (!err) this.onEvent(forward, msg.data);
-        },
-      }),
     };
+    const eventsTo = `${this.eventsPrefix()}.${forward.id}`;
     this.forwards.set(forward.requestId, forward);
+    this.forwardsById.set(forward.id, forward);
     this.startWatchdog();
     const message = ForwardExec.encode({
       forwardId: forward.id,
@@ -144,10 +146,25 @@ export class RemoteRouter implements ExecDeliverer {
     forward.settled[index] = true;
     if (--forward.unsettled === 0) {
       this.forwards.delete(forward.requestId);
-      forward.subscription.unsubscribe();
+      this.forwardsById.delete(forward.id);
       if (this.forwards.size === 0) this.stopWatchdog();
     }
     forward.onOutcome(index, outcome);
+  }
+
+  private eventsPrefix(): string {
+    if (!this.events) {
+      const prefix = createInbox();
+      const subscription = this.deps.nats.subscribe(`${prefix}.*`, {
+        callback: (err, msg) => {
+          if (err) return;
+          const forward = this.forwardsById.get(msg.subject.slice(prefix.length + 1));
+          if (forward) this.onEvent(forward, msg.data);
+        },
+      });
+      this.events = { prefix, subscription };
+    }
+    return this.events.prefix;
   }
 
   private startWatchdog(): void {
