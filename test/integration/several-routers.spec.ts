@@ -116,9 +116,13 @@ describe("several routers: presence and forwarding on NATS", function () {
       return ALL.every((h) => seen[h] && seen[h] !== "r1") && seen;
     }, 30_000);
     expect(Object.keys(holders).sort()).to.deep.equal(ALL);
-    const again = await stack.exec("_all", box, { command: ["true"] });
-    expect(again.status, JSON.stringify(again.body)).to.equal(202);
-    expect(hostsOf(again.body.results)).to.deep.equal(ALL);
+    // The edge takes the routers in turn: one of these three starts with dead r1, which provably
+    // never got it ("No connection established"), so the edge moves it on to the next router.
+    for (let i = 0; i < 3; i++) {
+      const again = await stack.exec("_all", box, { command: ["true"] });
+      expect(again.status, JSON.stringify(again.body)).to.equal(202);
+      expect(hostsOf(again.body.results)).to.deep.equal(ALL);
+    }
   });
 
   it("refuses to start a router whose NATS is unreachable, exit 2, naming it and not its token", async () => {

@@ -56,6 +56,8 @@ interface Published {
   draining: boolean;
   /** Writes for one session happen in order: connect, state changes, then the delete. */
   chain: Promise<unknown>;
+  /** A claim is on its way. */
+  writing?: boolean;
   gone: boolean;
 }
 
@@ -92,6 +94,8 @@ export interface FleetPresenceDeps {
  */
 export class FleetPresence implements RemoteHosts {
   private readonly published = new Map<AgentSession, Published>();
+  /** Sessions gone whose entry could not be deleted yet. */
+  private readonly undeleted = new Map<AgentSession, Published>();
   private readonly remote = new Map<string, RemoteEntry>();
   /** Local time each router's liveness key last changed. */
   private readonly routerSeenAt = new Map<string, number>();
@@ -120,7 +124,10 @@ export class FleetPresence implements RemoteHosts {
     this.loaded = true;
     this.timers = [
       setInterval(() => void this.heartbeat().catch((err) => this.deps.log.warn({ err: (err as Error).message }, "router heartbeat not written")), ROUTER_HEARTBEAT_MS),
-      setInterval(() => this.publishStateChanges(), ROUTER_HEARTBEAT_MS),
+      setInterval(() => {
+        this.publishStateChanges();
+        this.retryDeletes();
+      }, ROUTER_HEARTBEAT_MS),
       setInterval(() => {
         this.restartStalledWatches();
         this.sweepStaleRouters();
@@ -188,12 +195,36 @@ export class FleetPresence implements RemoteHosts {
       published.revision = revision;
       if ((published.claimedElsewhereAt ?? 0) > revision) this.takenOver(session, "a newer connection to another router");
     };
-    published.chain = this.agents.put(published.key, this.entryOf(session)).then(claimed, async (err: Error) => {
-      // A write that timed out may still have landed: look before writing again.
-      const revision = (await this.ownRevision(session, published).catch(() => undefined)) ?? (await this.agents.put(published.key, this.entryOf(session)).catch(() => undefined));
-      if (revision === undefined) this.deps.log.warn({ hostname: session.hostname, err: err.message }, "agent presence not written");
-      else claimed(revision);
-    });
+    published.writing = true;
+    published.chain = this.agents
+      .put(published.key, this.entryOf(session))
+      .then(claimed, (err: Error) => {
+        this.deps.log.warn({ hostname: session.hostname, err: err.message }, "agent presence not written yet; trying again");
+        return this.claimAgain(session, published);
+      })
+      .finally(() => (published.writing = false));
+  }
+
+  /**
+   * Writes a session's entry again after a write that failed: it may have landed all the same
+   * (its answer lost), and meanwhile the agent may have connected elsewhere. Ours: keep it. Another
+   * router's newer connection: it holds the agent, and this session ends. Otherwise: write ours.
+   * Tried with every heartbeat until it is written.
+   */
+  private async claimAgain(session: AgentSession, published: Published): Promise<void> {
+    try {
+      const entry = await this.agents.get(published.key);
+      const value = entry?.operation === "PUT" ? entry.json<PresenceEntry>() : undefined;
+      if (entry && value?.router === this.deps.routerName && value.connectionId === connectionIdOf(session)) {
+        published.revision = entry.revision;
+      } else if (entry && value && value.router !== this.deps.routerName && new Date(value.connectedSince) > session.connectedSince) {
+        this.takenOver(session, `a newer connection to router ${value.router}`);
+      } else {
+        published.revision = entry ? await this.agents.update(published.key, this.entryOf(session), entry.revision) : await this.agents.create(published.key, this.entryOf(session));
+      }
+    } catch {
+      // JetStream still unavailable, or someone wrote between the read and the write: next heartbeat.
+    }
   }
 
   /**
@@ -214,16 +245,32 @@ export class FleetPresence implements RemoteHosts {
     if (!published || published.gone) return Promise.resolve();
     published.gone = true;
     this.published.delete(session);
-    const deleteOwn = async () => {
+    published.chain = published.chain.then(() => this.deleteOwn(session, published));
+    return published.chain;
+  }
+
+  /**
+   * Deletes the entry if it is still this connection's. One that fails (JetStream unavailable
+   * while a NATS cluster elects a leader) is tried again with every heartbeat until it is gone or
+   * no longer ours: a leftover entry would show a disconnected agent to every router.
+   */
+  private async deleteOwn(session: AgentSession, published: Published): Promise<void> {
+    try {
+      // The revision may be stale after a write whose answer was lost: ask NATS when unsure.
       const revision = published.revision ?? (await this.ownRevision(session, published));
       if (revision !== undefined) await this.agents.delete(published.key, { previousSeq: revision });
-    };
-    // Once more if the first failed: its revision may be stale after a write whose answer was lost.
-    published.chain = published.chain.then(deleteOwn).catch(async () => {
+      this.undeleted.delete(session);
+    } catch (err) {
       published.revision = undefined;
-      await deleteOwn().catch(() => {});
-    });
-    return published.chain;
+      if (!this.undeleted.has(session)) this.deps.log.warn({ hostname: session.hostname, err: (err as Error).message }, "agent presence not deleted yet; trying again");
+      this.undeleted.set(session, published);
+    }
+  }
+
+  private retryDeletes(): void {
+    for (const [session, published] of this.undeleted) {
+      published.chain = published.chain.then(() => this.deleteOwn(session, published));
+    }
   }
 
   private entryOf(session: AgentSession): Uint8Array {
@@ -245,6 +292,11 @@ export class FleetPresence implements RemoteHosts {
   /** Rewrites the entries whose draining or in-flight count changed; at most once per heartbeat each. */
   private publishStateChanges(): void {
     for (const [session, published] of this.published) {
+      if (published.revision === undefined && !published.writing && !published.gone) {
+        published.writing = true;
+        published.chain = published.chain.then(() => this.claimAgain(session, published)).finally(() => (published.writing = false));
+        continue;
+      }
       if (published.revision === undefined || (published.inFlight === session.inFlight && published.draining === session.draining)) continue;
       published.inFlight = session.inFlight;
       published.draining = session.draining;
@@ -271,7 +323,16 @@ export class FleetPresence implements RemoteHosts {
   }
 
   private onRouterEntry(entry: KvWatchEntry): void {
-    if (entry.key === this.deps.routerName) this.ownHeartbeatSeenAt = Date.now();
+    if (entry.key === this.deps.routerName) {
+      // This router's own heartbeats were not getting through (JetStream electing a leader after a
+      // node died, say): nobody else's were either, so their silence proves nothing. Every router
+      // starts a fresh stale period now, instead of being swept for NATS's outage.
+      const now = Date.now();
+      if (now - this.ownHeartbeatSeenAt > 2 * ROUTER_HEARTBEAT_MS) {
+        for (const [router, seenAt] of this.routerSeenAt) if (seenAt > 0) this.routerSeenAt.set(router, now);
+      }
+      this.ownHeartbeatSeenAt = now;
+    }
     if (entry.operation === "PUT") {
       this.routerSeenAt.set(entry.key, Date.now());
       this.lostRouters.delete(entry.key);
@@ -290,6 +351,7 @@ export class FleetPresence implements RemoteHosts {
     const current = this.remote.get(hostname);
     if (entry.operation !== "PUT") {
       if (current && current.revision < entry.revision) this.remote.delete(hostname);
+      this.reclaimIfSwept(hostname, entry.revision);
       return;
     }
     let value: PresenceEntry;
@@ -308,6 +370,20 @@ export class FleetPresence implements RemoteHosts {
     if (!local || !published) return;
     if (published.revision === undefined) published.claimedElsewhereAt = entry.revision;
     else if (entry.revision > published.revision) this.takenOver(local, `a newer connection to router ${value.router}`);
+  }
+
+  /**
+   * Another router deleted the entry of an agent still connected here: it took this router for
+   * dead (its heartbeats did not get through in time) and swept it. The session is live, so it is
+   * written again.
+   */
+  private reclaimIfSwept(hostname: string, deletedAt: number): void {
+    const session = this.deps.registry.get(hostname);
+    const published = session && this.published.get(session);
+    if (!session || !published || published.gone || published.revision === undefined || deletedAt <= published.revision) return;
+    this.deps.log.warn({ hostname }, "agent presence swept by another router while connected here; writing it again");
+    // Written again with the next heartbeat (claimAgain), like a write that failed.
+    published.revision = undefined;
   }
 
   /** The agent connected to another router after connecting here: this stream is stale, and ends. */
@@ -344,7 +420,8 @@ export class FleetPresence implements RemoteHosts {
 
   /** Drops and deletes (compare-and-set) the entries of routers that stopped heartbeating. */
   private sweepStaleRouters(): void {
-    if (this.natsProblem) return;
+    // Only while this router's own heartbeat comes back: otherwise the silence is NATS's, not theirs.
+    if (this.natsProblem || this.restartingWatches || Date.now() - this.ownHeartbeatSeenAt > 2 * ROUTER_HEARTBEAT_MS) return;
     for (const [hostname, entry] of this.remote) {
       const router = entry.host.router;
       if (this.isLive(router)) continue;
