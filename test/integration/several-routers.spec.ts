@@ -1,5 +1,6 @@
-import { status } from "@grpc/grpc-js";
+import { Metadata, credentials, status } from "@grpc/grpc-js";
 import { expect } from "chai";
+import { ExecServiceClient } from "../../src/gen/meshexec/v1/exec.js";
 import { MeshStack, type MeshAgentSpec } from "../support/mesh-stack.js";
 import { MeshexecProcess } from "../support/meshexec-process.js";
 import { NatsServer } from "../support/nats-server.js";
@@ -93,6 +94,27 @@ describe("several routers: presence and forwarding on NATS", function () {
     expect(events[0].hosts).to.deep.equal(ALL);
     expect(events.filter((e) => e.type === "result").map((e) => e.result.hostname).sort()).to.deep.equal(ALL);
     expect(events.at(-1)).to.include({ type: "summary", targeted: 6, ok: 6 });
+  });
+
+  it("carries the caller's request id to agents on other routers, and the caller going away cancels there too", async () => {
+    // The edge takes the routers in turn, so of three calls to mesh-c1 (on r3) at least two cross a hop.
+    const ids = ["mesh-rid-1", "mesh-rid-2", "mesh-rid-3"];
+    for (const id of ids) {
+      const reply = await stack.exec("mesh-c1", box, { command: ["true"] }, { headers: { "x-request-id": id } });
+      expect(reply.status).to.equal(202);
+    }
+    const agentLogs = stack.agents.get("mesh-c1")!.logs;
+    for (const id of ids) expect(agentLogs.some((line) => line.requestId === id), id).to.equal(true);
+
+    // Sent to r1, so the sleep runs through a forward to r3; the caller cancels the call.
+    const client = new ExecServiceClient(stack.addressOf("r1"), credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set("authorization", `Bearer ${token}`);
+    const call = client.execContainer({ target: "mesh-c2", containerId: box, command: ["sleep", "307"], env: [], workingDir: "" }, metadata, () => {});
+    await waitFor("the sleep to run", async () => (await containers.countRunning(box, "sleep 307")) === 1);
+    call.cancel();
+    client.close();
+    await waitFor("the agent to kill it once the caller went away", async () => (await containers.countRunning(box, "sleep 307")) === 0);
   });
 
   it("fails the hosts of a router killed mid-exec naming it, and its agents come back on the others", async () => {
