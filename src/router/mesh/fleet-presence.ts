@@ -362,6 +362,12 @@ export class FleetPresence implements RemoteHosts {
     }
     if (value.router === this.deps.routerName) {
       this.remote.delete(hostname);
+      // Left by an earlier run of this router (it crashed, and restarted under the same name):
+      // no session here is that connection, so nobody holds it. Deleted unless claimed since.
+      const local = this.deps.registry.get(hostname);
+      if (!local || connectionIdOf(local) !== value.connectionId) {
+        this.agents.delete(entry.key, { previousSeq: entry.revision }).catch(() => {});
+      }
       return;
     }
     this.remote.set(hostname, { revision: entry.revision, host: this.hostOf(value), instanceId: value.instanceId, credential: value.credential });
