@@ -139,6 +139,7 @@ export class FleetPresence implements RemoteHosts {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
+    this.watchers.forEach((watcher) => watcher.stop());
     await Promise.allSettled([...this.published.keys()].map((session) => this.disconnected(session)));
     await Promise.allSettled([this.routers.delete(this.deps.routerName), this.agents.delete(pulseKeyOf(this.deps.routerName))]);
   }
