@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The integration suite's tools besides Docker: nginx is the gRPC proxy of
-# test/integration/proxy.spec.ts, openssl makes the TLS spec's certificates. On a Debian machine
+# test/integration/proxy.spec.ts, openssl makes the TLS spec's certificates, PostgreSQL 15 backs the
+# store spec and the multi-router specs (test/support/postgres.ts runs its initdb/pg_ctl as the
+# postgres user; the package's own cluster is not used). On a Debian machine
 # where we are root, missing ones are installed from Debian's packages.
 set -euo pipefail
 
 missing=()
 [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx-light)
 command -v openssl >/dev/null || missing+=(openssl)
+[[ -x /usr/lib/postgresql/15/bin/initdb ]] || missing+=(postgresql)
 ((${#missing[@]} == 0)) && exit 0
 
 if [[ $(id -u) -ne 0 || ! -f /etc/debian_version ]]; then
@@ -14,5 +17,6 @@ if [[ $(id -u) -ne 0 || ! -f /etc/debian_version ]]; then
   exit 1
 fi
 echo "ensure-test-tools: installing ${missing[*]} from Debian" >&2
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+# Another install (Docker's, another tool's) may hold dpkg's lock for a while: wait for it.
+apt-get -o DPkg::Lock::Timeout=300 update -qq
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
 import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadSigningKey, loadVerificationKey, mintAgentToken, mintToken, requiredScopeByMethod } from "../auth/index.js";
-import { parseDuration, parseHostPort, parseLabels } from "../config/index.js";
+import { defaultRouterName, parseDuration, parseHostPort, parseLabels } from "../config/index.js";
 import { createLogger } from "../log/index.js";
 import { DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
@@ -53,6 +53,7 @@ export const devCommand = defineCommand({
     // One process, so one registry: the three parts' metric names do not overlap.
     const metrics = await startMetrics(flags["metrics-listen"], devLog);
     const router = await startRouter({
+      name: defaultRouterName(),
       ...grpc,
       verifier,
       stores,
@@ -101,7 +102,7 @@ export const devCommand = defineCommand({
       await agent.drain(10_000);
       await gateway.stop(10_000);
       await router.stop(1_000);
-      stores.close();
+      await stores.close();
       await metrics.close();
     });
   },

@@ -1,5 +1,5 @@
 import { setFlagsFromString } from "node:v8";
-import { parseDuration, parseHostPort, parsePositiveInt, parseWholeNumber } from "../config/index.js";
+import { defaultRouterName, parseDuration, parseHostPort, parsePositiveInt, parseRouterName, parseWholeNumber } from "../config/index.js";
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
@@ -13,6 +13,7 @@ import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-fl
 export const routerCommand = defineCommand({
   usage: "--listen HOST:PORT --jwt-secret SECRET",
   flags: {
+    name: { type: "string", default: defaultRouterName(), description: "this router's name in a mesh, unique among its routers: 1 to 64 of A-Z a-z 0-9 _ - (default: the hostname)" },
     listen: { type: "string", default: "127.0.0.1:50051", description: "gRPC address to listen on (port 0: any free port)" },
     "insecure-join-token": {
       type: "string",
@@ -68,6 +69,7 @@ export const routerCommand = defineCommand({
         "agents present tokens (meshexec token --agent) the router verifies with --jwt-secret, --jwt-public-key or --jwt-jwks; set one of them",
       );
     }
+    const name = parseRouterName("name", flags.name);
     const { host, port } = parseHostPort("listen", flags.listen);
     const credentials = grpcServerCredentialsOf(flags);
     const verifierFor = verifierFactoryOf(flags);
@@ -97,6 +99,7 @@ export const routerCommand = defineCommand({
     }
     const metrics = await startMetrics(flags["metrics-listen"], log);
     const router = await startRouter({
+      name,
       host,
       port,
       verifier: verifierFor(stores.tokenRevocations),
@@ -118,7 +121,7 @@ export const routerCommand = defineCommand({
     });
     stopOnSignals(async () => {
       await router.stop(parseDuration("drain-timeout", flags["drain-timeout"]));
-      stores.close();
+      await stores.close();
       await metrics.close();
     });
   },

@@ -67,9 +67,10 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
 
     let session: AgentSession | undefined;
     let helloSeen = false;
-    const admit = (identity: AgentIdentity, proven: AgentCredential) => {
-      if (refused) return;
-      authorizeHello(proven, identity, deps.authentication.revocations);
+    const admit = async (identity: AgentIdentity, proven: AgentCredential) => {
+      await authorizeHello(proven, identity, deps.authentication.revocations);
+      // Checked after the revocation lookup: the stream may have been refused (hello timeout) or gone while it ran.
+      if (refused || closed) return;
       // Only a registered session is this stream's: a refused one must not unregister or close anything when the stream ends.
       const candidate = new AgentSession(identity, stream, proven, peer);
       const replaced = registry.register(candidate);
@@ -102,13 +103,7 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
         helloSeen = true;
         const identity = validateHello(kind.value);
         credential.then(
-          (proven) => {
-            try {
-              admit(identity, proven);
-            } catch (err) {
-              refuse(asMeshError(err));
-            }
-          },
+          (proven) => admit(identity, proven).catch((err) => refuse(asMeshError(err))),
           () => {},
         );
         return;

@@ -80,7 +80,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
         onResult: listener.onResult,
         onSettled: slot.release,
       });
-      auditExecAttempt(deps.audit, context, subject, call.request, { jobId: response.jobId }, validatedCommand);
+      await auditExecAttempt(deps, context, subject, call.request, { jobId: response.jobId }, validatedCommand);
       log.info(
         {
           ...traceLogFields(context.trace),
@@ -98,7 +98,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
     } catch (err) {
       // Nothing of a refused or failed exec runs on; a job that did start has released it already.
       slot?.release();
-      auditExecAttempt(deps.audit, context, subject, call.request, { refused: err, jobId }, validatedCommand);
+      await auditExecAttempt(deps, context, subject, call.request, { refused: err, jobId }, validatedCommand);
       throw err;
     } finally {
       cancellation.release();

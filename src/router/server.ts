@@ -22,6 +22,8 @@ import { SubjectLimits, type SubjectLimitsConfig } from "./subject-limits.js";
 import { createTokenService } from "./token-service.js";
 
 export interface RouterOptions {
+  /** This router's name in the mesh (--name): its jobs carry it. */
+  name: string;
   host: string;
   port: number;
   verifier: TokenVerifier;
@@ -98,17 +100,21 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let draining = false;
 
   const { jobs, audit, tokenRevocations, agentRevocations } = options.stores;
-  const interrupted = jobs.failRunning("router restarted");
-  if (interrupted > 0) options.log.warn({ jobs: interrupted }, "jobs left running by the last router marked failed");
-  const prune = () => {
-    jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
-    const auditPruned = audit.pruneBefore(new Date(Date.now() - options.auditTtlMs));
+  // A lone router's store is its own (its name may change with its host between runs): its jobs carry no name.
+  const jobsRouter = options.stores.shared ? options.name : "";
+  // Only this router's: in a mesh, other routers' running jobs are theirs (or, once they die, the survivors') to end.
+  const interrupted = await jobs.failRunningOf(jobsRouter, "router restarted");
+  if (interrupted > 0) options.log.warn({ jobs: interrupted, router: options.name }, "jobs left running by this router's last run marked failed");
+  const prune = async () => {
+    await jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
+    const auditPruned = await audit.pruneBefore(new Date(Date.now() - options.auditTtlMs));
     if (auditPruned > 0) options.log.info({ entries: auditPruned }, "audit entries past --audit-ttl pruned");
     // Past this, every token a revocation could refuse has expired (its clock skew included).
-    tokenRevocations.pruneBefore(new Date(Date.now() - options.maxTokenLifetimeMs - REVOCATION_MARGIN_MS));
+    await tokenRevocations.pruneBefore(new Date(Date.now() - options.maxTokenLifetimeMs - REVOCATION_MARGIN_MS));
   };
-  prune();
-  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
+  const pruneLogged = () => prune().catch((err) => options.log.warn({ err }, "pruning jobs, audit entries and revocations failed; retried within the hour"));
+  await pruneLogged();
+  const pruneTimer = setInterval(pruneLogged, PRUNE_EVERY_MS).unref();
 
   const track = <T>(work: Promise<T>) => {
     inFlight.add(work);
@@ -116,10 +122,12 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
   const hostOutputLimitBytes = options.agentOutputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
   const execJobs = new ExecJobs({
+    routerName: jobsRouter,
     registry,
     jobs,
     track,
     metrics,
+    log: options.log,
     hostOutputLimitBytes,
     totalOutputLimitBytes: options.maxFanoutOutputBytes ?? DEFAULT_MAX_FANOUT_OUTPUT_BYTES,
   });
@@ -132,7 +140,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const server = new Server({
     ...serverOptions(keepaliveMs, Math.max(callerMessageLimit, agentMessageLimit)),
     // The first is innermost: the metrics interceptor sees the status the others answer with.
-    interceptors: [grpcServerMetricsInterceptor(metricsRegistry), refuseOversizedMessages(log), guardHalfSentCalls({ verifier, audit })],
+    interceptors: [grpcServerMetricsInterceptor(metricsRegistry), refuseOversizedMessages(log), guardHalfSentCalls({ verifier, audit: { audit, log } })],
   });
   const limits = new SubjectLimits(options.subjectLimits);
   const callerService = <S extends ServiceDefinition>(service: S) => limitRequestSize(service, callerMessageLimit);

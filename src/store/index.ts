@@ -8,8 +8,19 @@ import type { AuditLog } from "./audit-log.js";
 import type { JobStore } from "./job-store.js";
 import type { TokenRevocations } from "./token-revocations.js";
 
-export { AUDIT_PRUNE_FLOOR_MS, type AuditEntry, type AuditLog, type NewAuditEntry } from "./audit-log.js";
-export { jobStatusOf, type JobQuery, type JobRecord, type JobStatus, type JobStore, type NewJob, type Page } from "./job-store.js";
+export { AUDIT_PRUNE_FLOOR_MS, AUDIT_PRUNE_REFUSED, type AuditEntry, type AuditLog, type NewAuditEntry } from "./audit-log.js";
+export {
+  IDEMPOTENCY_WINDOW_MS,
+  jobStatusOf,
+  type IdempotencyClaim,
+  type JobQuery,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+  type KeyedJob,
+  type NewJob,
+  type Page,
+} from "./job-store.js";
 export { MemoryAuditLog, MemoryJobStore } from "./memory-store.js";
 export { MemoryAgentRevocations, type AgentRevocations } from "./agent-revocations.js";
 export { MemoryTokenRevocations, type TokenRevocations } from "./token-revocations.js";
@@ -19,7 +30,9 @@ export interface Stores {
   audit: AuditLog;
   agentRevocations: AgentRevocations;
   tokenRevocations: TokenRevocations;
-  close(): void;
+  /** True when several routers share these stores (PostgreSQL); SQLite is one router's. */
+  shared: boolean;
+  close(): Promise<void>;
 }
 
 /** The embedded default: jobs and audit in one SQLite file under dataDir. */
@@ -31,7 +44,8 @@ export function openSqliteStores(dataDir: string): Stores {
     audit: new SqliteAuditLog(db, writes),
     agentRevocations: new SqliteAgentRevocations(db),
     tokenRevocations: new SqliteTokenRevocations(db),
-    close: () => {
+    shared: false,
+    close: async () => {
       writes.flush();
       db.close();
     },
