@@ -77,6 +77,11 @@ export function lintConfig(root) {
                 message: "Only src/cli/ starts the router: the edge reaches it over gRPC and never decides who runs what.",
               },
               {
+                target: ["src/!(store)/**", "src/*.ts", "gateway", "agent"],
+                from: installedPackage("pg"),
+                message: "Only src/store/ imports pg: SQL lives behind the store interfaces.",
+              },
+              {
                 target: ["gateway", "agent"],
                 from: "src/store",
                 message: "Jobs and the audit log are the router's: the edge and the agent keep no records.",

@@ -4,10 +4,10 @@ import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { DEFAULT_MAX_FANOUT_OUTPUT_BYTES, DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
-import { openSqliteStores } from "../store/index.js";
+import { openStores } from "../store/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
-import { auditTtlOf, drainFlag, jwtFlags, keepaliveFlag, maxTokenLifetimeOf, metricsFlag, startMetrics, storeFlags, verifierFactoryOf } from "./shared-flags.js";
+import { auditTtlOf, databaseFlags, drainFlag, jwtFlags, keepaliveFlag, maxTokenLifetimeOf, metricsFlag, startMetrics, storeConfigOf, storeFlags, verifierFactoryOf } from "./shared-flags.js";
 import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
 
 export const routerCommand = defineCommand({
@@ -22,6 +22,7 @@ export const routerCommand = defineCommand({
     },
     ...jwtFlags,
     ...storeFlags,
+    ...databaseFlags,
     ...metricsFlag,
     ...keepaliveFlag,
     "heartbeat-interval": {
@@ -88,8 +89,9 @@ export const routerCommand = defineCommand({
     if (maxFanoutOutputBytes < agentOutputLimitBytes) {
       throw invalidArgument("invalid --max-fanout-output", `must be at least --agent-output-limit (${agentOutputLimitBytes}), so one host's output fits; got ${maxFanoutOutputBytes}`);
     }
-    const stores = openSqliteStores(flags["data-dir"]);
     const log = createLogger("router");
+    const stores = await openStores(storeConfigOf(flags, log));
+    log.info({ stores: stores.where, shared: stores.shared }, "stores open");
     if (!flags["tls-cert"]) warnIfPlaintextOffLoopback(log, { what: "the gRPC API and the agents' streams", host, listenFlag: "listen", fix: TLS_FIX });
     if (joinToken) {
       log.warn(

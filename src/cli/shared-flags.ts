@@ -1,7 +1,8 @@
+import { existsSync } from "node:fs";
 import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadVerificationKey, type TokenKeyConfig, type TokenVerifier, type VerifierOptions } from "../auth/index.js";
 import { parseDuration, parseHostPort, type FlagValues } from "../config/index.js";
 import { invalidArgument } from "../errors/index.js";
-import { AUDIT_PRUNE_FLOOR_MS } from "../store/index.js";
+import { AUDIT_PRUNE_FLOOR_MS, redactDatabaseUrl, type StoreConfig } from "../store/index.js";
 import type { Logger } from "../log/index.js";
 import { createMetricsRegistry, serveMetrics, type Registry } from "../metrics/index.js";
 import { warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
@@ -64,6 +65,34 @@ export const storeFlags = {
     description: "audit entries older than this are pruned by the router, the only deletion the audit log allows (at least 1d)",
   },
 } as const;
+
+/** PostgreSQL instead of SQLite: for several routers sharing jobs, audit and revocations (router only). */
+export const databaseFlags = {
+  "database-url": {
+    type: "string",
+    description:
+      "postgres://USER:PASSWORD@HOST:PORT/DATABASE: keep jobs, idempotency keys, the audit log and revocations in PostgreSQL, shared by the routers of a mesh, instead of SQLite under --data-dir; its schema is migrated at startup. The password is never logged",
+  },
+  "database-ca": { type: "string", description: "PEM file of the CA that signed PostgreSQL's certificate: the connection then requires TLS and verifies the server against it" },
+} as const;
+
+/** Where the stores are: PostgreSQL with --database-url (checked and migrated now, so a bad one stops startup), else SQLite under --data-dir. */
+export function storeConfigOf(flags: FlagValues<typeof storeFlags & typeof databaseFlags>, log: Logger): StoreConfig {
+  const url = flags["database-url"];
+  const caFile = flags["database-ca"];
+  if (!url) {
+    if (caFile) throw invalidArgument("invalid --database-ca", "--database-ca is for the --database-url connection; set --database-url too, or leave both out for SQLite");
+    return { dataDir: flags["data-dir"] };
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw invalidArgument("invalid --database-url", `expected postgres://USER:PASSWORD@HOST:PORT/DATABASE, got ${redactDatabaseUrl(url)}`);
+  }
+  if (caFile && !existsSync(caFile)) throw invalidArgument("invalid --database-ca", `no file "${caFile}"`);
+  return {
+    dataDir: flags["data-dir"],
+    database: { url, caFile, onIdleError: (err) => log.warn({ err }, "a database connection broke while idle; the next query opens a new one") },
+  };
+}
 
 /** --audit-ttl, checked against the floor the audit store enforces (it refuses to delete younger entries). */
 export function auditTtlOf(flags: FlagValues<typeof storeFlags>): number {

@@ -10,6 +10,7 @@ import {
   MemoryJobStore,
   MemoryTokenRevocations,
   jobStatusOf,
+  openPostgresStores,
   openSqliteStores,
   type AgentRevocations,
   type AuditLog,
@@ -20,6 +21,8 @@ import {
   type NewJob,
   type TokenRevocations,
 } from "./index.js";
+import { TestPostgres } from "../../test/support/postgres.js";
+import { GrpcStatus, MeshError } from "../errors/index.js";
 
 const result = (hostname: string, status = "ok"): HostResult => ({
   hostname,
@@ -49,24 +52,36 @@ const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
 
 type TestStores = { jobs: JobStore; audit: AuditLog; tokenRevocations: TokenRevocations; agentRevocations: AgentRevocations; close(): Promise<void> };
 
-const backends: Array<[string, () => Promise<TestStores>]> = [
-  [
-    "memory",
-    async () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), tokenRevocations: new MemoryTokenRevocations(), agentRevocations: new MemoryAgentRevocations(), close: async () => {} }),
-  ],
-  [
-    "SQLite",
-    async () => {
+/** PostgreSQL's server is started once for its backend's specs; each spec gets a database of its own. */
+let postgres: TestPostgres | undefined;
+
+const backends: Array<{ name: string; open: () => Promise<TestStores>; before?: () => Promise<void>; after?: () => Promise<void> }> = [
+  {
+    name: "memory",
+    open: async () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), tokenRevocations: new MemoryTokenRevocations(), agentRevocations: new MemoryAgentRevocations(), close: async () => {} }),
+  },
+  {
+    name: "SQLite",
+    open: async () => {
       const dir = mkdtempSync(join(tmpdir(), "meshexec-store-"));
       const stores = openSqliteStores(dir);
       return { ...stores, close: async () => (await stores.close(), rmSync(dir, { recursive: true })) };
     },
-  ],
+  },
+  {
+    name: "PostgreSQL",
+    before: async () => void (postgres = await TestPostgres.start()),
+    after: async () => postgres?.destroy(),
+    open: async () => openPostgresStores({ url: await postgres!.createDatabase() }),
+  },
 ];
 
-for (const [name, open] of backends) {
-  describe(`${name} stores`, () => {
+for (const { name, open, before: setUp, after: tearDown } of backends) {
+  describe(`${name} stores`, function () {
+    this.timeout(30_000);
     let stores: TestStores;
+    if (setUp) before(setUp);
+    if (tearDown) after(tearDown);
     beforeEach(async () => (stores = await open()));
     afterEach(() => stores.close());
 
@@ -228,6 +243,60 @@ describe("the SQLite audit table itself", () => {
       expect(db.prepare("SELECT job_id FROM audit").all()).to.deep.equal([{ job_id: "fresh" }]);
     } finally {
       db.close();
+    }
+  });
+});
+
+describe("PostgreSQL itself, below the stores", function () {
+  this.timeout(60_000);
+  let server: TestPostgres;
+  before(async () => (server = await TestPostgres.start()));
+  after(() => server?.destroy());
+
+  it("migrates an empty database once when three routers start at once, and refuses a schema newer than it knows", async () => {
+    const url = await server.createDatabase();
+    const database = url.slice(url.lastIndexOf("/") + 1);
+    const routers = await Promise.all([1, 2, 3].map(() => openPostgresStores({ url })));
+    await Promise.all(routers.map((stores) => stores.close()));
+    expect(await server.psql("SELECT version FROM schema_migrations ORDER BY version", database)).to.equal("1");
+    await server.psql("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')", database);
+    await expectRejection(openPostgresStores({ url }), /schema migrations 999, which this meshexec does not know/);
+  });
+
+  it("keeps the audit table append-only: UPDATE, TRUNCATE and DELETE of a row younger than a day refused, an expired row may go", async () => {
+    const url = await server.createDatabase();
+    const database = url.slice(url.lastIndexOf("/") + 1);
+    const stores = await openPostgresStores({ url });
+    await stores.audit.append(auditEntry("fresh", new Date()));
+    await stores.audit.append(auditEntry("old", new Date(Date.now() - 2 * 86_400_000)));
+    await stores.close();
+    // As the superuser: no role, however privileged, gets past the triggers short of dropping them.
+    await expectRejection(server.psql("UPDATE audit SET subject = 'mallory'", database), /append-only/);
+    await expectRejection(server.psql("TRUNCATE audit", database), /append-only/);
+    await expectRejection(server.psql("DELETE FROM audit WHERE job_id = 'fresh'", database), /only entries older than 1 day/);
+    await expectRejection(server.psql("DELETE FROM audit", database), /only entries older than 1 day/);
+    expect(await server.psql("DELETE FROM audit WHERE job_id = 'old' RETURNING job_id", database)).to.equal("old");
+    expect(await server.psql("SELECT job_id FROM audit", database)).to.equal("fresh");
+  });
+
+  it("answers UNAVAILABLE \"database unavailable\" while the server is down, never showing the password, and works again once it is back", async () => {
+    const url = await server.createDatabase();
+    const stores = await openPostgresStores({ url });
+    try {
+      await stores.jobs.create(job("before"));
+      await server.stop();
+      const refusal = await stores.jobs.get("before").then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refusal).to.be.instanceOf(MeshError);
+      expect(refusal).to.include({ code: GrpcStatus.UNAVAILABLE, error: "database unavailable" });
+      expect((refusal as MeshError).message).to.include(`127.0.0.1:${server.port}`).and.not.include(server.password);
+      await expectRejection(openPostgresStores({ url }), /database unavailable/);
+      await server.start();
+      expect((await stores.jobs.get("before"))?.id).to.equal("before");
+    } finally {
+      await stores.close();
     }
   });
 });

@@ -46,6 +46,8 @@ export interface StackOptions {
   routerAddressForClients?: (routerAddress: string) => string | Promise<string>;
   /** Start the edge without its own token (--router-token), as an operator who never minted one would. */
   withoutEdgeToken?: boolean;
+  /** The HS256 secret, for stacks whose routers must accept each other's tokens (several routers on one database). */
+  secret?: string;
 }
 
 /**
@@ -53,7 +55,7 @@ export interface StackOptions {
  * JWT secret. Each agent presents a token of its own, for its hostname and labels.
  */
 export class TestStack {
-  readonly secret = randomBytes(24).toString("base64url");
+  readonly secret: string;
   /** Every agent token the stack minted, so a spec can check none is logged. */
   readonly agentTokens: string[] = [];
   /** The router's job store and audit log; kept across router restarts within the stack. */
@@ -69,8 +71,12 @@ export class TestStack {
   /** Agents started with spawnAgent, which may share a hostname or be refused. */
   private readonly extraAgents: MeshexecProcess[] = [];
 
+  constructor(secret?: string) {
+    this.secret = secret ?? randomBytes(24).toString("base64url");
+  }
+
   static async start(agents: AgentSpec[], options: StackOptions = {}): Promise<TestStack> {
-    const stack = new TestStack();
+    const stack = new TestStack(options.secret);
     stack.auth = options.auth ?? stack.auth;
     stack.adminToken = await stack.token();
     await stack.startRouter(0, options.routerArgs);
