@@ -2,13 +2,14 @@ import { randomBytes } from "node:crypto";
 import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
 import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadSigningKey, loadVerificationKey, mintAgentToken, mintToken, requiredScopeByMethod } from "../auth/index.js";
-import { defaultRouterName, parseDuration, parseHostPort, parseLabels } from "../config/index.js";
+import { parseDuration, parseHostPort, parseLabels } from "../config/index.js";
 import { createLogger } from "../log/index.js";
 import { DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { agentFlags, dockerRuntimeOf } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
+import { DEFAULT_ROUTER_NAME } from "./mesh-flags.js";
 import { warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 import { auditTtlOf, metricsFlag, startMetrics, storeFlags } from "./shared-flags.js";
 
@@ -53,7 +54,7 @@ export const devCommand = defineCommand({
     // One process, so one registry: the three parts' metric names do not overlap.
     const metrics = await startMetrics(flags["metrics-listen"], devLog);
     const router = await startRouter({
-      name: defaultRouterName(),
+      name: DEFAULT_ROUTER_NAME,
       ...grpc,
       verifier,
       stores,

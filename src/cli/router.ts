@@ -1,11 +1,12 @@
 import { setFlagsFromString } from "node:v8";
-import { defaultRouterName, parseDuration, parseHostPort, parsePositiveInt, parseRouterName, parseWholeNumber } from "../config/index.js";
+import { parseDuration, parseHostPort, parsePositiveInt, parseWholeNumber } from "../config/index.js";
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { DEFAULT_MAX_FANOUT_OUTPUT_BYTES, DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openStores } from "../store/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
+import { meshFlags, routerNameOf } from "./mesh-flags.js";
 import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 import { auditTtlOf, databaseFlags, drainFlag, jwtFlags, keepaliveFlag, maxTokenLifetimeOf, metricsFlag, startMetrics, storeConfigOf, storeFlags, verifierFactoryOf } from "./shared-flags.js";
 import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-flags.js";
@@ -13,8 +14,8 @@ import { clientCaFlag, grpcServerCredentialsOf, servingTlsFlags } from "./tls-fl
 export const routerCommand = defineCommand({
   usage: "--listen HOST:PORT --jwt-secret SECRET",
   flags: {
-    name: { type: "string", default: defaultRouterName(), description: "this router's name in a mesh, unique among its routers: 1 to 64 of A-Z a-z 0-9 _ - (default: the hostname)" },
     listen: { type: "string", default: "127.0.0.1:50051", description: "gRPC address to listen on (port 0: any free port)" },
+    ...meshFlags,
     "insecure-join-token": {
       type: "string",
       description:
@@ -70,7 +71,6 @@ export const routerCommand = defineCommand({
         "agents present tokens (meshexec token --agent) the router verifies with --jwt-secret, --jwt-public-key or --jwt-jwks; set one of them",
       );
     }
-    const name = parseRouterName("name", flags.name);
     const { host, port } = parseHostPort("listen", flags.listen);
     const credentials = grpcServerCredentialsOf(flags);
     const verifierFor = verifierFactoryOf(flags);
@@ -89,6 +89,7 @@ export const routerCommand = defineCommand({
     if (maxFanoutOutputBytes < agentOutputLimitBytes) {
       throw invalidArgument("invalid --max-fanout-output", `must be at least --agent-output-limit (${agentOutputLimitBytes}), so one host's output fits; got ${maxFanoutOutputBytes}`);
     }
+    const name = routerNameOf(flags);
     const log = createLogger("router");
     const stores = await openStores(storeConfigOf(flags, log));
     log.info({ stores: stores.where, shared: stores.shared }, "stores open");

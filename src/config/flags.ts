@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { agentHelloLimits, labelProblem } from "../contract/index.js";
 import { invalidArgument } from "../errors/mesh-error.js";
@@ -108,19 +107,6 @@ export function parseHostPort(flag: string, value: string): { host: string; port
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) throw invalidArgument(`invalid --${flag}`, `expected HOST:PORT, got "${value}"`);
   return { host: match[1] ?? match[2], port };
-}
-
-/** What a router's --name may be: safe in a NATS subject, a log field and a job record. */
-const ROUTER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** A router's name when --name is unset: the machine's hostname, with what a name may not hold (dots) made "-". */
-export function defaultRouterName(): string {
-  return hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64) || "router";
-}
-
-export function parseRouterName(flag: string, value: string): string {
-  if (!ROUTER_NAME.test(value)) throw invalidArgument(`invalid --${flag}`, `expected 1 to 64 of A-Z a-z 0-9 _ -, got "${value.slice(0, 80)}"`);
-  return value;
 }
 
 /** Parses "30s", "5m", "1h", "7d" or plain seconds into milliseconds. */
