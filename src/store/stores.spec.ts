@@ -22,6 +22,7 @@ import {
   type TokenRevocations,
 } from "./index.js";
 import { TestPostgres } from "../../test/support/postgres.js";
+import { waitFor } from "../../test/support/wait-for.js";
 import { GrpcStatus, MeshError } from "../errors/index.js";
 
 const result = (hostname: string, status = "ok"): HostResult => ({
@@ -277,6 +278,19 @@ describe("PostgreSQL itself, below the stores", function () {
     await expectRejection(server.psql("DELETE FROM audit", database), /only entries older than 1 day/);
     expect(await server.psql("DELETE FROM audit WHERE job_id = 'old' RETURNING job_id", database)).to.equal("old");
     expect(await server.psql("SELECT job_id FROM audit", database)).to.equal("fresh");
+  });
+
+  it("holds a token revoked through one router on another within seconds, and at once on the one that revoked it", async () => {
+    const url = await server.createDatabase();
+    const [one, other] = await Promise.all([openPostgresStores({ url }), openPostgresStores({ url })]);
+    try {
+      expect(await other.tokenRevocations.isRevoked("t1")).to.equal(false);
+      await one.tokenRevocations.revoke("t1", new Date());
+      expect(await one.tokenRevocations.isRevoked("t1")).to.equal(true);
+      await waitFor("the other router to refuse t1", () => other.tokenRevocations.isRevoked("t1"), 5_000);
+    } finally {
+      await Promise.all([one.close(), other.close()]);
+    }
   });
 
   it("answers UNAVAILABLE \"database unavailable\" while the server is down, never showing the password, and works again once it is back", async () => {
