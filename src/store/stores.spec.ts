@@ -22,6 +22,7 @@ import {
   type TokenRevocations,
 } from "./index.js";
 import { TestPostgres } from "../../test/support/postgres.js";
+import { createTestCertificates } from "../../test/support/test-certificates.js";
 import { waitFor } from "../../test/support/wait-for.js";
 import { GrpcStatus, MeshError } from "../errors/index.js";
 
@@ -291,6 +292,16 @@ describe("PostgreSQL itself, below the stores", function () {
     } finally {
       await Promise.all([one.close(), other.close()]);
     }
+  });
+
+  it("with a CA file, speaks TLS and verifies the server against that CA", async () => {
+    const [ours, another] = [createTestCertificates(), createTestCertificates()];
+    await server.enableTls(ours.server);
+    const url = await server.createDatabase();
+    const stores = await openPostgresStores({ url, caFile: ours.ca });
+    await stores.jobs.create(job("over-tls"));
+    await stores.close();
+    await expectRejection(openPostgresStores({ url, caFile: another.ca }), /certificate/);
   });
 
   it("answers UNAVAILABLE \"database unavailable\" while the server is down, never showing the password, and works again once it is back", async () => {

@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -23,18 +23,18 @@ export class TestPostgres {
   readonly password = randomBytes(12).toString("hex");
   private readonly socketDir: string;
 
+  private readonly owner = { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) };
+
   private constructor(
     readonly port: number,
     private readonly dir: string,
   ) {
     this.socketDir = dir;
+    chownSync(dir, this.owner.uid, this.owner.gid);
   }
 
   static async start(): Promise<TestPostgres> {
-    const dir = mkdtempSync(join(tmpdir(), "meshexec-pg-"));
-    const postgres = { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) };
-    chownSync(dir, postgres.uid, postgres.gid);
-    const server = new TestPostgres(await freePort(), dir);
+    const server = new TestPostgres(await freePort(), mkdtempSync(join(tmpdir(), "meshexec-pg-")));
     await server.asPostgres("initdb", ["-D", server.dataDir, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8"]);
     await server.start();
     await server.psql(`CREATE ROLE meshexec LOGIN CREATEDB PASSWORD '${server.password}'`);
@@ -66,6 +66,17 @@ export class TestPostgres {
     await this.asPostgres("pg_ctl", ["-D", this.dataDir, "-l", join(this.dir, "server.log"), "-w", "-t", "30", "-o", options, "start"]);
     running.add(this);
     await waitFor(`PostgreSQL on port ${this.port}`, () => accepts(this.port));
+  }
+
+  /** Serves TLS with this certificate and key (copied where the postgres user owns them); plain TCP stays allowed. */
+  async enableTls(pair: { cert: string; key: string }): Promise<void> {
+    for (const [from, to] of [[pair.cert, "server.crt"], [pair.key, "server.key"]]) {
+      copyFileSync(from, join(this.dataDir, to));
+      chownSync(join(this.dataDir, to), this.owner.uid, this.owner.gid);
+      chmodSync(join(this.dataDir, to), 0o600);
+    }
+    await this.psql("ALTER SYSTEM SET ssl = on");
+    await this.psql("SELECT pg_reload_conf()");
   }
 
   /** Stops the server: "fast" ends every session (as an operator's restart), "immediate" as a crash. */
