@@ -7,7 +7,7 @@ SPECS := 'src/**/*.spec.ts' 'gateway/**/*.spec.ts' 'agent/**/*.spec.ts' 'test/**
 .PHONY: run test lint check-gen build install uninstall proto docker test-image bench clean
 
 run: build docker
-	$(CLI) dev
+	$(CLI) dev $(ARGS)
 
 # The Docker engine, nginx and openssl are installed (as root on Debian) when missing.
 test: check-gen lint $(NODE_MODULES)

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { GRANT_CLAIMS } from "../src/auth/exec-grants.js";
-import { matchesAnyGlob } from "../src/contract/index.js";
+import { DEFAULT_KEEPALIVE_MS, matchesAnyGlob } from "../src/contract/index.js";
 import { ExecFailureReason, type AgentExecReply, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
 import type { Logger } from "../src/log/index.js";
 import { traceLogFields } from "../src/trace/index.js";
 import type { DialCredentials } from "../src/tls/index.js";
 import type { Registry } from "../src/metrics/index.js";
 import { AgentMetrics } from "./agent-metrics.js";
-import { ExecSlots } from "./exec-slots.js";
+import { DEFAULT_MAX_IN_FLIGHT_EXECS, DEFAULT_MAX_QUEUED_EXECS, ExecSlots } from "./exec-slots.js";
 import { completedReply, failedReply, failureReply } from "./exec-reply.js";
 import { RouterLink } from "./link/index.js";
 import { RuntimeFailure, type ContainerRuntime } from "./runtime/index.js";
@@ -47,12 +47,12 @@ export class Agent {
   private draining = false;
 
   constructor(private readonly options: AgentOptions) {
-    this.slots = new ExecSlots(options.maxInFlight ?? 32, options.maxQueued ?? 64);
+    this.slots = new ExecSlots(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT_EXECS, options.maxQueued ?? DEFAULT_MAX_QUEUED_EXECS);
     this.link = new RouterLink({
       router: options.router,
       token: options.token,
       hello: { hostname: options.hostname, labels: options.labels, version: options.version, instanceId: randomUUID() },
-      keepaliveMs: options.keepaliveMs ?? 10_000,
+      keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
       credentials: options.routerCredentials,
       log: options.log,
       onExecRequest: (request) => this.track(this.serve(request)),
@@ -92,7 +92,7 @@ export class Agent {
     }
     const release = await this.slots.acquire();
     if (!release) {
-      const message = `agent ${this.options.hostname} is at its limit of ${this.options.maxInFlight ?? 32} running and ${this.options.maxQueued ?? 64} queued execs`;
+      const message = `agent ${this.options.hostname} is at its limit of ${this.slots.maxRunning} running and ${this.slots.maxQueued} queued execs`;
       return failedReply(requestId, ExecFailureReason.EXEC_FAILURE_REASON_OVERLOADED, message);
     }
     const controller = new AbortController();

@@ -24,7 +24,7 @@ export class Mesh {
     const dataDir = mkdtempSync(join(tmpdir(), "meshexec-bench-"));
     // One subject makes every call here: the per-subject limits are off, so the bench measures the mesh, not them.
     const unlimited = ["--rate-limit", "0", "--max-concurrent-execs", "0"];
-    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`, "--data-dir", dataDir, "--metrics-listen", "127.0.0.1:0", ...unlimited], {
+    const child = this.meshexec(name, ["router", "--grpc-listen", `${listenHost}:0`, "--data-dir", dataDir, "--metrics-listen", "127.0.0.1:0", ...unlimited], {
       MESHEXEC_JWT_SECRET: this.secret,
       // 1,000 agents share one join token: minting a token per agent is not what the bench measures.
       MESHEXEC_INSECURE_JOIN_TOKEN: this.joinToken,
@@ -34,7 +34,7 @@ export class Mesh {
   }
 
   async gateway(routerPort: number): Promise<{ process: BenchChild; url: string }> {
-    const child = this.meshexec("gateway", ["gateway", "--listen", "127.0.0.1:0", "--router", `127.0.0.1:${routerPort}`], { MESHEXEC_JWT_SECRET: this.secret });
+    const child = this.meshexec("gateway", ["gateway", "--rest-listen", "127.0.0.1:0", "--router", `127.0.0.1:${routerPort}`], { MESHEXEC_JWT_SECRET: this.secret });
     return { process: child, url: `http://127.0.0.1:${(await child.waitForLine("gateway listening")).port}` };
   }
 

@@ -34,7 +34,8 @@ export async function runCommand(name: string, summary: string, command: Command
   if (stray !== undefined) {
     throw invalidArgument("command before --", `${quoteForMessage(stray)} is not a flag; put the command after --, e.g. ${command.commandAfterDashDash}`);
   }
-  const { values, positionals } = readFlags(command.flags, own);
+  const { values, positionals, warnings } = readFlags(command.flags, own);
+  for (const warning of warnings) process.stderr.write(`meshexec ${name}: warning: ${warning}\n`);
   await command.run(values, positionals, dashDash < 0 ? [] : argv.slice(dashDash + 1));
 }
 

@@ -85,3 +85,4 @@ function retryAfterOf(metadata: Metadata): number | undefined {
 export { MeshError, invalidArgument } from "./mesh-error.js";
 export { status as GrpcStatus };
 export { quoteForMessage } from "./quote-for-message.js";
+export { ListenError, listenErrorOf } from "./listen-error.js";

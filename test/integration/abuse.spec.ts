@@ -317,10 +317,10 @@ describe("defaults that fail closed", function () {
   };
 
   it("warns when the router serves plaintext off loopback, and serves no reflection with --no-reflection", async () => {
-    const router = spawn("router", ["router", "--listen", "0.0.0.0:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--no-reflection"]);
+    const router = spawn("router", ["router", "--grpc-listen", "0.0.0.0:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--no-reflection"]);
     const port = await router.listeningPort("router listening");
     const warning = await router.waitForLog("the gRPC API and the agents' streams is served in plaintext on a non-loopback address; set --tls-cert and --tls-key, or listen on 127.0.0.1 behind a proxy that terminates TLS");
-    expect(warning).to.include({ flag: "--listen", level: 40 });
+    expect(warning).to.include({ flag: "--grpc-listen", level: 40 });
     const session = connectHttp2(`http://127.0.0.1:${port}`);
     try {
       const stream = session.request({
@@ -338,12 +338,12 @@ describe("defaults that fail closed", function () {
   });
 
   it("warns at startup when the edge has no token of its own, naming the flag", async () => {
-    const gateway = spawn("gateway", ["gateway", "--listen", "127.0.0.1:0", "--router", "127.0.0.1:1"]);
+    const gateway = spawn("gateway", ["gateway", "--rest-listen", "127.0.0.1:0", "--router", "127.0.0.1:1"]);
     await gateway.waitForLog("no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's");
   });
 
   it("refuses an --audit-ttl shorter than the day the audit log keeps every entry", async () => {
-    const router = spawn("router", ["router", "--listen", "127.0.0.1:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--audit-ttl", "1h"]);
+    const router = spawn("router", ["router", "--grpc-listen", "127.0.0.1:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--audit-ttl", "1h"]);
     expect((await router.exited).code).to.equal(2);
     expect(router.stderr).to.match(/--audit-ttl.*at least 1d/);
   });

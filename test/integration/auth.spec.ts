@@ -358,13 +358,13 @@ describe("meshexec dev", function () {
   after(() => dev?.stop("SIGKILL"));
 
   it("makes a random secret when none is set and prints a token the edge accepts", async () => {
-    dev = MeshexecProcess.spawn("dev", ["dev", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--hostname", "dev-auth-test"]);
+    dev = MeshexecProcess.spawn("dev", ["dev", "--rest-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--hostname", "dev-auth-test"]);
     const banner = await waitFor("dev to print its token", () => {
       if (!dev.running) throw new Error(`dev exited: ${dev.stderr}`);
-      return /export TOKEN=\S+/.test(dev.stderr) && dev.stderr;
+      return /MESHEXEC_TOKEN=\S+/.test(dev.stderr) && dev.stderr;
     });
     expect(banner).to.match(/JWT secret \(random, this run only\): \S{20,}/);
-    const token = /export TOKEN=(\S+)/.exec(banner)![1];
+    const token = /MESHEXEC_TOKEN=(\S+)/.exec(banner)![1];
     const base = /REST on (http:\/\/\S+),/.exec(banner)![1];
     const agents = await fetch(`${base}/agents`, { headers: { authorization: `Bearer ${token}` } });
     expect(agents.status).to.equal(200);
