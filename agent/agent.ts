@@ -109,7 +109,11 @@ export class Agent {
       return completedReply(requestId, run);
     } catch (err) {
       const reply = failureReply(requestId, err);
-      this.options.log.info({ ...execFields, failed: reply.outcome?.$case === "failed" ? reply.outcome.value.message : "" }, "exec refused");
+      // The agent's own failures are logged with their error, whose cause (the engine's) pino prints
+      // as "caused by:"; the caller's (no such container, not running, not allowed) by message alone.
+      const ownFault = !(err instanceof RuntimeFailure) || err.reason === "internal" || err.reason === "engine-unavailable";
+      const failed = reply.outcome?.$case === "failed" ? reply.outcome.value.message : "";
+      this.options.log.info({ ...execFields, failed, ...(ownFault && { err }) }, "exec refused");
       return reply;
     } finally {
       this.running.delete(requestId);

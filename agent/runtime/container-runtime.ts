@@ -44,8 +44,9 @@ export class RuntimeFailure extends Error {
   constructor(
     readonly reason: RuntimeFailureReason,
     message: string,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, { cause: options.cause });
     this.name = "RuntimeFailure";
   }
 }

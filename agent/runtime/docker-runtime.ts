@@ -141,15 +141,17 @@ async function killExec(exec: Docker.Exec): Promise<void> {
   }
 }
 
-function describeDockerError(err: unknown, containerId: string): RuntimeFailure {
+/** What the engine's error means for the caller; the engine's own error stays as `cause`, for the agent's log. */
+export function describeDockerError(err: unknown, containerId: string): RuntimeFailure {
   const e = err as { statusCode?: number; code?: string; message?: string; json?: { message?: string } };
   const engineSays = e.json?.message ?? e.message ?? String(err);
-  if (e.statusCode === 404) return new RuntimeFailure("container-not-found", `no container "${containerId}" on this node`);
-  if (e.statusCode === 409) return new RuntimeFailure("container-not-running", `container "${containerId}" is not running: ${engineSays}`);
+  const cause = { cause: err };
+  if (e.statusCode === 404) return new RuntimeFailure("container-not-found", `no container "${containerId}" on this node`, cause);
+  if (e.statusCode === 409) return new RuntimeFailure("container-not-running", `container "${containerId}" is not running: ${engineSays}`, cause);
   if (e.code && ["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE"].includes(e.code)) {
-    return new RuntimeFailure("engine-unavailable", `the Docker engine is unavailable (${e.code}): ${engineSays}`);
+    return new RuntimeFailure("engine-unavailable", `the Docker engine is unavailable (${e.code}): ${engineSays}`, cause);
   }
-  return new RuntimeFailure("internal", `docker: ${engineSays}`);
+  return new RuntimeFailure("internal", `docker: ${engineSays}`, cause);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
