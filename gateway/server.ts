@@ -9,7 +9,7 @@ import { createMetricsRegistry, type Registry } from "../src/metrics/index.js";
 import type { DialCredentials } from "../src/tls/index.js";
 import { createGatewayApp } from "./app.js";
 import { answerClientError } from "./client-error.js";
-import { RouterClient } from "./router-client.js";
+import { GrpcRouterClient } from "./grpc-router-client.js";
 import type { ReadyWhen } from "./routes/health.js";
 
 export interface GatewayOptions {
@@ -40,7 +40,7 @@ export interface RunningGateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const router = new RouterClient(options.router, options.routerCredentials, options.routerToken);
+  const router = new GrpcRouterClient(options.router, options.routerCredentials, options.routerToken);
   if (!options.routerToken) {
     options.log.warn("no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's");
   }
