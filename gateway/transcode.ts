@@ -1,12 +1,22 @@
-import type { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
-import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, RevokeAgentResponse, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
-import type { Job } from "../src/gen/meshexec/v1/jobs.js";
+import type { AuditEntry, ListAuditResponse } from "../src/gen/meshexec/v1/audit.js";
+import type {
+  AgentInfo,
+  ExecContainerRequest,
+  ExecContainerResponse,
+  HostResult,
+  ListAgentsResponse,
+  RevokeAgentResponse,
+  StreamExecContainerResponse,
+} from "../src/gen/meshexec/v1/exec.js";
+import type { Job, ListJobsResponse } from "../src/gen/meshexec/v1/jobs.js";
 import type { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { errorBodyOf, invalidArgument, quoteForMessage, type MeshError } from "../src/errors/index.js";
 
 /**
  * JSON ↔ proto for the REST routes, as Envoy's gRPC-JSON transcoder would do it: shapes and
  * types only. What the values must be is the router's business, so gRPC callers get the same checks.
+ * The return types of the *ToHttp functions are the REST API's JSON shapes: the OpenAPI schemas
+ * (openapi/schemas.ts) are typed against them, and the CLI's types (src/cli/client/api-types.ts) are them.
  */
 
 export const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds"] as const;
@@ -96,6 +106,10 @@ export function jobToHttp(job: Job) {
   };
 }
 
+export function jobListToHttp(response: ListJobsResponse) {
+  return { jobs: response.jobs.map(jobToHttp), next_cursor: response.nextCursor };
+}
+
 export function auditEntryToHttp(entry: AuditEntry) {
   return {
     id: entry.id,
@@ -111,6 +125,10 @@ export function auditEntryToHttp(entry: AuditEntry) {
     request_id: entry.requestId,
     error: entry.error,
   };
+}
+
+export function auditPageToHttp(response: ListAuditResponse) {
+  return { entries: response.entries.map(auditEntryToHttp), next_cursor: response.nextCursor };
 }
 
 export function revokedTokenToHttp(response: RevokeTokenResponse) {
@@ -134,6 +152,10 @@ export function agentToHttp(agent: AgentInfo) {
     version: agent.version,
     draining: agent.draining,
   };
+}
+
+export function agentListToHttp(response: ListAgentsResponse) {
+  return { agents: response.agents.map(agentToHttp) };
 }
 
 function stringArray(field: string, value: unknown): string[] {

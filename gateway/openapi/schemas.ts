@@ -3,11 +3,14 @@ import { GrpcStatus, type ErrorBody } from "../../src/errors/index.js";
 import { HOST_STATUSES, JOB_STATUSES } from "../../src/contract/index.js";
 import type {
   EXEC_BODY_FIELDS,
+  agentListToHttp,
   agentRevocationToHttp,
   agentToHttp,
   auditEntryToHttp,
+  auditPageToHttp,
   execResponseToHttp,
   hostResultToHttp,
+  jobListToHttp,
   jobToHttp,
   revokedTokenToHttp,
   streamErrorToHttp,
@@ -172,7 +175,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     updated_at: timestamp("When it last changed."),
     finished_at: timestamp("Null while running."),
   }),
-  JobList: closedObject<{ jobs: unknown; next_cursor: unknown }>("Newest first.", {
+  JobList: closedObject<ReturnType<typeof jobListToHttp>>("Newest first.", {
     jobs: { type: "array", items: schemaRef("Job") },
     next_cursor: nextCursor,
   }),
@@ -190,7 +193,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     request_id: string("The x-request-id of the attempt."),
     error: string("The error's short sentence, when refused."),
   }),
-  AuditPage: closedObject<{ entries: unknown; next_cursor: unknown }>("Newest first.", {
+  AuditPage: closedObject<ReturnType<typeof auditPageToHttp>>("Newest first.", {
     entries: { type: "array", items: schemaRef("AuditEntry") },
     next_cursor: nextCursor,
   }),
@@ -207,7 +210,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     revoked_at: timestamp("Credentials for the hostname issued at or before this instant are refused."),
     session_ended: { type: "boolean", description: "The agent was connected, and its session was ended." },
   }),
-  AgentList: closedObject<{ agents: unknown }>("The agents connected to the router.", {
+  AgentList: closedObject<ReturnType<typeof agentListToHttp>>("The agents connected to the router.", {
     agents: { type: "array", items: schemaRef("Agent") },
   }),
   Health: closedObject<{ status: unknown }>("The router answers its health check.", { status: typeTag("ok") }),
