@@ -2,8 +2,9 @@ import { hostname as osHostname } from "node:os";
 import { Agent, DEFAULT_MAX_IN_FLIGHT_EXECS, DEFAULT_MAX_QUEUED_EXECS, DockerRuntime, NoopRuntime, type ContainerRuntime } from "../../agent/index.js";
 import { checkFlags, parseChoice, parseDuration, parseHostPort, parseLabels, parsePositiveInt } from "../config/index.js";
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { invalidArgument, quoteForMessage } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
+import { isHostname } from "../router/target.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { DEFAULT_GRPC_ADDRESS, drainFlag, keepaliveFlag, metricsFlag, metricsListenOf, startMetrics } from "./shared-flags.js";
@@ -47,6 +48,7 @@ export const agentCommand = defineCommand({
           throw invalidArgument("missing --agent-token", "set --agent-token (or MESHEXEC_AGENT_TOKEN) to this agent's token, or give --tls-cert and --tls-key");
         }
       },
+      hostname: () => hostnameOf(flags.hostname),
       router: () => parseHostPort("router", flags.router),
       routerCredentials: () => routerDialCredentialsOf("", flags),
       labels: () => parseLabels(flags.label),
@@ -79,6 +81,12 @@ export const agentCommand = defineCommand({
     });
   },
 });
+
+/** The router refuses a hello with any other hostname; said here, it is said once instead of on every reconnect. */
+export function hostnameOf(hostname: string): string {
+  if (!isHostname(hostname)) throw invalidArgument("invalid --hostname", `${quoteForMessage(hostname)} is not an RFC 1123 hostname`);
+  return hostname;
+}
 
 function runtimeOf(flags: { runtime: string } & DockerFlags): ContainerRuntime {
   return parseChoice("runtime", flags.runtime, RUNTIMES) === "noop" ? new NoopRuntime() : dockerRuntimeOf(flags);

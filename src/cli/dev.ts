@@ -16,7 +16,7 @@ import { createLogger } from "../log/index.js";
 import { DEFAULT_SUBJECT_LIMITS, startRouter } from "../router/index.js";
 import { openSqliteStores } from "../store/index.js";
 import { MESHEXEC_VERSION } from "../version.js";
-import { agentFlags, dockerRuntimeOf } from "./agent.js";
+import { agentFlags, dockerRuntimeOf, hostnameOf } from "./agent.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { listenOn } from "./listen-flag.js";
 import { warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
@@ -54,6 +54,7 @@ export const devCommand = defineCommand({
       keys: () => ({ signing: loadSigningKey({ secret }), verification: loadVerificationKey({ secret }) }),
       rest: () => parseHostPort("rest-listen", flags["rest-listen"]),
       grpc: () => parseHostPort("grpc-listen", flags["grpc-listen"]),
+      hostname: () => hostnameOf(flags.hostname),
       labels: () => parseLabels([DEV_AGENT_LABEL, ...flags.label]),
       runtime: () => dockerRuntimeOf(flags),
       jobTtlMs: () => parseDuration("job-ttl", flags["job-ttl"]),

@@ -62,8 +62,9 @@ describe("start-up: bad flags and busy ports", function () {
       'meshexec router: invalid --ready-min-agents: expected a positive integer, got "0"',
       'meshexec router: invalid --drain-timeout: expected a duration such as 30s, 5m or 1h, got "soon"',
     ]);
-    const agent = spawn("agent", ["agent", "--agent-token", "t", "--runtime", "podman", "--max-queued", "many"], {});
+    const agent = spawn("agent", ["agent", "--agent-token", "t", "--hostname", "web_1", "--runtime", "podman", "--max-queued", "many"], {});
     expect(await refusal(agent)).to.deep.equal([
+      'meshexec agent: invalid --hostname: "web_1" is not an RFC 1123 hostname',
       'meshexec agent: invalid --runtime: expected docker or noop, got "podman"',
       'meshexec agent: invalid --max-queued: expected a positive integer, got "many"',
     ]);
