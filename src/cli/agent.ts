@@ -1,13 +1,13 @@
 import { hostname as osHostname } from "node:os";
 import { Agent, DEFAULT_MAX_IN_FLIGHT_EXECS, DEFAULT_MAX_QUEUED_EXECS, DockerRuntime, NoopRuntime, type ContainerRuntime } from "../../agent/index.js";
 import { checkFlags, parseChoice, parseDuration, parseHostPort, parseLabels, parsePositiveInt } from "../config/index.js";
-import { DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_OUTPUT_LIMIT_BYTES } from "../contract/index.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { isHostname } from "../router/target.js";
 import { MESHEXEC_VERSION } from "../version.js";
 import { defineCommand, stopOnSignals } from "./command.js";
-import { DEFAULT_GRPC_ADDRESS, drainFlag, keepaliveFlag, metricsFlag, metricsListenOf, startMetrics } from "./shared-flags.js";
+import { drainFlag, keepaliveFlag, metricsFlag, metricsListenOf, startMetrics } from "./shared-flags.js";
 import { routerDialCredentialsOf, routerDialTlsFlags } from "./tls-flags.js";
 
 export const agentFlags = {

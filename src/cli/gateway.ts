@@ -1,11 +1,11 @@
 import { READY_WHEN, startGateway } from "../../gateway/index.js";
 import { checkFlags, formatDuration, parseChoice, parseDuration, parseHostPort } from "../config/index.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS } from "../contract/index.js";
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_REQUEST_TIMEOUT_MS } from "../contract/index.js";
 import { createLogger } from "../log/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
 import { listenOn } from "./listen-flag.js";
 import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
-import { DEFAULT_GRPC_ADDRESS, jwtFlags, metricsFlag, metricsListenOf, oldListenFlag, restListenFlag, startMetrics, verifierFactoryOf } from "./shared-flags.js";
+import { jwtFlags, metricsFlag, metricsListenOf, oldListenFlag, restListenFlag, startMetrics, verifierFactoryOf } from "./shared-flags.js";
 import { httpsOptionsOf, routerDialCredentialsOf, routerDialTlsFlags, servingTlsFlags } from "./tls-flags.js";
 
 export const gatewayCommand = defineCommand({

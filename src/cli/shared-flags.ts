@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadVerificationKey, type TokenKeyConfig, type TokenVerifier, type VerifierOptions } from "../auth/index.js";
 import { formatDuration, parseDuration, parseHostPort, type FlagValues } from "../config/index.js";
-import { DEFAULT_KEEPALIVE_MS } from "../contract/index.js";
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_KEEPALIVE_MS, DEFAULT_REST_ADDRESS } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
 import { DEFAULT_JOB_TTL_MS } from "../router/index.js";
 import { AUDIT_PRUNE_FLOOR_MS } from "../store/index.js";
@@ -76,11 +76,6 @@ export function auditTtlOf(flags: FlagValues<typeof storeFlags>): number {
   }
   return ttlMs;
 }
-
-/** Where the router serves gRPC (callers and agents), which is also where agents and the edge dial by default. */
-export const DEFAULT_GRPC_ADDRESS = "127.0.0.1:50051";
-/** Where the edge serves REST; the client commands' default --gateway points here. */
-export const DEFAULT_REST_ADDRESS = "127.0.0.1:8080";
 
 /**
  * Listen flags are named by what they serve, the same in every command. `--listen` was the REST
