@@ -47,7 +47,11 @@ export function stopOnSignals(stop: () => Promise<void>): void {
     stopping = true;
     stop().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (err: unknown) => {
+        // Never silent: a stop that failed says why, on the one line the operator sees.
+        process.stderr.write(`meshexec: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
     );
   };
   process.on("SIGTERM", onSignal);
