@@ -4,17 +4,19 @@
  * width when zero-padded, so `web-01` and `web-1` stay apart); each group's numbers become ranges.
  */
 export function foldHostnames(hostnames: readonly string[]): string {
-  const groups = new Map<string, { prefix: string; width: number; numbers: number[] }>();
+  const numbered: Array<{ prefix: string; digits: string }> = [];
   const plain: string[] = [];
   for (const hostname of hostnames) {
     const match = /^(.*?)(\d+)$/.exec(hostname);
     // Past 15 digits a number loses precision, and such a name is not a counter anyway.
-    if (!match || match[2].length > 15) {
-      plain.push(hostname);
-      continue;
-    }
-    const [, prefix, digits] = match;
-    const width = digits.length > 1 && digits.startsWith("0") ? digits.length : 0;
+    if (match && match[2].length <= 15) numbered.push({ prefix: match[1], digits: match[2] });
+    else plain.push(hostname);
+  }
+  // A width is zero-padded for a prefix when any of its numbers of that width starts with 0: web-01…web-40 is one range.
+  const padded = new Set(numbered.filter((n) => n.digits.length > 1 && n.digits.startsWith("0")).map((n) => `${n.prefix}\0${n.digits.length}`));
+  const groups = new Map<string, { prefix: string; width: number; numbers: number[] }>();
+  for (const { prefix, digits } of numbered) {
+    const width = padded.has(`${prefix}\0${digits.length}`) ? digits.length : 0;
     const key = `${prefix}\0${width}`;
     const group = groups.get(key) ?? { prefix, width, numbers: [] };
     group.numbers.push(Number(digits));
