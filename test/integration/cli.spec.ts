@@ -159,7 +159,7 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
         expect(received).to.deep.equal([
           {
             method: "POST",
-            url: "/node/role%3Aweb/container/docker/web/exec?stream=true",
+            url: "/node/role%3Aweb/container/docker/web/exec?stream=true&output=false",
             authorization: "Bearer t0k3n",
             body: { command: ["echo", "hi"], env: ["A=1"], working_dir: "/srv", timeout_seconds: 120 },
           },
