@@ -1735,8 +1735,9 @@ export const ExecServiceService = {
     responseDeserialize: (value: Buffer): ExecContainerResponse => ExecContainerResponse.decode(value),
   },
   /**
-   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
-   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   * The same exec, streamed: first the job id and the hosts selected, then each host's output as
+   * its command writes it (unless omit_output) and each host's result as soon as that host
+   * finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
    */
   streamExecContainer: {
     path: "/meshexec.v1.ExecService/StreamExecContainer" as const,
@@ -1781,8 +1782,9 @@ export interface ExecServiceServer extends UntypedServiceImplementation {
    */
   execContainer: handleUnaryCall<ExecContainerRequest, ExecContainerResponse>;
   /**
-   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
-   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   * The same exec, streamed: first the job id and the hosts selected, then each host's output as
+   * its command writes it (unless omit_output) and each host's result as soon as that host
+   * finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
    */
   streamExecContainer: handleServerStreamingCall<ExecContainerRequest, StreamExecContainerResponse>;
   /** Lists the agents connected to this router. */
@@ -1816,8 +1818,9 @@ export interface ExecServiceClient extends Client {
     callback: (error: ServiceError | null, response: ExecContainerResponse) => void,
   ): ClientUnaryCall;
   /**
-   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
-   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   * The same exec, streamed: first the job id and the hosts selected, then each host's output as
+   * its command writes it (unless omit_output) and each host's result as soon as that host
+   * finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
    */
   streamExecContainer(
     request: ExecContainerRequest,
