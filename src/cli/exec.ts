@@ -8,7 +8,7 @@ import { execRequestOf } from "./exec-request.js";
 import { ExitCode, exitCodeOfResults, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
 import { FollowOutput } from "./output/follow-output.js";
-import { renderHostResults } from "./output/host-results.js";
+import { noGroupFlag, renderHostResults } from "./output/host-results.js";
 import { readStdinForExec } from "./exec-stdin.js";
 import { ProgressLine } from "./output/progress.js";
 import { renderFields } from "./output/table.js";
@@ -59,7 +59,7 @@ ${exitCodesHelp({
       description: `send this command's standard input to the command's (read whole before anything runs; at most ${execLimits.stdinMaxBytes} bytes)`,
     },
     follow: { type: "boolean", description: "print each line of output as the command writes it, prefixed with its host (default: on for one host on a terminal)" },
-    "no-group": { type: "boolean", description: "print every host's output on its own, even where several hosts' are identical" },
+    ...noGroupFlag,
     ...jsonFlag,
     ...gatewayFlags,
   },

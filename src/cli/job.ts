@@ -4,7 +4,7 @@ import { GatewayClient, gatewayFlags } from "./client/gateway-client.js";
 import { defineCommand } from "./command.js";
 import { ExitCode, exitCodeOfResults, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
-import { renderHostResults } from "./output/host-results.js";
+import { noGroupFlag, renderHostResults } from "./output/host-results.js";
 import { shellQuote } from "./output/shell-quote.js";
 import { renderFields } from "./output/table.js";
 import { ProgressLine } from "./output/progress.js";
@@ -25,7 +25,7 @@ ${exitCodesHelp({
   })}`,
   flags: {
     wait: { type: "boolean", fromEnv: false, description: "wait until the job ends (asking the edge again, less often as time goes by), then print it as exec does" },
-    "no-group": { type: "boolean", description: "print every host's output on its own, even where several hosts' are identical" },
+    ...noGroupFlag,
     ...jsonFlag,
     ...gatewayFlags,
   },

@@ -150,6 +150,14 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
     expect(run.stdout).to.not.include("==>");
   });
 
+  it("meshexec exec follows by default for one host on a terminal, and not when piped", async () => {
+    const onTerminal = await runCli(["exec", "--target", "live-a", "--container", box, "--", "sh", "-c", "echo shown live"], cliEnv, { tty: true });
+    expect(onTerminal.code, onTerminal.stdout).to.equal(0);
+    expect(onTerminal.stdout).to.include("live-a | shown live").and.not.include("==> live-a stdout");
+    const piped = await runCli(["exec", "--target", "live-a", "--container", box, "--", "sh", "-c", "echo shown live"], cliEnv);
+    expect(piped.stdout).to.include("==> live-a stdout <==\nshown live\n").and.not.include("live-a | ");
+  });
+
   it("meshexec job ID --wait follows an --async job to its end and prints it as exec does, grouped", async () => {
     const started = await runCli(["exec", "--target", "_all", "--container", box, "--async", "--json", "--", "sh", "-c", "sleep 1; echo done"], cliEnv);
     const jobId = JSON.parse(started.stdout).job_id;

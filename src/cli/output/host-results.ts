@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { HostResult } from "../client/api-types.js";
+import type { FlagSpecs } from "../../config/index.js";
 import { foldHostnames } from "./fold-hostnames.js";
 import { renderTable } from "./table.js";
 import { formatDuration } from "./time.js";
@@ -9,6 +10,11 @@ export interface MissingHost {
   hostname: string;
   status: string;
 }
+
+/** The one --no-group flag of exec and job, shared so MESHEXEC_NO_GROUP means the same to both. */
+export const noGroupFlag = {
+  "no-group": { type: "boolean", description: "print every host's output on its own, even where several hosts' are identical" },
+} as const satisfies FlagSpecs;
 
 export interface RenderOptions {
   /**
