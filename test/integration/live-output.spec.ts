@@ -99,7 +99,7 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
     expect(lines.find((l) => l.type === "result")!.result.stdout).to.equal("***\n***\n");
   });
 
-  it("sends no output events with ?output=false, nor in a plain reply", async () => {
+  it("sends no output events with ?output=false", async () => {
     const lines = await streamExec("live-a", { command: ["echo", "quiet"] }, () => {}, "stream=true&output=false");
     expect(lines.map((l) => l.type)).to.deep.equal(["accepted", "result", "summary"]);
   });
@@ -111,6 +111,10 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
     expect(reply.body.results[0].stdout.split(" ")[0]).to.equal(createHash("sha256").update(data).digest("hex"));
     const text = await stack.exec("live-a", box, { command: ["cat"], stdin: "héllo\nworld" });
     expect(text.body.results[0].stdout).to.equal("héllo\nworld");
+    // Exactly the limit fits in a body; a command that never reads it still ends as it would.
+    const ignored = await stack.exec("live-a", box, { command: ["true"], stdin_base64: Buffer.alloc(execLimits.stdinMaxBytes, 7).toString("base64") });
+    expect(ignored.status, JSON.stringify(ignored.body).slice(0, 300)).to.equal(202);
+    expect(ignored.body.results[0]).to.include({ status: "ok", exit_code: 0 });
     // Without stdin, stdin is closed as before: cat ends at once.
     expect((await stack.exec("live-a", box, { command: ["cat"] })).body.results[0]).to.include({ status: "ok", stdout: "", exit_code: 0 });
   });
