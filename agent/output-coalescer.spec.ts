@@ -11,7 +11,12 @@ describe("OutputCoalescer", () => {
     coalescer.push("stderr", Buffer.from("err\n"));
     expect(sent.map(([, data]) => data.length)).to.deep.equal([OUTPUT_PIECE_MAX_BYTES, OUTPUT_PIECE_MAX_BYTES]);
     coalescer.close();
-    expect(sent.filter(([stream]) => stream === "stdout").map(([, data]) => data).join("")).to.equal(line.repeat(2_000));
+    expect(
+      sent
+        .filter(([stream]) => stream === "stdout")
+        .map(([, data]) => data)
+        .join(""),
+    ).to.equal(line.repeat(2_000));
     expect(sent.filter(([stream]) => stream === "stderr")).to.deep.equal([["stderr", "err\n"]]);
   });
 

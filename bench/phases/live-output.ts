@@ -53,7 +53,9 @@ export async function measureLiveOutput(mesh: Mesh, token: string, container: st
     const withOutput = await run(`${url}?stream=true`, token, processes, false);
     progress(`live output: streamed ${withOutput.streamedBytes} bytes in ${withOutput.seconds} s; CPU ms/MB ${JSON.stringify(withOutput.cpuMsPerMB)}`);
     const slowReader = await run(`${url}?stream=true`, token, processes, true);
-    progress(`live output, slow reader: peak RSS router ${slowReader.peakRssMiB.router} MiB, edge ${slowReader.peakRssMiB.gateway} MiB; dropped: ${slowReader.outputDropped}`);
+    progress(
+      `live output, slow reader: peak RSS router ${slowReader.peakRssMiB.router} MiB, edge ${slowReader.peakRssMiB.gateway} MiB; dropped: ${slowReader.outputDropped}`,
+    );
     return { withoutOutput, withOutput, slowReader, rssBeforeMiB };
   } finally {
     await Promise.all(Object.values(processes).map((child) => child.stop()));

@@ -19,12 +19,16 @@ export const jobCommand = defineCommand({
   epilog: `--wait follows a running job (one started with exec --async, say) until it ends, then prints it as exec does.
 
 ${exitCodesHelp({
-    [ExitCode.ok]: "the job completed and every host ran the command and exited 0",
-    [ExitCode.hostFailed]: "the job is still running (without --wait), or some host failed, timed out or exited non-zero",
-    [ExitCode.notFound]: "404: no job with this id is visible to your token",
-  })}`,
+  [ExitCode.ok]: "the job completed and every host ran the command and exited 0",
+  [ExitCode.hostFailed]: "the job is still running (without --wait), or some host failed, timed out or exited non-zero",
+  [ExitCode.notFound]: "404: no job with this id is visible to your token",
+})}`,
   flags: {
-    wait: { type: "boolean", fromEnv: false, description: "wait until the job ends (asking the edge again, less often as time goes by), then print it as exec does" },
+    wait: {
+      type: "boolean",
+      fromEnv: false,
+      description: "wait until the job ends (asking the edge again, less often as time goes by), then print it as exec does",
+    },
     ...noGroupFlag,
     ...jsonFlag,
     ...gatewayFlags,

@@ -33,7 +33,12 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
   });
 
   /** POSTs a streamed exec and calls `onLine` with each NDJSON line as it arrives. */
-  async function streamExec(target: string, body: unknown, onLine: (line: StreamLine) => void | Promise<void> = () => {}, query = "stream=true"): Promise<StreamLine[]> {
+  async function streamExec(
+    target: string,
+    body: unknown,
+    onLine: (line: StreamLine) => void | Promise<void> = () => {},
+    query = "stream=true",
+  ): Promise<StreamLine[]> {
     const response = await fetch(`${stack.gatewayUrl}/node/${target}/container/docker/${box}/exec?${query}`, {
       method: "POST",
       headers: { authorization: `Bearer ${await stack.token()}`, "content-type": "application/json" },
@@ -73,7 +78,11 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
     for (const host of ["live-a", "live-b"]) {
       const mine = lines.filter((l) => l.hostname === host || l.result?.hostname === host);
       expect(mine[mine.length - 1].type).to.equal("result");
-      const text = (stream: string) => mine.filter((l) => l.type === "output" && l.stream === stream).map((l) => l.data).join("");
+      const text = (stream: string) =>
+        mine
+          .filter((l) => l.type === "output" && l.stream === stream)
+          .map((l) => l.data)
+          .join("");
       expect(text("stdout")).to.equal("out1\nout2\nout3\n");
       expect(text("stderr")).to.equal("err1\nerr2\nerr3\n");
     }
@@ -81,7 +90,10 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
 
   it("streams nothing past the output cap, and the result still carries the whole kept output", async () => {
     const lines = await streamExec("live-b", { command: ["sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x"] });
-    const streamed = lines.filter((l) => l.type === "output").map((l) => l.data).join("");
+    const streamed = lines
+      .filter((l) => l.type === "output")
+      .map((l) => l.data)
+      .join("");
     const result = lines.find((l) => l.type === "result")!.result;
     expect(streamed).to.equal("x".repeat(65536));
     expect(result).to.include({ stdout: streamed, stdout_truncated: true });
@@ -123,7 +135,10 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
     const both = expectErrorShape(await stack.exec("live-a", box, { command: ["cat"], stdin: "a", stdin_base64: "YQ==" }), 400);
     expect(both.details).to.include("stdin").and.include("stdin_base64");
     expect(expectErrorShape(await stack.exec("live-a", box, { command: ["cat"], stdin_base64: "not base64!" }), 400).details).to.include("stdin_base64");
-    const big = expectErrorShape(await stack.exec("live-a", box, { command: ["cat"], stdin_base64: Buffer.alloc(execLimits.stdinMaxBytes + 1).toString("base64") }), 400);
+    const big = expectErrorShape(
+      await stack.exec("live-a", box, { command: ["cat"], stdin_base64: Buffer.alloc(execLimits.stdinMaxBytes + 1).toString("base64") }),
+      400,
+    );
     expect(big.details).to.include("stdin_base64").and.include(String(execLimits.stdinMaxBytes));
   });
 
@@ -143,7 +158,10 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
   });
 
   it("meshexec exec --follow prints each line as it comes, prefixed with its host, stderr marked, before the command ends", async () => {
-    const cli = startCli(["exec", "--target", "_all", "--container", box, "--follow", "--", "sh", "-c", "echo first; echo oops >&2; sleep 2; echo second"], cliEnv);
+    const cli = startCli(
+      ["exec", "--target", "_all", "--container", box, "--follow", "--", "sh", "-c", "echo first; echo oops >&2; sleep 2; echo second"],
+      cliEnv,
+    );
     await waitFor("the first line", () => cli.output().stdout.includes("live-a | first"));
     expect(await containers.countRunning(box, "sleep 2"), "the command still runs").to.be.greaterThan(0);
     expect(cli.output().stdout).to.not.include("second");
@@ -168,7 +186,9 @@ describe("live output and stdin (router, edge, two agents, real Docker)", functi
     const run = await runCli(["job", jobId, "--wait"], cliEnv);
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stdout).to.match(new RegExp(`^job +${jobId}\\n`));
-    expect(run.stdout).to.match(/live-a +ok +0 /).and.match(/live-b +ok +0 /);
+    expect(run.stdout)
+      .to.match(/live-a +ok +0 /)
+      .and.match(/live-b +ok +0 /);
     expect(run.stdout).to.include("==> live-a,live-b (2 hosts) stdout <==\ndone\n");
   });
 });

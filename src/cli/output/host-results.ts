@@ -60,7 +60,16 @@ function groupIdentical(results: readonly HostResult[]): Array<{ result: HostRes
   const groups = new Map<string, { result: HostResult; hostnames: string[] }>();
   for (const result of results) {
     const key = createHash("sha256")
-      .update(JSON.stringify([errorOf(result), result.exit_code ?? null, result.stdout_truncated, result.stderr_truncated, result.stdout.length, result.stderr.length]))
+      .update(
+        JSON.stringify([
+          errorOf(result),
+          result.exit_code ?? null,
+          result.stdout_truncated,
+          result.stderr_truncated,
+          result.stdout.length,
+          result.stderr.length,
+        ]),
+      )
       .update(result.stdout)
       .update("\0")
       .update(result.stderr)
