@@ -16,7 +16,11 @@ export type FlagSpec = (
       envSeparator?: "," | "\n";
     }
   | { type: "boolean"; description: string; default?: boolean }
-) & { fromEnv?: false };
+) & {
+  fromEnv?: false;
+  /** A one-letter alias, as `-i` for `--stdin`. */
+  short?: string;
+};
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
@@ -70,7 +74,10 @@ export function positionalsOf(specs: FlagSpecs, argv: readonly string[]): string
 
 function parseOptionsOf(specs: FlagSpecs) {
   return Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [name, { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings" } as const]),
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings", ...(spec.short && { short: spec.short }) } as const,
+    ]),
   );
 }
 
@@ -96,7 +103,7 @@ export function describeFlags(specs: FlagSpecs): string {
       const separator = spec.type === "strings" && spec.envSeparator === "\n" ? "one per line" : "comma separated";
       const repeat = spec.type === "strings" ? ` (repeatable${spec.fromEnv === false ? "" : `; in the environment, ${separator}`})` : "";
       const env = spec.fromEnv === false ? "none: command line only" : envNameOf(name);
-      return `  --${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${env}`;
+      return `  ${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${env}`;
     })
     .join("\n");
 }

@@ -22,6 +22,9 @@ export interface ExecResponse {
 /** One line of `?stream=true`'s NDJSON. */
 export type ExecStreamEvent =
   | { type: "accepted"; job_id: string; hosts: string[] }
+  | { type: "output"; hostname: string; stream: "stdout" | "stderr"; data: string }
+  /** The reader fell behind; no more output events follow, results still do. */
+  | { type: "output_dropped"; queue_limit_bytes: number }
   | { type: "result"; result: HostResult }
   | { type: "summary"; job_id: string; targeted: number; ok: number; failed: number; timeout: number }
   /** A failure after the 200 went out, e.g. the container is missing on the one host _any picked; always the last line. */
