@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GRANT_CLAIMS } from "../src/auth/exec-grants.js";
 import { DEFAULT_KEEPALIVE_MS, matchesAnyGlob } from "../src/contract/index.js";
-import { ExecFailureReason, type AgentExecReply, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
+import { ExecFailureReason, OutputStream, type AgentExecReply, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
 import type { Logger } from "../src/log/index.js";
 import { traceLogFields } from "../src/trace/index.js";
 import type { DialCredentials } from "../src/tls/index.js";
@@ -9,6 +9,7 @@ import type { Registry } from "../src/metrics/index.js";
 import { AgentMetrics } from "./agent-metrics.js";
 import { DEFAULT_MAX_IN_FLIGHT_EXECS, DEFAULT_MAX_QUEUED_EXECS, ExecSlots } from "./exec-slots.js";
 import { completedReply, failedReply, failureReply } from "./exec-reply.js";
+import { OutputCoalescer } from "./output-coalescer.js";
 import { RouterLink } from "./link/index.js";
 import { RuntimeFailure, type ContainerRuntime } from "./runtime/index.js";
 
@@ -99,10 +100,19 @@ export class Agent {
     this.running.set(requestId, controller);
     // Fields, not a child logger: a child costs its bindings' serialisation on every exec, logged or not.
     const execFields = { ...(request.trace && traceLogFields(request.trace)), container: request.containerId };
+    const live = request.streamOutput ? this.liveOutputOf(requestId) : undefined;
     try {
       const containerId = await this.containerToRun(request);
       const run = await this.options.runtime.exec(
-        { containerId, command: request.command, env: request.env, workingDir: request.workingDir, timeoutMs: request.timeoutMs },
+        {
+          containerId,
+          command: request.command,
+          env: request.env,
+          workingDir: request.workingDir,
+          timeoutMs: request.timeoutMs,
+          stdin: request.stdin,
+          onOutput: live && ((stream, chunk) => live.push(stream, chunk)),
+        },
         controller.signal,
       );
       this.options.log.info({ ...execFields, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs }, "exec finished");
@@ -116,9 +126,23 @@ export class Agent {
       this.options.log.info({ ...execFields, failed, ...(ownFault && { err }) }, "exec refused");
       return reply;
     } finally {
+      // Every piece goes up before the reply, so the router has all of a host's output before its result.
+      live?.close();
       this.running.delete(requestId);
       release();
     }
+  }
+
+  /** Sends the exec's output up the link as the command writes it, gathered into pieces. */
+  private liveOutputOf(requestId: string): OutputCoalescer {
+    return new OutputCoalescer((stream, data) =>
+      this.link.send({
+        kind: {
+          $case: "execOutput",
+          value: { requestId, stream: stream === "stdout" ? OutputStream.OUTPUT_STREAM_STDOUT : OutputStream.OUTPUT_STREAM_STDERR, data },
+        },
+      }),
+    );
   }
 
   /**

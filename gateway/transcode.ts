@@ -19,7 +19,7 @@ import { errorBodyOf, invalidArgument, quoteForMessage, type MeshError } from ".
  * (openapi/schemas.ts) are typed against them, and the CLI's types (src/cli/client/api-types.ts) are them.
  */
 
-export const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds"] as const;
+export const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds", "stdin", "stdin_base64"] as const;
 
 export function execRequestFromHttp(target: string, containerId: string, body: unknown): ExecContainerRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -38,6 +38,8 @@ export function execRequestFromHttp(target: string, containerId: string, body: u
     env: fields.env === undefined ? [] : stringArray("env", fields.env),
     workingDir: fields.working_dir === undefined ? "" : string("working_dir", fields.working_dir),
     timeoutSeconds: fields.timeout_seconds === undefined ? undefined : uint32("timeout_seconds", fields.timeout_seconds),
+    stdin: fields.stdin === undefined ? undefined : string("stdin", fields.stdin),
+    stdinBase64: fields.stdin_base64 === undefined ? undefined : base64("stdin_base64", fields.stdin_base64),
   };
 }
 
@@ -73,6 +75,10 @@ export function streamEventToHttp({ event }: StreamExecContainerResponse) {
       return { type: "accepted" as const, job_id: event.value.jobId, hosts: event.value.hosts };
     case "result":
       return { type: "result" as const, result: hostResultToHttp(event.value) };
+    case "output":
+      return { type: "output" as const, hostname: event.value.hostname, stream: event.value.stream, data: event.value.data };
+    case "outputDropped":
+      return { type: "output_dropped" as const, queue_limit_bytes: event.value.queueLimitBytes };
     case "summary": {
       const { jobId, targeted, ok, failed, timeout } = event.value;
       return { type: "summary" as const, job_id: jobId, targeted, ok, failed, timeout };
@@ -169,6 +175,15 @@ function stringArray(field: string, value: unknown): string[] {
 function string(field: string, value: unknown): string {
   if (typeof value !== "string") throw invalidArgument(`invalid ${field}`, `${field} must be a string, got ${describeJsonType(value)}`);
   return value;
+}
+
+/** Standard base64 with its padding, as proto3's JSON mapping writes bytes; anything else would be decoded leniently into other bytes. */
+function base64(field: string, value: unknown): Buffer {
+  const text = string(field, value);
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw invalidArgument(`invalid ${field}`, `${field} must be base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)`);
+  }
+  return Buffer.from(text, "base64");
 }
 
 function uint32(field: string, value: unknown): number {

@@ -36,6 +36,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async exec(spec: ExecSpec, signal: AbortSignal): Promise<ExecRun> {
     const started = performance.now();
+    const hasStdin = (spec.stdin?.length ?? 0) > 0;
     const exec = await this.docker
       .getContainer(spec.containerId)
       .exec({
@@ -44,19 +45,26 @@ export class DockerRuntime implements ContainerRuntime {
         WorkingDir: spec.workingDir || undefined,
         AttachStdout: true,
         AttachStderr: true,
-        AttachStdin: false,
+        AttachStdin: hasStdin,
         Tty: false,
       })
       .catch((err) => {
         throw describeDockerError(err, spec.containerId);
       });
-    const stream = await exec.start({ hijack: true, stdin: false }).catch((err) => {
+    const stream = await exec.start({ hijack: true, stdin: hasStdin }).catch((err) => {
       throw describeDockerError(err, spec.containerId);
     });
 
-    const stdout = new BoundedOutput(this.options.outputLimitBytes);
-    const stderr = new BoundedOutput(this.options.outputLimitBytes);
+    const { onOutput } = spec;
+    const stdout = new BoundedOutput(this.options.outputLimitBytes, onOutput && ((chunk) => onOutput("stdout", chunk)));
+    const stderr = new BoundedOutput(this.options.outputLimitBytes, onOutput && ((chunk) => onOutput("stderr", chunk)));
     this.docker.modem.demuxStream(stream, stdout, stderr);
+    // Half-closing the hijacked connection is what closes the command's stdin (EOF). A command
+    // that exits without reading it all makes the write fail (EPIPE); that is its choice, not a failure.
+    if (hasStdin) {
+      stream.on("error", () => {});
+      stream.end(spec.stdin);
+    }
 
     const ending = await waitForEnding(stream, exec, spec.timeoutMs, signal);
     let exitCode: number | undefined;

@@ -24,6 +24,8 @@ export type FlagSpec = (
    * release keeps working, and says what to change, rather than moving a listener without a word.
    */
   renamedTo?: string;
+  /** A one-letter alias, as `-i` for `--stdin`. */
+  short?: string;
 };
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -89,7 +91,10 @@ export function positionalsOf(specs: FlagSpecs, argv: readonly string[]): string
 
 function parseOptionsOf(specs: FlagSpecs) {
   return Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [name, { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings" } as const]),
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings", ...(spec.short && { short: spec.short }) } as const,
+    ]),
   );
 }
 
@@ -116,7 +121,7 @@ export function describeFlags(specs: FlagSpecs): string {
       const repeat = spec.type === "strings" ? ` (repeatable${spec.fromEnv === false ? "" : `; in the environment, ${separator}`})` : "";
       if (spec.renamedTo) return `  --${name} VALUE\n      deprecated: the old name of --${spec.renamedTo}\n      env: ${envNameOf(name)}`;
       const env = spec.fromEnv === false ? "none: command line only" : envNameOf(name);
-      return `  --${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${env}`;
+      return `  ${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${env}`;
     })
     .join("\n");
 }

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect as connectHttp2, constants as http2 } from "node:http2";
 import { connect as connectTcp } from "node:net";
+import { execLimits } from "../../src/contract/index.js";
 import { AuditServiceClient, type RecordEdgeRefusalRequest } from "../../src/gen/meshexec/v1/audit.js";
 import { ExecServiceClient, type ExecContainerRequest } from "../../src/gen/meshexec/v1/exec.js";
 import { MeshexecProcess } from "../support/meshexec-process.js";
@@ -147,12 +148,12 @@ describe("attacks on the router's write and memory paths", function () {
   });
 
   describe("message sizes", () => {
-    it("refuses a caller's message over 1 MiB with RESOURCE_EXHAUSTED, however large", async () => {
+    it("refuses a caller's message over the limit (the REST body's) with RESOURCE_EXHAUSTED, however large", async () => {
       const token = `Bearer ${await stack.token()}`;
-      for (const size of [1.5 * MiB, 30 * MiB]) {
+      for (const size of [execLimits.maxBodyBytes + MiB / 2, 30 * MiB]) {
         const reply = await callExec({ target: "ab-1", containerId: box, command: ["echo", "x".repeat(size)] }, { authorization: token });
         expect(reply.code, `${size} bytes`).to.equal(status.RESOURCE_EXHAUSTED);
-        expect(reply.details).to.match(/message too large: a \/meshexec\.v1\.ExecService\/ExecContainer request message may be at most 1048576 bytes|Received message larger than max/);
+        expect(reply.details).to.match(new RegExp(`message too large: a /meshexec\\.v1\\.ExecService/ExecContainer request message may be at most ${execLimits.maxBodyBytes} bytes|Received message larger than max`));
       }
       // Just under the limit is fine: the router gets to validate it.
       const fits = await callExec({ target: "ab-1", containerId: box, command: ["echo", "x".repeat(60_000)] }, { authorization: token });

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { SignJWT, decodeJwt, exportJWK, type JWTPayload } from "jose";
+import { execLimits } from "../../src/contract/index.js";
 import { expectErrorShape } from "../support/error-shape.js";
 import { GrpcCaller, type GrpcReply } from "../support/grpc-exec.js";
 import { MeshexecProcess } from "../support/meshexec-process.js";
@@ -158,7 +159,7 @@ describe("authentication and authorization (real router, edge and agent)", funct
       { name: "unknown fields", headers: { "content-type": "application/json" }, body: '{"cmd":1}' },
       { name: "an invalid command", headers: { "content-type": "application/json" }, body: '{"command":[""]}' },
       { name: "a text/plain body", headers: { "content-type": "text/plain" }, body: "hello" },
-      { name: "a 2 MiB body", headers: { "content-type": "application/json" }, body: `{"command":["true"]}${" ".repeat(2 * 1024 * 1024)}` },
+      { name: "a body over the limit", headers: { "content-type": "application/json" }, body: `{"command":["true"]}${" ".repeat(execLimits.maxBodyBytes)}` },
     ];
     for (const { name, headers, body } of badBodies) {
       it(`${name}: 401 with a bad token, 403 with a token lacking the scope`, async () => {

@@ -16,7 +16,7 @@ import type {
   streamErrorToHttp,
   streamEventToHttp,
 } from "../../../gateway/transcode.js";
-import type { HostStatus, JobStatus } from "../../contract/index.js";
+import type { HostStatus, JobStatus, OutputStreamName } from "../../contract/index.js";
 
 /**
  * What JSON.stringify sends of T: a key whose value may be undefined may be absent. The proto
@@ -33,8 +33,16 @@ export type HostResult = Wire<ReturnType<typeof hostResultToHttp>, { status: Hos
 export type ExecResponse = Wire<ReturnType<typeof execResponseToHttp>, { results: HostResult[] }>;
 
 type StreamLine = Exclude<ReturnType<typeof streamEventToHttp>, undefined>;
-/** One line of `?stream=true`'s NDJSON; an "error" line, a failure after the 200 went out, is always the last. */
-export type ExecStreamEvent = Exclude<StreamLine, { type: "result" }> | { type: "result"; result: HostResult } | ReturnType<typeof streamErrorToHttp>;
+/**
+ * One line of `?stream=true`'s NDJSON. After an "output_dropped" line (the reader fell behind) no
+ * more output lines follow, results still do; an "error" line, a failure after the 200 went out,
+ * is always the last.
+ */
+export type ExecStreamEvent =
+  | Exclude<StreamLine, { type: "result" | "output" }>
+  | { type: "result"; result: HostResult }
+  | Wire<Extract<StreamLine, { type: "output" }>, { stream: OutputStreamName }>
+  | ReturnType<typeof streamErrorToHttp>;
 
 export type AgentInfo = ReturnType<typeof agentListToHttp>["agents"][number];
 
