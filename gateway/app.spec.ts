@@ -32,7 +32,18 @@ function edge(router: FakeRouter) {
 
 const token = (scopes: string[]) => mintToken(loadSigningKey({ secret: SECRET }), { subject: "spec", scopes, ttlMs: 60_000 });
 const EXEC_PATH = "/node/_any/container/docker/demo/exec";
-const okResult: HostResult = { hostname: "web-1", status: "ok", stdout: "hi\n", stderr: "", exitCode: 0, changed: true, error: "", durationMs: 3, stdoutTruncated: false, stderrTruncated: false };
+const okResult: HostResult = {
+  hostname: "web-1",
+  status: "ok",
+  stdout: "hi\n",
+  stderr: "",
+  exitCode: 0,
+  changed: true,
+  error: "",
+  durationMs: 3,
+  stdoutTruncated: false,
+  stderrTruncated: false,
+};
 
 async function execRequest(app: ReturnType<typeof edge>["app"], options: { query?: string; body?: string; headers?: Record<string, string> } = {}) {
   return app.request(`${EXEC_PATH}${options.query ?? ""}`, {
@@ -45,14 +56,18 @@ async function execRequest(app: ReturnType<typeof edge>["app"], options: { query
 describe("the edge in-process, against a fake router", () => {
   describe("error mapping", () => {
     it("answers a router's refusal with its HTTP status and the one error shape", async () => {
-      const router = new FakeRouter({ execContainer: () => Promise.reject(new MeshError(GrpcStatus.NOT_FOUND, "no agent matches the target", 'target "_any": no agent is connected')) });
+      const router = new FakeRouter({
+        execContainer: () => Promise.reject(new MeshError(GrpcStatus.NOT_FOUND, "no agent matches the target", 'target "_any": no agent is connected')),
+      });
       const reply = await execRequest(edge(router).app);
       expect(reply.status).to.equal(404);
       expect(await reply.json()).to.deep.equal({ error: "no agent matches the target", details: 'target "_any": no agent is connected', code: 404 });
     });
 
     it("sends Retry-After with a 429 that says when to retry", async () => {
-      const router = new FakeRouter({ execContainer: () => Promise.reject(new MeshError(GrpcStatus.RESOURCE_EXHAUSTED, "rate limited", "20 execs/s", { retryAfterSeconds: 3 })) });
+      const router = new FakeRouter({
+        execContainer: () => Promise.reject(new MeshError(GrpcStatus.RESOURCE_EXHAUSTED, "rate limited", "20 execs/s", { retryAfterSeconds: 3 })),
+      });
       const reply = await execRequest(edge(router).app);
       expect(reply.status).to.equal(429);
       expect(reply.headers.get("retry-after")).to.equal("3");
@@ -120,7 +135,12 @@ describe("the edge in-process, against a fake router", () => {
       const router = new FakeRouter();
       const { app } = edge(router);
       const missing = watchedBody();
-      const noToken = await app.request(EXEC_PATH, { method: "POST", headers: { "content-type": "application/json" }, body: missing.body, duplex: "half" } as RequestInit);
+      const noToken = await app.request(EXEC_PATH, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: missing.body,
+        duplex: "half",
+      } as RequestInit);
       expect(noToken.status).to.equal(401);
       expect(noToken.headers.get("www-authenticate")).to.equal("Bearer");
       const wrongScope = watchedBody();
@@ -214,7 +234,10 @@ describe("the edge in-process, against a fake router", () => {
       expect(reply.headers.get("content-type")).to.equal("application/x-ndjson");
       const text = await reply.text();
       expect(text.endsWith("\n")).to.equal(true);
-      const lines = text.trimEnd().split("\n").map((line) => JSON.parse(line));
+      const lines = text
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line));
       expect(lines.map((line) => line.type)).to.deep.equal(["accepted", "result", "error"]);
       expect(lines[0]).to.deep.equal({ type: "accepted", job_id: "j1", hosts: ["web-1", "web-2"] });
       expect(lines[1].result).to.include({ hostname: "web-1", stdout: "hi\n", exit_code: 0 });

@@ -1,11 +1,4 @@
-import {
-  Metadata,
-  makeGenericClientConstructor,
-  type CallOptions,
-  type Client,
-  type ClientUnaryCall,
-  type ServiceError,
-} from "@grpc/grpc-js";
+import { Metadata, makeGenericClientConstructor, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { AuditServiceClient, type ListAuditRequest, type ListAuditResponse, type RecordEdgeRefusalRequest } from "../src/gen/meshexec/v1/audit.js";
 import {

@@ -11,8 +11,12 @@ export async function listenOn<T>(flag: string, start: () => Promise<T>): Promis
     return await start();
   } catch (err) {
     if (!(err instanceof ListenError)) throw err;
-    throw new CliFailure(`cannot listen on ${err.address} (--${flag}): ${err.reason}; set --${flag} or ${envNameOf(flag)} to another HOST:PORT`, ExitCode.usage, {
-      cause: err,
-    });
+    throw new CliFailure(
+      `cannot listen on ${err.address} (--${flag}): ${err.reason}; set --${flag} or ${envNameOf(flag)} to another HOST:PORT`,
+      ExitCode.usage,
+      {
+        cause: err,
+      },
+    );
   }
 }

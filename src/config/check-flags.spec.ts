@@ -4,7 +4,10 @@ import { parseDuration, parsePositiveInt } from "./flags.js";
 
 describe("checkFlags", () => {
   it("returns every parsed value", () => {
-    expect(checkFlags({ drain: () => parseDuration("drain-timeout", "2s"), slots: () => parsePositiveInt("max-in-flight", "4") })).to.deep.equal({ drain: 2000, slots: 4 });
+    expect(checkFlags({ drain: () => parseDuration("drain-timeout", "2s"), slots: () => parsePositiveInt("max-in-flight", "4") })).to.deep.equal({
+      drain: 2000,
+      slots: 4,
+    });
   });
   it("reports every bad flag, not only the first", () => {
     const thrown = (() => {
@@ -18,7 +21,15 @@ describe("checkFlags", () => {
     expect((thrown as InvalidFlags).problems.map((p) => p.error)).to.deep.equal(["invalid --drain-timeout", "invalid --max-in-flight"]);
   });
   it("throws one bad flag as it is, and anything but a refusal as the bug it is", () => {
-    expect(() => checkFlags({ drain: () => parseDuration("drain-timeout", "soon") })).to.throw(/invalid --drain-timeout/).that.is.not.instanceOf(InvalidFlags);
-    expect(() => checkFlags({ bug: () => { throw new TypeError("x is undefined"); } })).to.throw(TypeError);
+    expect(() => checkFlags({ drain: () => parseDuration("drain-timeout", "soon") }))
+      .to.throw(/invalid --drain-timeout/)
+      .that.is.not.instanceOf(InvalidFlags);
+    expect(() =>
+      checkFlags({
+        bug: () => {
+          throw new TypeError("x is undefined");
+        },
+      }),
+    ).to.throw(TypeError);
   });
 });

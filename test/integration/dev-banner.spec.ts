@@ -17,7 +17,9 @@ function bash(script: string): { done: Promise<{ code: number | null; stdout: st
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
   // The whole process group: bash and the agent it started.
   return { done, kill: () => child.exitCode === null && process.kill(-child.pid!, "SIGKILL") };
 }
@@ -33,19 +35,36 @@ describe("meshexec dev's banner", function () {
 
   it("prints exports the CLI reads and the way to attach a second agent with labels, and both work as printed", async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), "meshexec-dev-banner-")), "data");
-    dev = MeshexecProcess.spawn("dev", ["dev", "--rest-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--hostname", "dev-banner", "--label", "zone=here", "--data-dir", dataDir]);
+    dev = MeshexecProcess.spawn("dev", [
+      "dev",
+      "--rest-listen",
+      "127.0.0.1:0",
+      "--grpc-listen",
+      "127.0.0.1:0",
+      "--hostname",
+      "dev-banner",
+      "--label",
+      "zone=here",
+      "--data-dir",
+      dataDir,
+    ]);
     const banner = await waitFor("dev to print its banner", () => {
       if (!dev.running) throw new Error(`dev exited: ${dev.stderr}`);
       return /--agent-token .*\n/.test(dev.stderr) && dev.stderr;
     });
-    const exports = banner.split("\n").filter((line) => line.startsWith("  export ")).join("\n");
+    const exports = banner
+      .split("\n")
+      .filter((line) => line.startsWith("  export "))
+      .join("\n");
     expect(exports).to.match(/MESHEXEC_GATEWAY=http:\/\/127\.0\.0\.1:\d+ MESHEXEC_TOKEN=\S+\n {2}export TOKEN=\$MESHEXEC_TOKEN/);
     expect(banner).to.include("make install");
 
     // The next command a person types, in the shell the exports were pasted into.
     const agents = await bash(`${exports}\nmeshexec agents --json`).done;
     expect(agents.code, agents.stderr).to.equal(0);
-    expect(JSON.parse(agents.stdout).agents.map((a: { hostname: string; labels: object }) => [a.hostname, a.labels])).to.deep.equal([["dev-banner", { role: "dev", zone: "here" }]]);
+    expect(JSON.parse(agents.stdout).agents.map((a: { hostname: string; labels: object }) => [a.hostname, a.labels])).to.deep.equal([
+      ["dev-banner", { role: "dev", zone: "here" }],
+    ]);
     const curl = await bash(`${exports}\ncurl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$MESHEXEC_GATEWAY/agents"`).done;
     expect(curl.stdout).to.equal("200");
 

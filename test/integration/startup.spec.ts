@@ -35,7 +35,10 @@ describe("start-up: bad flags and busy ports", function () {
   async function refusal(process: MeshexecProcess): Promise<string[]> {
     const { code } = await process.exited;
     expect(code, `${process.name}: ${process.stderr}`).to.equal(2);
-    expect(process.logs.filter((line) => /listening/.test(String(line.msg))), process.name).to.deep.equal([]);
+    expect(
+      process.logs.filter((line) => /listening/.test(String(line.msg))),
+      process.name,
+    ).to.deep.equal([]);
     const lines = process.stderr.trim().split("\n");
     expect(process.stderr, "no stack trace").not.to.match(/^\s+at /m);
     return lines;
@@ -50,12 +53,26 @@ describe("start-up: bad flags and busy ports", function () {
     ];
     const flags = ["drain-timeout", "request-timeout", "drain-timeout", "job-ttl"];
     for (const [i, run] of runs.entries()) {
-      expect(await refusal(run), run.name).to.deep.equal([`meshexec ${run.name}: invalid --${flags[i]}: expected a duration such as 30s, 5m or 1h, got "soon"`]);
+      expect(await refusal(run), run.name).to.deep.equal([
+        `meshexec ${run.name}: invalid --${flags[i]}: expected a duration such as 30s, 5m or 1h, got "soon"`,
+      ]);
     }
   });
 
   it("reports every bad flag at once, one line each", async () => {
-    const router = spawn("router", ["router", "--grpc-listen", "nowhere", "--data-dir", dataDir(), "--drain-timeout", "soon", "--rate-limit", "lots", "--ready-min-agents", "0"]);
+    const router = spawn("router", [
+      "router",
+      "--grpc-listen",
+      "nowhere",
+      "--data-dir",
+      dataDir(),
+      "--drain-timeout",
+      "soon",
+      "--rate-limit",
+      "lots",
+      "--ready-min-agents",
+      "0",
+    ]);
     expect(await refusal(router)).to.deep.equal([
       'meshexec router: invalid --grpc-listen: expected HOST:PORT, got "nowhere"',
       'meshexec router: invalid --rate-limit: expected a whole number (0 or more), got "lots"',

@@ -18,7 +18,10 @@ describe("the OpenAPI document under Redocly's recommended rules (redocly.yaml, 
     const run = await promisify(execFile)(redocly, ["lint", "--config", path.join(repositoryRoot, "redocly.yaml"), "--format", "json", file], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
     }).catch((failed: { stdout: string; stderr: string }) => failed);
-    const report = JSON.parse(run.stdout.slice(run.stdout.indexOf("{"))) as { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; message: string }> };
+    const report = JSON.parse(run.stdout.slice(run.stdout.indexOf("{"))) as {
+      totals: { errors: number; warnings: number };
+      problems: Array<{ ruleId: string; message: string }>;
+    };
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).to.deep.equal([]);
     expect(report.totals).to.include({ errors: 0, warnings: 0 });
   });
