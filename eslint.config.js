@@ -97,6 +97,22 @@ export function lintConfig(root) {
       },
     },
     {
+      // The client commands' REST library and tables take the edge's JSON types (src/cli/client/api-types.ts)
+      // but must never load the edge: `import type` is erased, a value import would load hono with every command.
+      files: ["src/cli/{client,output}/**/*.ts"],
+      rules: {
+        "no-restricted-syntax": [
+          "error",
+          ...["ImportDeclaration[importKind='value']", "ExportNamedDeclaration[exportKind='value']", "ExportAllDeclaration[exportKind='value']", "ImportExpression"].map(
+            (node) => ({
+              selector: `${node}[source.value=/(^|\\/)gateway\\//]`,
+              message: "The CLI client takes only types from gateway/ (import type): a value import would load the edge into every client command.",
+            }),
+          ),
+        ],
+      },
+    },
+    {
       files: ["src/router/**/*.ts"],
       rules: {
         "no-restricted-imports": [

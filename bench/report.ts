@@ -63,6 +63,24 @@ export function report(machine: MachineStamp, measured: Measured, notes: string[
       "",
     );
   }
+  if (measured.liveOutput) {
+    const { withoutOutput, withOutput, slowReader, rssBeforeMiB } = measured.liveOutput;
+    out.push("5. Live output: a command writing 10 MB over 5 s through ?stream=true (its own router, edge and agent, caps at 16 MiB)");
+    out.push(
+      table(
+        ["reader", "s", "output events, bytes", "dropped", "CPU ms per MB written by process", "peak RSS router / edge, MiB"],
+        (
+          [
+            ["results only (output=false)", withoutOutput],
+            ["live output", withOutput],
+            ["live output, slow reader (640 KiB/s)", slowReader],
+          ] as const
+        ).map(([label, run]) => [label, run.seconds, run.streamedBytes, String(run.outputDropped), describeCpu(run.cpuMsPerMB), `${run.peakRssMiB.router} / ${run.peakRssMiB.gateway}`]),
+      ),
+      `   RSS before the runs: router ${rssBeforeMiB.router} MiB, edge ${rssBeforeMiB.gateway} MiB`,
+      "",
+    );
+  }
   out.push("Targets");
   out.push(table(["target", "measured", "verdict"], verdicts.map((v) => [v.target, v.measured, v.pass ? "PASS" : "MISS"])));
   notes.forEach((note) => out.push(`note: ${note}`));

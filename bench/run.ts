@@ -1,7 +1,7 @@
 /**
  * `make bench`: the mesh against the floor (a raw dockerode exec) and against what people use
  * instead (the docker CLI), then the mesh alone on the benchmark-only no-op runtime.
- * Flags: --only latency,throughput,fanout,edge (default: all) and --cpu-prof (children write
+ * Flags: --only latency,throughput,fanout,edge,live (default: all) and --cpu-prof (children write
  * .cpuprofile files to bench/profiles/; summarise them with dist/bench/profile-summary.js).
  */
 import { mkdirSync } from "node:fs";
@@ -19,12 +19,13 @@ import { REST_TO_NOOP, restExec } from "./paths/rest-exec.js";
 import { measureEdge } from "./phases/edge.js";
 import { measureFanOut } from "./phases/fan-out.js";
 import { measureLatency } from "./phases/latency.js";
+import { measureLiveOutput } from "./phases/live-output.js";
 import { measureThroughput } from "./phases/throughput.js";
 import { progress } from "./progress.js";
 import { report } from "./report.js";
 import type { Measured } from "./targets.js";
 
-const PHASES = ["latency", "throughput", "fanout", "edge"] as const;
+const PHASES = ["latency", "throughput", "fanout", "edge", "live"] as const;
 const DOCKER_AGENT = "bench-docker";
 const NOOP_AGENT = "bench-noop";
 const CONTAINERS = 8;
@@ -88,6 +89,10 @@ try {
   }
   // The fleet runs on its own routers; this stack would only take CPU from them.
   await Promise.all(stack.map((child) => child.stop()));
+  if (phases.has("live")) {
+    progress("5. live output: 10 MB over 5 s through ?stream=true, with and without output events, then a slow reader");
+    measured.liveOutput = await measureLiveOutput(mesh, token, names[0]);
+  }
   if (phases.has("fanout")) {
     progress("3. fan-out: _all over 10, 100 and 1,000 no-op agents, a fresh router each");
     measured.fanOut = await measureFanOut(mesh, token, [10, 100, 1000], (n) => (n >= 1000 ? 100 : 200));

@@ -1,6 +1,7 @@
 import type { EdgeResult } from "./phases/edge.js";
 import type { FanOutAt } from "./phases/fan-out.js";
 import type { LatencyResult } from "./phases/latency.js";
+import type { LiveOutputResult } from "./phases/live-output.js";
 import type { ThroughputAt } from "./phases/throughput.js";
 
 export interface Verdict {
@@ -14,6 +15,7 @@ export interface Measured {
   throughput?: ThroughputAt[];
   fanOut?: FanOutAt[];
   edge?: EdgeResult;
+  liveOutput?: LiveOutputResult;
 }
 
 /** The targets, each judged against this run's figures; a phase that did not run yields no verdict. */

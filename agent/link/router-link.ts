@@ -7,6 +7,7 @@ import {
   type AgentMessage,
   type RouterMessage,
 } from "../../src/gen/meshexec/v1/agent.js";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../../src/contract/index.js";
 import { GrpcStatus } from "../../src/errors/index.js";
 import type { Logger } from "../../src/log/index.js";
 import { plaintextDial, type DialCredentials } from "../../src/tls/index.js";
@@ -117,7 +118,7 @@ export class RouterLink {
         this.welcomed = true;
         this.failedAttempts = 0;
         clearInterval(this.heartbeatTimer);
-        this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), kind.value.heartbeatIntervalMs || 5_000);
+        this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), kind.value.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS);
         this.options.log.info({ router: this.options.router }, "connected to router");
         this.onWelcome.forEach((resolve) => resolve());
         this.onWelcome.clear();

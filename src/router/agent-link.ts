@@ -115,6 +115,11 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
           session.lastHeardAt = Date.now();
           if (!session.settle(kind.value)) log.debug({ hostname: session.hostname, requestId: kind.value.requestId }, "late exec reply dropped");
           return;
+        case "execOutput":
+          // Output for an exec nobody waits for any more (or that did not ask for it) is dropped; the reply carries it all anyway.
+          session.lastHeardAt = Date.now();
+          session.output(kind.value);
+          return;
         default:
           throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "protocol error", `unexpected ${kind?.$case ?? "empty"} message`);
       }

@@ -1,5 +1,6 @@
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import type {
+  AgentExecOutput,
   AgentExecReply,
   AgentExecRequest,
   AgentHeartbeat,
@@ -17,6 +18,9 @@ export type HostOutcome =
   | { $case: "failed"; value: ExecFailed }
   /** The agent never answered: it went away, went quiet past the deadline, or the caller left. */
   | { $case: "unanswered"; value: { status: "failed" | "timeout"; message: string } };
+
+/** Told each piece of an exec's live output, when the request asked for it (streamOutput). */
+export type OnExecOutput = (stream: AgentExecOutput["stream"], data: Uint8Array) => void;
 
 export type ExecOrder = Omit<AgentExecRequest, "requestId">;
 
@@ -55,7 +59,7 @@ export class AgentSession {
    * usually empty between execs. A Map emptied after every exec reallocates its table each time
    * (V8 shrinks it), and a fan-out to 1,000 agents left 1,000 such tables per call in old space.
    */
-  private readonly pending: Array<{ requestId: string; onOutcome: (outcome: HostOutcome) => void }> = [];
+  private readonly pending: Array<{ requestId: string; onOutcome: (outcome: HostOutcome) => void; onOutput?: OnExecOutput }> = [];
 
   constructor(
     readonly identity: AgentIdentity,
@@ -80,8 +84,8 @@ export class AgentSession {
    * idempotent, so nothing here retries. A callback rather than a promise per exec: a fan-out
    * to a thousand agents would hold a thousand promises and their closures for the whole call.
    */
-  start(request: ExecRequestMessage, onOutcome: (outcome: HostOutcome) => void): void {
-    this.pending.push({ requestId: request.kind.value.requestId, onOutcome });
+  start(request: ExecRequestMessage, onOutcome: (outcome: HostOutcome) => void, onOutput?: OnExecOutput): void {
+    this.pending.push({ requestId: request.kind.value.requestId, onOutcome, onOutput });
     this.send(request);
   }
 
@@ -99,6 +103,14 @@ export class AgentSession {
     if (i < 0 || !reply.outcome) return false;
     this.completeAt(i, reply.outcome);
     return true;
+  }
+
+  /** Routes a piece of live output to the exec waiting for it; dropped when nobody waits or nobody asked for it. */
+  output(piece: AgentExecOutput): boolean {
+    const i = this.indexOf(piece.requestId);
+    const onOutput = i < 0 ? undefined : this.pending[i].onOutput;
+    onOutput?.(piece.stream, piece.data);
+    return onOutput !== undefined;
   }
 
   heartbeat(beat: AgentHeartbeat): void {

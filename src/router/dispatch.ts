@@ -1,7 +1,7 @@
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
-import { execRequestOf, type AgentSession, type ExecOrder, type HostOutcome } from "./agent-session.js";
+import { execRequestOf, type AgentSession, type ExecOrder, type HostOutcome, type OnExecOutput } from "./agent-session.js";
 import { notAskedResult, toHostResult } from "./host-result.js";
 import type { KeptOutput } from "./kept-output.js";
 import { compareHostnames } from "./registry.js";
@@ -12,6 +12,8 @@ export interface DispatchOptions {
   answerWithinMs: number;
   /** Told each host's final result as soon as it is known. */
   onResult?: (result: HostResult) => void;
+  /** Told each piece of each host's live output, as its agent sends it (only when the order asks for it: streamOutput). */
+  onOutput?: (hostname: string, ...piece: Parameters<OnExecOutput>) => void;
   /** What is kept of each host's answer (env values masked, output bounded), before anything else sees it. */
   kept: KeptOutput;
 }
@@ -106,6 +108,7 @@ function execOnEach(
       opts.answerWithinMs,
     );
     const onAbort = () => giveUpAll("failed", "cancelled: the caller went away");
+    const { onOutput } = opts;
     sessions.forEach((session, i) =>
       session.start(request, (outcome) => {
         try {
@@ -118,7 +121,7 @@ function execOnEach(
         opts.signal.removeEventListener("abort", onAbort);
         if (failure) reject(failure.err);
         else resolve();
-      }),
+      }, onOutput && ((stream, data) => onOutput(session.hostname, stream, data))),
     );
     if (opts.signal.aborted) onAbort();
     else opts.signal.addEventListener("abort", onAbort, { once: true });

@@ -12,6 +12,7 @@ import { fanOut, runOnOne, type DispatchOptions } from "./dispatch.js";
 import { KeptOutput } from "./kept-output.js";
 import type { AgentSession } from "./agent-session.js";
 import { JobRecorder, RESULT_WRITE_MARGIN_MS } from "./job-recorder.js";
+import { LiveOutput, type LiveOutputSink } from "./live-output.js";
 import type { AgentRegistry } from "./registry.js";
 import { describeTarget } from "./target.js";
 import { authorizeTarget } from "./target-grants.js";
@@ -46,6 +47,8 @@ export interface AcceptedExec {
   onAccepted(jobId: string, hosts: string[]): void;
   /** Told each host's result as soon as that host finishes. */
   onResult?(result: HostResult): void;
+  /** Told each host's output as the command writes it, all of a host's before its result; a waiting exec only. */
+  onOutput?: LiveOutputSink;
   /**
    * Told once when this exec's own work is over: when its job ends (for an async job, long after
    * the call), or at once for a replay or a refusal, which run nothing.
@@ -179,6 +182,9 @@ export class ExecJobs {
 
   private async execute(jobId: string, sessions: AgentSession[], exec: AcceptedExec): Promise<ExecContainerResponse> {
     const { plan } = exec;
+    const bounds = { env: plan.env, hostOutputLimitBytes: this.deps.hostOutputLimitBytes, totalOutputLimitBytes: this.deps.totalOutputLimitBytes };
+    // An async job's caller is gone: nobody to stream to.
+    const live = exec.onOutput && !exec.async ? new LiveOutput(bounds, exec.onOutput) : undefined;
     const order = {
       containerId: plan.containerId,
       command: plan.command,
@@ -187,17 +193,21 @@ export class ExecJobs {
       timeoutMs: plan.timeoutMs,
       trace: exec.trace,
       allowedContainers: exec.grants.containers ?? [],
+      streamOutput: live !== undefined,
+      stdin: plan.stdin,
     };
     const recorder = new JobRecorder(this.deps.jobs, jobId, plan.timeoutMs + RESULT_WRITE_MARGIN_MS, this.deps.log);
     const opts: DispatchOptions = {
       signal: exec.async ? new AbortController().signal : exec.signal,
       answerWithinMs: plan.timeoutMs + AGENT_ANSWER_GRACE_MS,
+      onOutput: live && ((hostname, stream, data) => live.add(hostname, stream, data)),
       onResult: (result) => {
+        live?.finish(result.hostname);
         // An async job shows each host as it answers; a waiting caller's job is written once, at the end.
         if (exec.async) recorder.addResult(result);
         exec.onResult?.(result);
       },
-      kept: new KeptOutput({ env: plan.env, hostOutputLimitBytes: this.deps.hostOutputLimitBytes, totalOutputLimitBytes: this.deps.totalOutputLimitBytes }),
+      kept: new KeptOutput(bounds),
     };
     let results: HostResult[];
     try {
@@ -226,6 +236,8 @@ function liveKeyOf(subject: string, key: string): string {
 
 /** Identifies "the same request" for idempotency: everything that changes what would run. */
 function requestHashOf(plan: ExecPlan): string {
-  const identity = [describeTarget(plan.target), plan.containerId, plan.command, plan.env, plan.workingDir, plan.timeoutMs];
+  const identity: unknown[] = [describeTarget(plan.target), plan.containerId, plan.command, plan.env, plan.workingDir, plan.timeoutMs];
+  // Only when there is stdin, so the hashes of keys stored before stdin existed still match.
+  if (plan.stdin.length > 0) identity.push(createHash("sha256").update(plan.stdin).digest("hex"));
   return createHash("sha256").update(JSON.stringify(identity)).digest("hex");
 }

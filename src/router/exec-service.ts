@@ -15,6 +15,8 @@ import type { ExecSlot, SubjectLimits } from "./subject-limits.js";
 import { describeTarget } from "./target.js";
 import { serverStreamHandler, unaryHandler } from "./grpc-handlers.js";
 import { validateExecRequest } from "./validate-exec.js";
+import { LiveOutputQueue } from "./live-output-queue.js";
+import type { LiveOutputSink } from "./live-output.js";
 
 export interface ExecServiceDeps {
   registry: AgentRegistry;
@@ -35,6 +37,7 @@ type ExecCall = ServerUnaryCall<ExecContainerRequest, unknown>;
 interface ExecListener {
   onAccepted(jobId: string, hosts: string[]): void;
   onResult?(result: HostResult): void;
+  onOutput?: LiveOutputSink;
 }
 
 export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
@@ -78,6 +81,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
           listener.onAccepted(id, hosts);
         },
         onResult: listener.onResult,
+        onOutput: listener.onOutput,
         onSettled: slot.release,
       });
       await auditExecAttempt(deps, context, subject, call.request, { jobId: response.jobId }, validatedCommand);
@@ -115,12 +119,14 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
         call.write({ event: { $case: "result", value: result } });
       };
       let hosts: string[] = [];
+      const output = call.request.omitOutput ? undefined : new LiveOutputQueue(call);
       const response = await runExec(call, {
         onAccepted: (jobId, accepted) => {
           hosts = accepted;
           call.write({ event: { $case: "accepted", value: { jobId, hosts } } });
         },
         onResult: send,
+        onOutput: output && ((hostname, stream, data) => output.write(hostname, stream, data)),
       });
       // A replayed idempotent request has its results all at once, from the first run.
       response.results.filter((r) => !sent.has(r.hostname)).forEach(send);

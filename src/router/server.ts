@@ -1,11 +1,13 @@
-import { Server, ServerCredentials, type ChannelOptions, type ServiceDefinition } from "@grpc/grpc-js";
+import { Server, ServerCredentials, setLogger, type ChannelOptions, type ServiceDefinition } from "@grpc/grpc-js";
+import { format } from "node:util";
 import { HealthImplementation } from "grpc-health-check";
 import { AuditServiceService } from "../gen/meshexec/v1/audit.js";
 import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
 import { JobServiceService } from "../gen/meshexec/v1/jobs.js";
 import { TokenServiceService } from "../gen/meshexec/v1/tokens.js";
 import type { TokenVerifier } from "../auth/index.js";
-import { AGENTS_HEALTH_SERVICE, DEFAULT_OUTPUT_LIMIT_BYTES, execLimits } from "../contract/index.js";
+import { AGENTS_HEALTH_SERVICE, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_KEEPALIVE_MS, DEFAULT_OUTPUT_LIMIT_BYTES, execLimits } from "../contract/index.js";
+import { listenErrorOf } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { RouterMetrics, createMetricsRegistry, grpcServerMetricsInterceptor, type Registry } from "../metrics/index.js";
 import type { Stores } from "../store/index.js";
@@ -17,6 +19,7 @@ import { guardHalfSentCalls } from "./half-sent-calls.js";
 import { createJobService } from "./job-service.js";
 import { limitRequestSize, refuseOversizedMessages } from "./message-size-limit.js";
 import { addReflection } from "./reflection.js";
+import { AgentsReadiness, DEFAULT_READINESS, type ReadinessConfig } from "./agents-readiness.js";
 import { AgentRegistry } from "./registry.js";
 import { SubjectLimits, type SubjectLimitsConfig } from "./subject-limits.js";
 import { createTokenService } from "./token-service.js";
@@ -58,6 +61,8 @@ export interface RouterOptions {
   keepaliveMs?: number;
   /** TLS, or mTLS when it requires client certificates; plaintext h2c when unset. */
   credentials?: ServerCredentials;
+  /** What `meshexec.agents` (the edge's /ready) waits for at start; one agent when unset. */
+  readiness?: ReadinessConfig;
 }
 
 export interface RunningRouter {
@@ -72,6 +77,9 @@ const PRUNE_EVERY_MS = 3_600_000;
 /** More than the verifier's clock skew (30 s), so a revocation outlives its token everywhere. */
 const REVOCATION_MARGIN_MS = 3_600_000;
 
+/** Finished jobs older than this are pruned (--job-ttl). */
+export const DEFAULT_JOB_TTL_MS = 7 * 86_400_000;
+
 /** What one exec keeps of its hosts' output by default (--max-fanout-output): 64 full 1 MiB hosts, or 32,000 hosts' 2 KiB. */
 export const DEFAULT_MAX_FANOUT_OUTPUT_BYTES = 64 * 1024 * 1024;
 /** An agent's reply is its two capped streams plus this, for the error text and the protobuf framing. */
@@ -84,17 +92,21 @@ const AGENT_REPLY_MARGIN_BYTES = 64 * 1024;
 const MAX_CONCURRENT_STREAMS = 1_000;
 
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
-  const keepaliveMs = options.keepaliveMs ?? 10_000;
+  // grpc-js writes its errors to stderr as plain text ("E No address added…" for a busy port, which
+  // the ListenError says better): they go to the router's log instead, as JSON lines like the rest.
+  setLogger({ error: (...args: unknown[]) => options.log.warn({ grpc: format(...args) }, "grpc-js reported an error") });
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
   const health = new HealthImplementation({
     ...Object.fromEntries(SERVICE_NAMES.map((name) => [name, "SERVING"])),
     [AGENTS_HEALTH_SERVICE]: "NOT_SERVING",
   });
   const metricsRegistry = options.metrics ?? createMetricsRegistry();
   const metrics = new RouterMetrics(metricsRegistry);
+  const readiness = new AgentsReadiness(options.readiness ?? DEFAULT_READINESS, (ready) => health.setStatus(AGENTS_HEALTH_SERVICE, ready ? "SERVING" : "NOT_SERVING"));
   const registry = new AgentRegistry(3 * heartbeatIntervalMs, (agents) => {
     metrics.agentsConnected.set(agents);
-    health.setStatus(AGENTS_HEALTH_SERVICE, agents > 0 && !draining ? "SERVING" : "NOT_SERVING");
+    readiness.agentsConnected(agents);
   });
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
@@ -106,7 +118,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const interrupted = await jobs.failRunningOf(jobsRouter, "router restarted");
   if (interrupted > 0) options.log.warn({ jobs: interrupted, router: options.name }, "jobs left running by this router's last run marked failed");
   const prune = async () => {
-    await jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
+    await jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? DEFAULT_JOB_TTL_MS)));
     const auditPruned = await audit.pruneBefore(new Date(Date.now() - options.auditTtlMs));
     if (auditPruned > 0) options.log.info({ entries: auditPruned }, "audit entries past --audit-ttl pruned");
     // Past this, every token a revocation could refuse has expired (its clock skew included).
@@ -164,11 +176,14 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   health.addToServer(server);
   if (options.reflection ?? true) addReflection(server);
 
+  const address = `${formatHost(options.host)}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${formatHost(options.host)}:${options.port}`, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
-  );
+    server.bindAsync(address, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) => (err ? reject(listenErrorOf(address, err)) : resolve(bound))),
+  ).catch((err: unknown) => {
+    clearInterval(pruneTimer);
+    server.forceShutdown();
+    throw err;
+  });
   options.log.info({ address: `${formatHost(options.host)}:${port}`, port }, "router listening");
 
   return {
@@ -176,7 +191,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     registry,
     async stop(graceMs) {
       draining = true;
-      [...SERVICE_NAMES, AGENTS_HEALTH_SERVICE].forEach((name) => health.setStatus(name, "NOT_SERVING"));
+      readiness.drain();
+      SERVICE_NAMES.forEach((name) => health.setStatus(name, "NOT_SERVING"));
       await Promise.race([Promise.allSettled([...inFlight]), delay(graceMs)]);
       registry.list().forEach((session) => session.end());
       clearInterval(pruneTimer);

@@ -100,7 +100,10 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       const all = await exec(["--target", "_all"], ["echo", "x"]);
       expect(all.code, context(all)).to.equal(0);
       expect(all.stdout.match(/^cli-[ab](?=\s+ok\s+0\s)/gm)).to.deep.equal(["cli-a", "cli-b"]);
-      expect(all.stdout).to.contain("==> cli-a stdout <==\nx\n").and.to.contain("==> cli-b stdout <==\nx\n");
+      // The same output from both: printed once, under both names (dshbak -c); the table stays per host.
+      expect(all.stdout).to.contain("==> cli-a,cli-b (2 hosts) stdout <==\nx\n").and.not.to.contain("==> cli-a stdout");
+      const apart = await exec(["--target", "_all", "--no-group"], ["echo", "x"]);
+      expect(apart.stdout).to.contain("==> cli-a stdout <==\nx\n").and.to.contain("==> cli-b stdout <==\nx\n");
 
       const label = await exec(["--target", "role:db"], ["echo", "x"]);
       expect(label.code, context(label)).to.equal(0);
@@ -112,7 +115,7 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       const run = await meshexec(["exec", "--target", "_all", "--container", "no-such-container", "--", "true"]);
       expect(run.code, context(run)).to.equal(1);
       expect(run.stdout).to.match(/^cli-a\s+failed\s+-\s/m).and.to.match(/^cli-b\s+failed\s+-\s/m);
-      expect(run.stdout).to.match(/==> cli-a error <==\n.*no-such-container/);
+      expect(run.stdout).to.match(/==> cli-a,cli-b \(2 hosts\) error <==\n.*no-such-container/);
     });
 
     it("marks output the agent cut at its cap as [truncated], in the header and at the end", async () => {
@@ -159,7 +162,7 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
         expect(received).to.deep.equal([
           {
             method: "POST",
-            url: "/node/role%3Aweb/container/docker/web/exec?stream=true",
+            url: "/node/role%3Aweb/container/docker/web/exec?stream=true&output=false",
             authorization: "Bearer t0k3n",
             body: { command: ["echo", "hi"], env: ["A=1"], working_dir: "/srv", timeout_seconds: 120 },
           },
@@ -220,7 +223,7 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       expect(run.stdout).to.contain(`command    sh -c 'echo from $0' 'a,b c'\n`);
       expect(run.stdout).to.match(/^HOST\s+STATUS\s+EXIT\s+DURATION$/m);
       expect(run.stdout).to.match(/^cli-a\s+ok\s+0\s/m).and.to.match(/^cli-b\s+ok\s+0\s/m);
-      expect(run.stdout).to.contain("==> cli-a stdout <==\nfrom a,b c\n");
+      expect(run.stdout).to.contain("==> cli-a,cli-b (2 hosts) stdout <==\nfrom a,b c\n");
     });
 
     it("`job ID --json` prints GET /job/ID as is", async () => {

@@ -26,7 +26,7 @@ describe("several routers on one PostgreSQL database", function () {
     url = await postgres.createDatabase();
     // Three routers started at once on an empty database: each migrates under the advisory lock, all come up.
     const secret = randomBytes(24).toString("base64url");
-    const third = MeshexecProcess.spawn("router rc", ["router", "--listen", "127.0.0.1:0", ...routerArgs("rc")], { MESHEXEC_JWT_SECRET: secret });
+    const third = MeshexecProcess.spawn("router rc", ["router", "--grpc-listen", "127.0.0.1:0", ...routerArgs("rc")], { MESHEXEC_JWT_SECRET: secret });
     [a, b] = await Promise.all([
       TestStack.start([{ hostname: "pg-1" }], { routerArgs: routerArgs("ra"), secret }),
       TestStack.start([{ hostname: "pg-1" }], { routerArgs: routerArgs("rb"), secret }),
@@ -121,7 +121,7 @@ describe("several routers on one PostgreSQL database", function () {
 
   it("refuses to start when PostgreSQL cannot be reached, naming it without the password, and never logs the password", async () => {
     const unreachable = url.replace(`:${postgres.port}/`, ":1/");
-    const router = MeshexecProcess.spawn("router rd", ["router", "--listen", "127.0.0.1:0", "--name", "rd"], { MESHEXEC_JWT_SECRET: a.secret, MESHEXEC_DATABASE_URL: unreachable });
+    const router = MeshexecProcess.spawn("router rd", ["router", "--grpc-listen", "127.0.0.1:0", "--name", "rd"], { MESHEXEC_JWT_SECRET: a.secret, MESHEXEC_DATABASE_URL: unreachable });
     expect((await router.exited).code).to.equal(2);
     expect(router.stderr).to.match(/database unavailable: .*ECONNREFUSED.*postgres:\/\/meshexec:\*\*\*@127\.0\.0\.1:1\//);
     for (const process of [router, ...a.processes, ...b.processes]) {

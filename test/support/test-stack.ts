@@ -84,7 +84,7 @@ export class TestStack {
     const edgeToken: Record<string, string> = options.withoutEdgeToken ? {} : { MESHEXEC_ROUTER_TOKEN: await stack.token([EDGE_SCOPE], 3_600_000, "edge") };
     stack.gateway = MeshexecProcess.spawn(
       "gateway",
-      ["gateway", "--listen", "127.0.0.1:0", "--router", stack.routerAddressForClients, ...stack.auth.args, ...(options.gatewayArgs ?? [])],
+      ["gateway", "--rest-listen", "127.0.0.1:0", "--router", stack.routerAddressForClients, ...stack.auth.args, ...(options.gatewayArgs ?? [])],
       { ...stack.secretEnv(), ...edgeToken },
     );
     stack.gatewayPort = await stack.gateway.listeningPort("gateway listening");
@@ -109,7 +109,7 @@ export class TestStack {
   async startRouter(port = this.routerPort, args: string[] = []): Promise<MeshexecProcess> {
     this.router = MeshexecProcess.spawn(
       "router",
-      ["router", "--listen", `127.0.0.1:${port}`, "--data-dir", this.dataDir, ...this.auth.args, ...args],
+      ["router", "--grpc-listen", `127.0.0.1:${port}`, "--data-dir", this.dataDir, ...this.auth.args, ...args],
       this.secretEnv(),
     );
     this.routerPort = await this.router.listeningPort("router listening");
