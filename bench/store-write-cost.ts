@@ -17,11 +17,44 @@ const CONCURRENT = { inFlight: 32, jobs: 2_000 };
 
 async function recordOneExec(stores: Stores): Promise<void> {
   const id = randomUUID();
-  await stores.jobs.create({ id, router: "r1", subject: "bench", target: "h1", containerId: "c", command: ["true"], envKeys: [], hosts: ["h1"], createdAt: new Date() });
-  const result = { hostname: "h1", status: "ok", stdout: "hello\n", stderr: "", exitCode: 0, changed: true, error: "", durationMs: 3, stdoutTruncated: false, stderrTruncated: false };
+  await stores.jobs.create({
+    id,
+    router: "r1",
+    subject: "bench",
+    target: "h1",
+    containerId: "c",
+    command: ["true"],
+    envKeys: [],
+    hosts: ["h1"],
+    createdAt: new Date(),
+  });
+  const result = {
+    hostname: "h1",
+    status: "ok",
+    stdout: "hello\n",
+    stderr: "",
+    exitCode: 0,
+    changed: true,
+    error: "",
+    durationMs: 3,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+  };
   await stores.jobs.addResults(id, [result]);
   await stores.jobs.finish(id, "completed");
-  await stores.audit.append({ time: new Date(), subject: "bench", sourceAddress: "127.0.0.1", target: "h1", containerId: "c", command: ["true"], grpcCode: "OK", httpStatus: 202, jobId: id, requestId: id, error: "" });
+  await stores.audit.append({
+    time: new Date(),
+    subject: "bench",
+    sourceAddress: "127.0.0.1",
+    target: "h1",
+    containerId: "c",
+    command: ["true"],
+    grpcCode: "OK",
+    httpStatus: 202,
+    jobId: id,
+    requestId: id,
+    error: "",
+  });
   // SQLite commits its batch when the event loop turns (setImmediate): let it, so its commit is in the figure.
   await new Promise((resolve) => setImmediate(resolve));
 }
@@ -37,12 +70,16 @@ async function measure(name: string, stores: Stores): Promise<void> {
   samples.sort((a, b) => a - b);
   const started = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENT.inFlight }, async () => {
-    while (next++ < CONCURRENT.jobs) await recordOneExec(stores);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENT.inFlight }, async () => {
+      while (next++ < CONCURRENT.jobs) await recordOneExec(stores);
+    }),
+  );
   const perSecond = CONCURRENT.jobs / ((performance.now() - started) / 1000);
   const at = (p: number) => samples[Math.floor((samples.length - 1) * p)].toFixed(3);
-  console.log(`${name.padEnd(10)} one exec recorded: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms; ${CONCURRENT.inFlight} in flight: ${Math.round(perSecond)} execs/s`);
+  console.log(
+    `${name.padEnd(10)} one exec recorded: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms; ${CONCURRENT.inFlight} in flight: ${Math.round(perSecond)} execs/s`,
+  );
 }
 
 const dir = mkdtempSync(join(tmpdir(), "meshexec-bench-store-"));

@@ -45,7 +45,17 @@ describe("JobRecorder", () => {
   let store: FlakyStore;
   beforeEach(async () => {
     store = new FlakyStore();
-    await store.create({ id: "j", router: "", subject: "s", target: "_all", containerId: "c", command: ["true"], envKeys: [], hosts: ["a", "b", "c"], createdAt: new Date() });
+    await store.create({
+      id: "j",
+      router: "",
+      subject: "s",
+      target: "_all",
+      containerId: "c",
+      command: ["true"],
+      envKeys: [],
+      hosts: ["a", "b", "c"],
+      createdAt: new Date(),
+    });
   });
 
   it("writes results given one by one in one batch per event-loop turn, then the end", async () => {

@@ -73,7 +73,12 @@ export class JobRecorder {
   private recordFailure(err: unknown): void {
     const cause = asMeshError(err);
     const reason = `results not recorded: ${cause.message}`;
-    this.failure = new MeshError(GrpcStatus.UNAVAILABLE, "results not recorded", `job ${this.jobId} ran, but its results could not be recorded (${cause.message}); it is recorded failed`, { cause: err });
+    this.failure = new MeshError(
+      GrpcStatus.UNAVAILABLE,
+      "results not recorded",
+      `job ${this.jobId} ran, but its results could not be recorded (${cause.message}); it is recorded failed`,
+      { cause: err },
+    );
     this.log.error({ jobId: this.jobId, err }, "job results not recorded; the job is recorded failed once the database is back");
     retryWhileUnavailable(() => this.store.finish(this.jobId, "failed", reason), Date.now() + FAILURE_RECORD_WITHIN_MS).catch((lastErr) =>
       this.log.error({ jobId: this.jobId, err: lastErr }, "job could not be recorded failed; it stays running until its router restarts"),

@@ -16,7 +16,19 @@ export class PostgresAuditLog implements AuditLog {
     await this.db.query(
       `INSERT INTO audit (time, subject, source_address, target, container_id, command, grpc_code, http_status, job_id, request_id, error)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [entry.time, entry.subject, entry.sourceAddress, entry.target, entry.containerId, JSON.stringify(entry.command), entry.grpcCode, entry.httpStatus, entry.jobId, entry.requestId, entry.error],
+      [
+        entry.time,
+        entry.subject,
+        entry.sourceAddress,
+        entry.target,
+        entry.containerId,
+        JSON.stringify(entry.command),
+        entry.grpcCode,
+        entry.httpStatus,
+        entry.jobId,
+        entry.requestId,
+        entry.error,
+      ],
     );
   }
 

@@ -168,7 +168,10 @@ export class PostgresDatabase {
 export function isConnectionProblem(err: unknown): boolean {
   const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code === "string" && (/^E[A-Z]+$/.test(code) || /^08/.test(code) || /^57P0[123]$/.test(code) || code === "53300")) return true;
-  return typeof message === "string" && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable/i.test(message);
+  return (
+    typeof message === "string" &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable/i.test(message)
+  );
 }
 
 /** The URL as it may be shown: its password, and any password= parameter, replaced by ***. */

@@ -1,5 +1,15 @@
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
-import { IDEMPOTENCY_WINDOW_MS, type IdempotencyClaim, type JobQuery, type JobRecord, type JobStatus, type JobStore, type KeyedJob, type NewJob, type Page } from "./job-store.js";
+import {
+  IDEMPOTENCY_WINDOW_MS,
+  type IdempotencyClaim,
+  type JobQuery,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+  type KeyedJob,
+  type NewJob,
+  type Page,
+} from "./job-store.js";
 import { decodeCursor, pageOf } from "./paging.js";
 import type { PostgresDatabase, Query } from "./postgres-database.js";
 

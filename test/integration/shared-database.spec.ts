@@ -79,10 +79,14 @@ describe("several routers on one PostgreSQL database", function () {
     await b.startRouter(b.routerPort, routerArgs("rb"));
     await b.router.waitForLog("router listening");
     expect((await b.request("GET", `/job/${id}`, { token: adminToken })).body).to.include({ status: "running", error: "" });
-    await waitFor("the job to complete on router ra", async () => (await b.request("GET", `/job/${id}`, { token: adminToken })).body.status === "completed", 15_000);
+    await waitFor(
+      "the job to complete on router ra",
+      async () => (await b.request("GET", `/job/${id}`, { token: adminToken })).body.status === "completed",
+      15_000,
+    );
   });
 
-  it("keeps every job it answered whole through a PostgreSQL restart under load, answering 503 \"database unavailable\" meanwhile", async () => {
+  it('keeps every job it answered whole through a PostgreSQL restart under load, answering 503 "database unavailable" meanwhile', async () => {
     const replies: HttpReply[] = [];
     const loading = new AbortController();
     const worker = async (n: number) => {
@@ -121,14 +125,16 @@ describe("several routers on one PostgreSQL database", function () {
 
   it("refuses to start when PostgreSQL cannot be reached, naming it without the password, and never logs the password", async () => {
     const unreachable = url.replace(`:${postgres.port}/`, ":1/");
-    const router = MeshexecProcess.spawn("router rd", ["router", "--grpc-listen", "127.0.0.1:0", "--name", "rd"], { MESHEXEC_JWT_SECRET: a.secret, MESHEXEC_DATABASE_URL: unreachable });
+    const router = MeshexecProcess.spawn("router rd", ["router", "--grpc-listen", "127.0.0.1:0", "--name", "rd"], {
+      MESHEXEC_JWT_SECRET: a.secret,
+      MESHEXEC_DATABASE_URL: unreachable,
+    });
     expect((await router.exited).code).to.equal(2);
     expect(router.stderr).to.match(/database unavailable: .*ECONNREFUSED.*postgres:\/\/meshexec:\*\*\*@127\.0\.0\.1:1\//);
     for (const process of [router, ...a.processes, ...b.processes]) {
       expect(JSON.stringify(process.logs) + process.stderr, process.name).not.to.include(postgres.password);
     }
   });
-
 });
 
 function databaseOf(url: string): string {

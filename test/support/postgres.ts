@@ -57,7 +57,20 @@ export class TestPostgres {
 
   /** Runs one SQL statement as the superuser, over the socket; returns its output rows as text. */
   async psql(sql: string, database = "postgres"): Promise<string> {
-    const { stdout } = await this.asPostgres("psql", ["-h", this.socketDir, "-p", String(this.port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-qtAc", sql]);
+    const { stdout } = await this.asPostgres("psql", [
+      "-h",
+      this.socketDir,
+      "-p",
+      String(this.port),
+      "-U",
+      "postgres",
+      "-d",
+      database,
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-qtAc",
+      sql,
+    ]);
     return stdout.trim();
   }
 
@@ -70,7 +83,10 @@ export class TestPostgres {
 
   /** Serves TLS with this certificate and key (copied where the postgres user owns them); plain TCP stays allowed. */
   async enableTls(pair: { cert: string; key: string }): Promise<void> {
-    for (const [from, to] of [[pair.cert, "server.crt"], [pair.key, "server.key"]]) {
+    for (const [from, to] of [
+      [pair.cert, "server.crt"],
+      [pair.key, "server.key"],
+    ]) {
       copyFileSync(from, join(this.dataDir, to));
       chownSync(join(this.dataDir, to), this.owner.uid, this.owner.gid);
       chmodSync(join(this.dataDir, to), 0o600);
