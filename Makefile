@@ -7,7 +7,7 @@ SPECS := 'src/**/*.spec.ts' 'gateway/**/*.spec.ts' 'agent/**/*.spec.ts' 'test/**
 .PHONY: run test lint check-gen build install uninstall proto docker test-image bench clean
 
 run: build docker
-	$(CLI) dev
+	$(CLI) dev $(ARGS)
 
 # The Docker engine, nginx and openssl are installed (as root on Debian) when missing.
 test: check-gen lint $(NODE_MODULES)
@@ -28,9 +28,12 @@ install: build
 uninstall:
 	rm -f $(PREFIX)/bin/meshexec
 
-# The boundaries of docs/ARCHITECTURE.md as import rules, and a few likely bugs (eslint.config.js).
+# The boundaries of docs/ARCHITECTURE.md as import rules, and a few likely bugs (eslint.config.js); then the
+# OpenAPI document the edge serves, against Redocly's recommended rules (redocly.yaml; offline, no telemetry).
 lint: $(NODE_MODULES)
 	npx eslint --cache --cache-location dist/.eslintcache .
+	npx tsx scripts/write-openapi.ts dist/openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx redocly lint dist/openapi.json
 
 # src/gen is never edited by hand: it must be exactly what proto/ generates. It is generated aside and compared,
 # so a hand edit is reported, not overwritten, and uncommitted work on proto/ passes once `make proto` has run.

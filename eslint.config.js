@@ -77,6 +77,11 @@ export function lintConfig(root) {
                 message: "Only src/cli/ starts the router: the edge reaches it over gRPC and never decides who runs what.",
               },
               {
+                target: ["src/!(store)/**", "src/*.ts", "gateway", "agent"],
+                from: installedPackage("pg"),
+                message: "Only src/store/ imports pg: SQL lives behind the store interfaces.",
+              },
+              {
                 target: ["gateway", "agent"],
                 from: "src/store",
                 message: "Jobs and the audit log are the router's: the edge and the agent keep no records.",
@@ -88,6 +93,22 @@ export function lintConfig(root) {
               },
             ],
           },
+        ],
+      },
+    },
+    {
+      // The client commands' REST library and tables take the edge's JSON types (src/cli/client/api-types.ts)
+      // but must never load the edge: `import type` is erased, a value import would load hono with every command.
+      files: ["src/cli/{client,output}/**/*.ts"],
+      rules: {
+        "no-restricted-syntax": [
+          "error",
+          ...["ImportDeclaration[importKind='value']", "ExportNamedDeclaration[exportKind='value']", "ExportAllDeclaration[exportKind='value']", "ImportExpression"].map(
+            (node) => ({
+              selector: `${node}[source.value=/(^|\\/)gateway\\//]`,
+              message: "The CLI client takes only types from gateway/ (import type): a value import would load the edge into every client command.",
+            }),
+          ),
         ],
       },
     },

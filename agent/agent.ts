@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { GRANT_CLAIMS } from "../src/auth/exec-grants.js";
-import { matchesAnyGlob } from "../src/contract/index.js";
-import { ExecFailureReason, type AgentExecReply, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
+import { DEFAULT_KEEPALIVE_MS, matchesAnyGlob } from "../src/contract/index.js";
+import { ExecFailureReason, OutputStream, type AgentExecReply, type AgentExecRequest } from "../src/gen/meshexec/v1/agent.js";
 import type { Logger } from "../src/log/index.js";
 import { traceLogFields } from "../src/trace/index.js";
 import type { DialCredentials } from "../src/tls/index.js";
 import type { Registry } from "../src/metrics/index.js";
 import { AgentMetrics } from "./agent-metrics.js";
-import { ExecSlots } from "./exec-slots.js";
+import { DEFAULT_MAX_IN_FLIGHT_EXECS, DEFAULT_MAX_QUEUED_EXECS, ExecSlots } from "./exec-slots.js";
 import { completedReply, failedReply, failureReply } from "./exec-reply.js";
+import { OutputCoalescer } from "./output-coalescer.js";
 import { RouterLink } from "./link/index.js";
 import { RuntimeFailure, type ContainerRuntime } from "./runtime/index.js";
 
@@ -47,12 +48,12 @@ export class Agent {
   private draining = false;
 
   constructor(private readonly options: AgentOptions) {
-    this.slots = new ExecSlots(options.maxInFlight ?? 32, options.maxQueued ?? 64);
+    this.slots = new ExecSlots(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT_EXECS, options.maxQueued ?? DEFAULT_MAX_QUEUED_EXECS);
     this.link = new RouterLink({
       routers: options.routers,
       token: options.token,
       hello: { hostname: options.hostname, labels: options.labels, version: options.version, instanceId: randomUUID() },
-      keepaliveMs: options.keepaliveMs ?? 10_000,
+      keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
       credentials: options.routerCredentials,
       log: options.log,
       onExecRequest: (request) => this.track(this.serve(request)),
@@ -92,29 +93,56 @@ export class Agent {
     }
     const release = await this.slots.acquire();
     if (!release) {
-      const message = `agent ${this.options.hostname} is at its limit of ${this.options.maxInFlight ?? 32} running and ${this.options.maxQueued ?? 64} queued execs`;
+      const message = `agent ${this.options.hostname} is at its limit of ${this.slots.maxRunning} running and ${this.slots.maxQueued} queued execs`;
       return failedReply(requestId, ExecFailureReason.EXEC_FAILURE_REASON_OVERLOADED, message);
     }
     const controller = new AbortController();
     this.running.set(requestId, controller);
     // Fields, not a child logger: a child costs its bindings' serialisation on every exec, logged or not.
     const execFields = { ...(request.trace && traceLogFields(request.trace)), container: request.containerId };
+    const live = request.streamOutput ? this.liveOutputOf(requestId) : undefined;
     try {
       const containerId = await this.containerToRun(request);
       const run = await this.options.runtime.exec(
-        { containerId, command: request.command, env: request.env, workingDir: request.workingDir, timeoutMs: request.timeoutMs },
+        {
+          containerId,
+          command: request.command,
+          env: request.env,
+          workingDir: request.workingDir,
+          timeoutMs: request.timeoutMs,
+          stdin: request.stdin,
+          onOutput: live && ((stream, chunk) => live.push(stream, chunk)),
+        },
         controller.signal,
       );
       this.options.log.info({ ...execFields, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs }, "exec finished");
       return completedReply(requestId, run);
     } catch (err) {
       const reply = failureReply(requestId, err);
-      this.options.log.info({ ...execFields, failed: reply.outcome?.$case === "failed" ? reply.outcome.value.message : "" }, "exec refused");
+      // The agent's own failures are logged with their error, whose cause (the engine's) pino prints
+      // as "caused by:"; the caller's (no such container, not running, not allowed) by message alone.
+      const ownFault = !(err instanceof RuntimeFailure) || err.reason === "internal" || err.reason === "engine-unavailable";
+      const failed = reply.outcome?.$case === "failed" ? reply.outcome.value.message : "";
+      this.options.log.info({ ...execFields, failed, ...(ownFault && { err }) }, "exec refused");
       return reply;
     } finally {
+      // Every piece goes up before the reply, so the router has all of a host's output before its result.
+      live?.close();
       this.running.delete(requestId);
       release();
     }
+  }
+
+  /** Sends the exec's output up the link as the command writes it, gathered into pieces. */
+  private liveOutputOf(requestId: string): OutputCoalescer {
+    return new OutputCoalescer((stream, data) =>
+      this.link.send({
+        kind: {
+          $case: "execOutput",
+          value: { requestId, stream: stream === "stdout" ? OutputStream.OUTPUT_STREAM_STDOUT : OutputStream.OUTPUT_STREAM_STDERR, data },
+        },
+      }),
+    );
   }
 
   /**

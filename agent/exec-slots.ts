@@ -1,3 +1,8 @@
+/** Execs an agent runs at once by default (agent --max-in-flight). */
+export const DEFAULT_MAX_IN_FLIGHT_EXECS = 32;
+/** Execs queued behind those by default (agent --max-queued); past it they are refused at once. */
+export const DEFAULT_MAX_QUEUED_EXECS = 64;
+
 /**
  * Bounds the execs an agent runs at once, with a bounded queue behind them: past the queue a
  * request is turned away at once instead of waiting without limit.
@@ -7,8 +12,8 @@ export class ExecSlots {
   private readonly waiting: Array<() => void> = [];
 
   constructor(
-    private readonly maxRunning: number,
-    private readonly maxQueued: number,
+    readonly maxRunning: number,
+    readonly maxQueued: number,
   ) {}
 
   get inUse(): number {

@@ -24,29 +24,44 @@ export class Mesh {
     const dataDir = mkdtempSync(join(tmpdir(), "meshexec-bench-"));
     // One subject makes every call here: the per-subject limits are off, so the bench measures the mesh, not them.
     const unlimited = ["--rate-limit", "0", "--max-concurrent-execs", "0"];
-    const child = this.meshexec(name, ["router", "--listen", `${listenHost}:0`, "--data-dir", dataDir, "--metrics-listen", "127.0.0.1:0", ...unlimited, ...extraArgs], {
-      MESHEXEC_JWT_SECRET: this.secret,
-      // 1,000 agents share one join token: minting a token per agent is not what the bench measures.
-      MESHEXEC_INSECURE_JOIN_TOKEN: this.joinToken,
-    });
+    const child = this.meshexec(
+      name,
+      ["router", "--grpc-listen", `${listenHost}:0`, "--data-dir", dataDir, "--metrics-listen", "127.0.0.1:0", ...unlimited, ...extraArgs],
+      {
+        MESHEXEC_JWT_SECRET: this.secret,
+        // 1,000 agents share one join token: minting a token per agent is not what the bench measures.
+        MESHEXEC_INSECURE_JOIN_TOKEN: this.joinToken,
+      },
+    );
     const port = Number((await child.waitForLine("router listening")).port);
     return { process: child, port, metricsPort: Number((await child.waitForLine("metrics listening")).port) };
   }
 
   async gateway(routerPort: number): Promise<{ process: BenchChild; url: string }> {
-    const child = this.meshexec("gateway", ["gateway", "--listen", "127.0.0.1:0", "--router", `127.0.0.1:${routerPort}`], { MESHEXEC_JWT_SECRET: this.secret });
+    const child = this.meshexec("gateway", ["gateway", "--rest-listen", "127.0.0.1:0", "--router", `127.0.0.1:${routerPort}`], {
+      MESHEXEC_JWT_SECRET: this.secret,
+    });
     return { process: child, url: `http://127.0.0.1:${(await child.waitForLine("gateway listening")).port}` };
   }
 
-  /** A router joined to the mesh on NATS under this --name. */
-  async meshRouter(name: string, natsUrl: string, listenHost = "127.0.0.1"): Promise<{ process: BenchChild; port: number; metricsPort: number }> {
-    return this.router(`router-${name}`, listenHost, ["--name", name, "--nats", natsUrl]);
+  /** A router joined to the mesh on NATS under this --name, its jobs and audit in the PostgreSQL at databaseUrl. */
+  async meshRouter(
+    name: string,
+    natsUrl: string,
+    databaseUrl: string,
+    listenHost = "127.0.0.1",
+  ): Promise<{ process: BenchChild; port: number; metricsPort: number }> {
+    return this.router(`router-${name}`, listenHost, ["--name", name, "--nats", natsUrl, "--database-url", databaseUrl]);
   }
 
-  async agent(routerPort: number, hostname: string, runtime: "docker" | "noop"): Promise<BenchChild> {
-    const child = this.meshexec(`agent-${hostname}`, ["agent", "--router", `127.0.0.1:${routerPort}`, "--hostname", hostname, "--runtime", runtime], {
-      MESHEXEC_AGENT_TOKEN: this.joinToken,
-    });
+  async agent(routerPort: number, hostname: string, runtime: "docker" | "noop", extraArgs: string[] = []): Promise<BenchChild> {
+    const child = this.meshexec(
+      `agent-${hostname}`,
+      ["agent", "--router", `127.0.0.1:${routerPort}`, "--hostname", hostname, "--runtime", runtime, ...extraArgs],
+      {
+        MESHEXEC_AGENT_TOKEN: this.joinToken,
+      },
+    );
     await child.waitForLine("connected to router");
     return child;
   }

@@ -1,7 +1,7 @@
 /**
  * `make bench`: the mesh against the floor (a raw dockerode exec) and against what people use
  * instead (the docker CLI), then the mesh alone on the benchmark-only no-op runtime.
- * Flags: --only latency,throughput,fanout,edge,routers (default: all) and --cpu-prof (children write
+ * Flags: --only latency,throughput,fanout,edge,live,routers (default: all) and --cpu-prof (children write
  * .cpuprofile files to bench/profiles/; summarise them with dist/bench/profile-summary.js).
  */
 import { mkdirSync } from "node:fs";
@@ -20,12 +20,13 @@ import { measureEdge } from "./phases/edge.js";
 import { measureFanOut } from "./phases/fan-out.js";
 import { measureLatency } from "./phases/latency.js";
 import { measureSeveralRouters } from "./phases/several-routers.js";
+import { measureLiveOutput } from "./phases/live-output.js";
 import { measureThroughput } from "./phases/throughput.js";
 import { progress } from "./progress.js";
 import { report } from "./report.js";
 import type { Measured } from "./targets.js";
 
-const PHASES = ["latency", "throughput", "fanout", "edge", "routers"] as const;
+const PHASES = ["latency", "throughput", "fanout", "edge", "live", "routers"] as const;
 const DOCKER_AGENT = "bench-docker";
 const NOOP_AGENT = "bench-noop";
 const CONTAINERS = 8;
@@ -54,7 +55,8 @@ try {
   progress(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, Docker ${machine.docker}, load ${machine.loadAverageAtStart}`);
   const measured: Measured = {};
   const notes: string[] = [];
-  if (machine.loadAverageAtStart > 0.5) notes.push(`the machine was busy when the run began (1-minute load ${machine.loadAverageAtStart}); figures may be noisy`);
+  if (machine.loadAverageAtStart > 0.5)
+    notes.push(`the machine was busy when the run began (1-minute load ${machine.loadAverageAtStart}); figures may be noisy`);
 
   await containers.removeAll();
   const names = await containers.start(CONTAINERS);
@@ -85,17 +87,33 @@ try {
   // The edge phase runs before the fan-out because it uses this stack's no-op agent.
   if (phases.has("edge")) {
     progress("4. edge overhead: 50 connections on the no-op runtime, REST and gRPC");
-    measured.edge = await measureEdge(gateway.url, routerAddress, token, NOOP_AGENT, { router: router.process, gateway: gateway.process, agent: noopAgent }, 50, 10);
+    measured.edge = await measureEdge(
+      gateway.url,
+      routerAddress,
+      token,
+      NOOP_AGENT,
+      { router: router.process, gateway: gateway.process, agent: noopAgent },
+      50,
+      10,
+    );
   }
   // The fleet runs on its own routers; this stack would only take CPU from them.
   await Promise.all(stack.map((child) => child.stop()));
+  if (phases.has("live")) {
+    progress("5. live output: 10 MB over 5 s through ?stream=true, with and without output events, then a slow reader");
+    measured.liveOutput = await measureLiveOutput(mesh, token, names[0]);
+  }
   if (phases.has("fanout")) {
     progress("3. fan-out: _all over 10, 100 and 1,000 no-op agents, a fresh router each");
     measured.fanOut = await measureFanOut(mesh, token, [10, 100, 1000], (n) => (n >= 1000 ? 100 : 200));
   }
-  if (phases.has("routers")) {
-    progress("5. several routers on NATS: the forwarding hop, and _all over 1,000 no-op agents on one router and on three");
-    measured.severalRouters = await measureSeveralRouters(mesh, token, 500, 1000, 50);
+  // Routers in a mesh keep jobs in PostgreSQL: the phase runs against the database this names.
+  const benchDatabaseUrl = process.env.MESHEXEC_BENCH_DATABASE_URL;
+  if (phases.has("routers") && !benchDatabaseUrl)
+    notes.push("phase 6 (several routers) skipped: set MESHEXEC_BENCH_DATABASE_URL to a PostgreSQL database it may use");
+  if (phases.has("routers") && benchDatabaseUrl) {
+    progress("6. several routers on NATS: the forwarding hop, and _all over 1,000 no-op agents on one router and on three");
+    measured.severalRouters = await measureSeveralRouters(mesh, token, benchDatabaseUrl, 500, 1000, 50);
   }
   await cleanUp();
   notes.push(`1-minute load average at the end: ${loadavg()[0].toFixed(2)}`);

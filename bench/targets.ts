@@ -2,6 +2,7 @@ import type { SeveralRouters } from "./phases/several-routers.js";
 import type { EdgeResult } from "./phases/edge.js";
 import type { FanOutAt } from "./phases/fan-out.js";
 import type { LatencyResult } from "./phases/latency.js";
+import type { LiveOutputResult } from "./phases/live-output.js";
 import type { ThroughputAt } from "./phases/throughput.js";
 
 export interface Verdict {
@@ -16,6 +17,7 @@ export interface Measured {
   fanOut?: FanOutAt[];
   edge?: EdgeResult;
   severalRouters?: SeveralRouters;
+  liveOutput?: LiveOutputResult;
 }
 
 /** The issue's targets, each judged against this run's figures; a phase that did not run yields no verdict. */
@@ -23,7 +25,11 @@ export function judge(m: Measured): Verdict[] {
   const verdicts: Verdict[] = [];
   if (m.severalRouters) {
     const { hop } = m.severalRouters;
-    verdicts.push({ target: "forwarding hop ≤ 1 ms at p50", measured: `+${hop.extraP50Ms} ms (${hop.forwarded.p50} vs ${hop.holding.p50} ms)`, pass: hop.extraP50Ms <= 1 });
+    verdicts.push({
+      target: "forwarding hop ≤ 1 ms at p50",
+      measured: `+${hop.extraP50Ms} ms (${hop.forwarded.p50} vs ${hop.holding.p50} ms)`,
+      pass: hop.extraP50Ms <= 1,
+    });
   }
   if (m.latency) {
     const { a, b, c } = m.latency.paths;
@@ -39,8 +45,16 @@ export function judge(m: Measured): Verdict[] {
   }
   const thousand = m.fanOut?.find((f) => f.agents === 1000);
   if (thousand) {
-    verdicts.push({ target: "_all over 1,000 agents: p50 ≤ 30 ms", measured: `${thousand.latency.p50} ms (p99 ${thousand.latency.p99} ms)`, pass: thousand.latency.p50 <= 30 });
-    verdicts.push({ target: "router RSS at 1,000 agents ≤ 200 MB (peak)", measured: `${thousand.routerPeakRssMiB} MiB`, pass: thousand.routerPeakRssMiB * 1.048576 <= 200 });
+    verdicts.push({
+      target: "_all over 1,000 agents: p50 ≤ 30 ms",
+      measured: `${thousand.latency.p50} ms (p99 ${thousand.latency.p99} ms)`,
+      pass: thousand.latency.p50 <= 30,
+    });
+    verdicts.push({
+      target: "router RSS at 1,000 agents ≤ 200 MB (peak)",
+      measured: `${thousand.routerPeakRssMiB} MiB`,
+      pass: thousand.routerPeakRssMiB * 1.048576 <= 200,
+    });
   }
   if (m.edge) {
     verdicts.push({

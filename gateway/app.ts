@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { execLimits } from "../src/contract/index.js";
+import { httpStatusOf } from "../src/errors/index.js";
 import type { TokenVerifier } from "../src/auth/index.js";
 import type { Logger } from "../src/log/index.js";
 import type { Registry } from "../src/metrics/index.js";
 import type { EdgeEnv } from "./edge-env.js";
-import { httpErrorResponse, meshErrorResponse } from "./http-errors.js";
+import { httpErrorResponse, meshErrorResponse, type MeshError } from "./http-errors.js";
 import { auditEdgeRefusals } from "./middleware/audit-edge-refusals.js";
 import { finishUnreadBody } from "./middleware/finish-unread-body.js";
 import { limitBody } from "./middleware/limit-body.js";
@@ -72,6 +73,9 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
   app.notFound((c) => httpErrorResponse(c, 404, "not found", `no route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     if (!(err instanceof Error && err.name === "MeshError")) deps.log.error({ err, path: c.req.path }, "edge handler failed");
+    // A failed call to the router (unreachable, or broken mid-call) is the edge's to report: its
+    // cause, grpc-js's error, is what says why (pino prints it as "caused by:").
+    else if (isRouterFailure(err as MeshError)) deps.log.warn({ err, path: c.req.path }, "router call failed");
     return meshErrorResponse(c, err);
   });
   return app;
@@ -90,3 +94,8 @@ export const ROUTE_METHODS = [
   ["/ready", "GET"],
   ["/openapi.json", "GET"],
 ] as const;
+
+/** A 5xx that came from a call to the router (fromServiceError keeps grpc-js's error as its cause). */
+function isRouterFailure(err: MeshError): boolean {
+  return err.cause !== undefined && httpStatusOf(err.code) >= 500;
+}

@@ -9,9 +9,14 @@ export async function readBodyText(request: Request): Promise<string> {
   try {
     return await request.text();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ECONNRESET" && !request.signal.aborted) throw err;
-    throw new MeshError(GrpcStatus.CANCELLED, "client closed request", "the request's body stopped arriving before its end", { cause: err });
+    throw bodyReadFailure(err, request);
   }
+}
+
+/** What a failed read of the request's body means: CANCELLED when the client went away, else the error as it is. */
+export function bodyReadFailure(err: unknown, request: Request): unknown {
+  if ((err as NodeJS.ErrnoException).code !== "ECONNRESET" && !request.signal.aborted) return err;
+  return new MeshError(GrpcStatus.CANCELLED, "client closed request", "the request's body stopped arriving before its end", { cause: err });
 }
 
 /** Parses a request body as JSON; a syntax error is INVALID_ARGUMENT that never quotes the body back. */

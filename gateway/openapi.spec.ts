@@ -11,7 +11,7 @@ import { OpenApiContract, resolveRef } from "../test/support/openapi-contract.js
 import { createGatewayApp } from "./app.js";
 import { buildOpenApiDocument } from "./openapi/document.js";
 import type { OperationObject } from "./openapi/openapi-types.js";
-import type { RouterClient } from "./router-client.js";
+import { FakeRouter } from "../test/support/fake-router.js";
 import {
   EXEC_BODY_FIELDS,
   agentRevocationToHttp,
@@ -42,7 +42,7 @@ const DOCUMENTED_ERRORS: Record<string, number[]> = {
 describe("OpenAPI document (GET /openapi.json)", () => {
   const document = buildOpenApiDocument();
   // Only what the unauthenticated paths and the 401s touch: no router call gets that far.
-  const router = { isServing: async () => true, recordEdgeRefusal: async () => ({}) } as unknown as RouterClient;
+  const router = new FakeRouter({ isServing: () => true, recordEdgeRefusal: () => ({}) });
   const app = createGatewayApp({
     router,
     verifier: createTokenVerifier(loadVerificationKey({ secret: "openapi-spec-secret-of-32-bytes-at-least" }), { maxLifetimeMs: 3_600_000 }),

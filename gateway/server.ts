@@ -3,13 +3,14 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TokenVerifier } from "../src/auth/index.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "../src/contract/index.js";
+import { listenErrorOf } from "../src/errors/index.js";
 import type { Logger } from "../src/log/index.js";
 import { createMetricsRegistry, type Registry } from "../src/metrics/index.js";
 import type { DialCredentials } from "../src/tls/index.js";
 import { createGatewayApp } from "./app.js";
 import { answerClientError } from "./client-error.js";
 import { parseRouterAddresses, resolveRouterAddresses } from "../src/config/index.js";
-import { RouterClient } from "./router-client.js";
+import { GrpcRouterClient } from "./grpc-router-client.js";
 import type { ReadyWhen } from "./routes/health.js";
 
 export interface GatewayOptions {
@@ -32,7 +33,6 @@ export interface GatewayOptions {
   requestTimeoutMs?: number;
 }
 
-
 export interface RunningGateway {
   port: number;
   /** Stops accepting connections and waits (up to graceMs) for requests in flight. */
@@ -41,9 +41,11 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const routers = await resolveRouterAddresses(parseRouterAddresses("router", options.router));
-  const router = new RouterClient(routers, options.routerCredentials, options.routerToken);
+  const router = new GrpcRouterClient(routers, options.routerCredentials, options.routerToken);
   if (!options.routerToken) {
-    options.log.warn("no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's");
+    options.log.warn(
+      "no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's",
+    );
   }
   const app = createGatewayApp({
     router,
@@ -52,11 +54,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     readyWhen: options.readyWhen,
     metrics: options.metrics ?? createMetricsRegistry(),
   });
-  const server: ServerType = await new Promise((resolve) => {
+  const server: ServerType = await new Promise((resolve, reject) => {
     const serverOptions = { ...options.https, ...requestTimeouts(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) };
     const https = options.https ? { createServer: createHttpsServer } : {};
     // Node itself drains an unread body after an early answer; see middleware/finish-unread-body.ts.
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port, autoCleanupIncoming: false, serverOptions, ...https }, () => resolve(s));
+    // Without a listener, a busy port is an unhandled 'error' event: a stack trace, not a message.
+    s.once("error", (err) => {
+      router.close();
+      reject(listenErrorOf(`${formatHost(options.host)}:${options.port}`, err));
+    });
   });
   server.on("clientError", answerClientError);
   const port = (server.address() as AddressInfo).port;
@@ -98,4 +105,8 @@ function requestTimeouts(requestTimeoutMs: number) {
     headersTimeout: Math.min(10_000, requestTimeoutMs),
     connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
   };
+}
+
+function formatHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
 }

@@ -1,15 +1,25 @@
-import type { AuditEntry } from "../src/gen/meshexec/v1/audit.js";
-import type { AgentInfo, ExecContainerRequest, ExecContainerResponse, HostResult, RevokeAgentResponse, StreamExecContainerResponse } from "../src/gen/meshexec/v1/exec.js";
-import type { Job } from "../src/gen/meshexec/v1/jobs.js";
+import type { AuditEntry, ListAuditResponse } from "../src/gen/meshexec/v1/audit.js";
+import type {
+  AgentInfo,
+  ExecContainerRequest,
+  ExecContainerResponse,
+  HostResult,
+  ListAgentsResponse,
+  RevokeAgentResponse,
+  StreamExecContainerResponse,
+} from "../src/gen/meshexec/v1/exec.js";
+import type { Job, ListJobsResponse } from "../src/gen/meshexec/v1/jobs.js";
 import type { RevokeTokenResponse } from "../src/gen/meshexec/v1/tokens.js";
 import { errorBodyOf, invalidArgument, quoteForMessage, type MeshError } from "../src/errors/index.js";
 
 /**
  * JSON ↔ proto for the REST routes, as Envoy's gRPC-JSON transcoder would do it: shapes and
  * types only. What the values must be is the router's business, so gRPC callers get the same checks.
+ * The return types of the *ToHttp functions are the REST API's JSON shapes: the OpenAPI schemas
+ * (openapi/schemas.ts) are typed against them, and the CLI's types (src/cli/client/api-types.ts) are them.
  */
 
-export const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds"] as const;
+export const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds", "stdin", "stdin_base64"] as const;
 
 export function execRequestFromHttp(target: string, containerId: string, body: unknown): ExecContainerRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -28,6 +38,8 @@ export function execRequestFromHttp(target: string, containerId: string, body: u
     env: fields.env === undefined ? [] : stringArray("env", fields.env),
     workingDir: fields.working_dir === undefined ? "" : string("working_dir", fields.working_dir),
     timeoutSeconds: fields.timeout_seconds === undefined ? undefined : uint32("timeout_seconds", fields.timeout_seconds),
+    stdin: fields.stdin === undefined ? undefined : string("stdin", fields.stdin),
+    stdinBase64: fields.stdin_base64 === undefined ? undefined : base64("stdin_base64", fields.stdin_base64),
   };
 }
 
@@ -63,6 +75,10 @@ export function streamEventToHttp({ event }: StreamExecContainerResponse) {
       return { type: "accepted" as const, job_id: event.value.jobId, hosts: event.value.hosts };
     case "result":
       return { type: "result" as const, result: hostResultToHttp(event.value) };
+    case "output":
+      return { type: "output" as const, hostname: event.value.hostname, stream: event.value.stream, data: event.value.data };
+    case "outputDropped":
+      return { type: "output_dropped" as const, queue_limit_bytes: event.value.queueLimitBytes };
     case "summary": {
       const { jobId, targeted, ok, failed, timeout } = event.value;
       return { type: "summary" as const, job_id: jobId, targeted, ok, failed, timeout };
@@ -96,6 +112,10 @@ export function jobToHttp(job: Job) {
   };
 }
 
+export function jobListToHttp(response: ListJobsResponse) {
+  return { jobs: response.jobs.map(jobToHttp), next_cursor: response.nextCursor };
+}
+
 export function auditEntryToHttp(entry: AuditEntry) {
   return {
     id: entry.id,
@@ -111,6 +131,10 @@ export function auditEntryToHttp(entry: AuditEntry) {
     request_id: entry.requestId,
     error: entry.error,
   };
+}
+
+export function auditPageToHttp(response: ListAuditResponse) {
+  return { entries: response.entries.map(auditEntryToHttp), next_cursor: response.nextCursor };
 }
 
 export function revokedTokenToHttp(response: RevokeTokenResponse) {
@@ -137,6 +161,10 @@ export function agentToHttp(agent: AgentInfo) {
   };
 }
 
+export function agentListToHttp(response: ListAgentsResponse) {
+  return { agents: response.agents.map(agentToHttp) };
+}
+
 function stringArray(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) throw invalidArgument(`invalid ${field}`, `${field} must be an array of strings, got ${describeJsonType(value)}`);
   value.forEach((item, i) => {
@@ -148,6 +176,15 @@ function stringArray(field: string, value: unknown): string[] {
 function string(field: string, value: unknown): string {
   if (typeof value !== "string") throw invalidArgument(`invalid ${field}`, `${field} must be a string, got ${describeJsonType(value)}`);
   return value;
+}
+
+/** Standard base64 with its padding, as proto3's JSON mapping writes bytes; anything else would be decoded leniently into other bytes. */
+function base64(field: string, value: unknown): Buffer {
+  const text = string(field, value);
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw invalidArgument(`invalid ${field}`, `${field} must be base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)`);
+  }
+  return Buffer.from(text, "base64");
 }
 
 function uint32(field: string, value: unknown): number {

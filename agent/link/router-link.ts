@@ -8,6 +8,7 @@ import {
   type RouterMessage,
 } from "../../src/gen/meshexec/v1/agent.js";
 import { resolveRouterAddresses, type RouterAddress } from "../../src/config/index.js";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../../src/contract/index.js";
 import { GrpcStatus } from "../../src/errors/index.js";
 import type { Logger } from "../../src/log/index.js";
 import { plaintextDial, type DialCredentials } from "../../src/tls/index.js";
@@ -122,12 +123,15 @@ export class RouterLink {
   /** Dials the next router of the list: the first at the start, and after the one that broke. */
   private dial(): void {
     if (this.next >= this.candidates.length) {
-      resolveRouterAddresses(this.options.routers).then((candidates) => {
-        if (this.stopped) return;
-        this.candidates = candidates;
-        this.next = 0;
-        this.dialCandidate();
-      }, () => {});
+      resolveRouterAddresses(this.options.routers).then(
+        (candidates) => {
+          if (this.stopped) return;
+          this.candidates = candidates;
+          this.next = 0;
+          this.dialCandidate();
+        },
+        () => {},
+      );
       return;
     }
     this.dialCandidate();
@@ -155,7 +159,7 @@ export class RouterLink {
         this.welcomed = true;
         this.failedAttempts = 0;
         clearInterval(this.heartbeatTimer);
-        this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), kind.value.heartbeatIntervalMs || 5_000);
+        this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), kind.value.heartbeatIntervalMs || DEFAULT_HEARTBEAT_INTERVAL_MS);
         this.options.log.info({ router: this.current?.address }, "connected to router");
         this.onWelcome.forEach((resolve) => resolve());
         this.onWelcome.clear();
@@ -178,7 +182,10 @@ export class RouterLink {
     const refusals = [GrpcStatus.UNAUTHENTICATED, GrpcStatus.PERMISSION_DENIED, GrpcStatus.ALREADY_EXISTS, GrpcStatus.INVALID_ARGUMENT];
     const log = refusals.includes(status.code) ? "error" : "warn";
     const nextRouter = this.next < this.candidates.length ? this.candidates[this.next].address : "the first of the list";
-    this.options.log[log]({ router: this.current?.address, code: GrpcStatus[status.code], reason: status.details, retryInMs: delayMs, nextRouter }, "router link lost; reconnecting");
+    this.options.log[log](
+      { router: this.current?.address, code: GrpcStatus[status.code], reason: status.details, retryInMs: delayMs, nextRouter },
+      "router link lost; reconnecting",
+    );
     this.reconnectTimer = setTimeout(() => this.dial(), delayMs);
   }
 }

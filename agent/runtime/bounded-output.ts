@@ -9,7 +9,11 @@ export class BoundedOutput extends Writable {
   private kept = 0;
   truncated = false;
 
-  constructor(private readonly limitBytes: number) {
+  /** `onKept` is told each piece as it is kept, for output streamed live: what the cap drops is never told. */
+  constructor(
+    private readonly limitBytes: number,
+    private readonly onKept?: (chunk: Buffer) => void,
+  ) {
     super();
   }
 
@@ -20,6 +24,7 @@ export class BoundedOutput extends Writable {
       const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
       this.chunks.push(kept);
       this.kept += kept.length;
+      this.onKept?.(kept);
     }
     done();
   }

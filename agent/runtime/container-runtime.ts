@@ -24,7 +24,13 @@ export interface ExecSpec {
   workingDir: string;
   /** The process is killed when this passes. */
   timeoutMs: number;
+  /** Written to the command's standard input, which is then closed; absent or empty, stdin stays closed. */
+  stdin?: Uint8Array;
+  /** Told each piece of output as the command writes it, only what the output cap keeps, in order per stream. */
+  onOutput?: (stream: OutputStreamName, chunk: Buffer) => void;
 }
+
+export type OutputStreamName = "stdout" | "stderr";
 
 export interface ExecRun {
   /** Absent when the process was killed before it exited. */
@@ -44,8 +50,9 @@ export class RuntimeFailure extends Error {
   constructor(
     readonly reason: RuntimeFailureReason,
     message: string,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, { cause: options.cause });
     this.name = "RuntimeFailure";
   }
 }

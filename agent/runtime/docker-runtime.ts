@@ -36,6 +36,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async exec(spec: ExecSpec, signal: AbortSignal): Promise<ExecRun> {
     const started = performance.now();
+    const hasStdin = (spec.stdin?.length ?? 0) > 0;
     const exec = await this.docker
       .getContainer(spec.containerId)
       .exec({
@@ -44,19 +45,26 @@ export class DockerRuntime implements ContainerRuntime {
         WorkingDir: spec.workingDir || undefined,
         AttachStdout: true,
         AttachStderr: true,
-        AttachStdin: false,
+        AttachStdin: hasStdin,
         Tty: false,
       })
       .catch((err) => {
         throw describeDockerError(err, spec.containerId);
       });
-    const stream = await exec.start({ hijack: true, stdin: false }).catch((err) => {
+    const stream = await exec.start({ hijack: true, stdin: hasStdin }).catch((err) => {
       throw describeDockerError(err, spec.containerId);
     });
 
-    const stdout = new BoundedOutput(this.options.outputLimitBytes);
-    const stderr = new BoundedOutput(this.options.outputLimitBytes);
+    const { onOutput } = spec;
+    const stdout = new BoundedOutput(this.options.outputLimitBytes, onOutput && ((chunk) => onOutput("stdout", chunk)));
+    const stderr = new BoundedOutput(this.options.outputLimitBytes, onOutput && ((chunk) => onOutput("stderr", chunk)));
     this.docker.modem.demuxStream(stream, stdout, stderr);
+    // Half-closing the hijacked connection is what closes the command's stdin (EOF). A command
+    // that exits without reading it all makes the write fail (EPIPE); that is its choice, not a failure.
+    if (hasStdin) {
+      stream.on("error", () => {});
+      stream.end(spec.stdin);
+    }
 
     const ending = await waitForEnding(stream, exec, spec.timeoutMs, signal);
     let exitCode: number | undefined;
@@ -141,15 +149,17 @@ async function killExec(exec: Docker.Exec): Promise<void> {
   }
 }
 
-function describeDockerError(err: unknown, containerId: string): RuntimeFailure {
+/** What the engine's error means for the caller; the engine's own error stays as `cause`, for the agent's log. */
+export function describeDockerError(err: unknown, containerId: string): RuntimeFailure {
   const e = err as { statusCode?: number; code?: string; message?: string; json?: { message?: string } };
   const engineSays = e.json?.message ?? e.message ?? String(err);
-  if (e.statusCode === 404) return new RuntimeFailure("container-not-found", `no container "${containerId}" on this node`);
-  if (e.statusCode === 409) return new RuntimeFailure("container-not-running", `container "${containerId}" is not running: ${engineSays}`);
+  const cause = { cause: err };
+  if (e.statusCode === 404) return new RuntimeFailure("container-not-found", `no container "${containerId}" on this node`, cause);
+  if (e.statusCode === 409) return new RuntimeFailure("container-not-running", `container "${containerId}" is not running: ${engineSays}`, cause);
   if (e.code && ["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE"].includes(e.code)) {
-    return new RuntimeFailure("engine-unavailable", `the Docker engine is unavailable (${e.code}): ${engineSays}`);
+    return new RuntimeFailure("engine-unavailable", `the Docker engine is unavailable (${e.code}): ${engineSays}`, cause);
   }
-  return new RuntimeFailure("internal", `docker: ${engineSays}`);
+  return new RuntimeFailure("internal", `docker: ${engineSays}`, cause);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -20,18 +20,34 @@ const NOOP_AGENTS = new URL("../noop-agents.js", import.meta.url).pathname;
  * forward, and `_all` over a fleet spread over three routers against the same fleet on one.
  * Every router here is in the mesh (the one-router figure pays for presence too).
  */
-export async function measureSeveralRouters(mesh: Mesh, token: string, rounds: number, fleet: number, calls: number): Promise<SeveralRouters> {
+export async function measureSeveralRouters(
+  mesh: Mesh,
+  token: string,
+  databaseUrl: string,
+  rounds: number,
+  fleet: number,
+  calls: number,
+): Promise<SeveralRouters> {
   const nats = await NatsServer.start();
+  const bench: RoutersBench = { mesh, token, nats, databaseUrl };
   try {
-    return { hop: await measureHop(mesh, token, nats, rounds), fanOut: [await measureSpread(mesh, token, nats, fleet, 1, calls), await measureSpread(mesh, token, nats, fleet, 3, calls)] };
+    return { hop: await measureHop(bench, rounds), fanOut: [await measureSpread(bench, fleet, 1, calls), await measureSpread(bench, fleet, 3, calls)] };
   } finally {
     await nats.stop();
   }
 }
 
-async function measureHop(mesh: Mesh, token: string, nats: NatsServer, rounds: number): Promise<SeveralRouters["hop"]> {
-  const holding = await mesh.meshRouter("hop-holding", nats.url);
-  const forwarding = await mesh.meshRouter("hop-forwarding", nats.url);
+/** What every measurement here shares: the bench's processes, its token, NATS and the routers' database. */
+interface RoutersBench {
+  mesh: Mesh;
+  token: string;
+  nats: NatsServer;
+  databaseUrl: string;
+}
+
+async function measureHop({ mesh, token, nats, databaseUrl }: RoutersBench, rounds: number): Promise<SeveralRouters["hop"]> {
+  const holding = await mesh.meshRouter("hop-holding", nats.url, databaseUrl);
+  const forwarding = await mesh.meshRouter("hop-forwarding", nats.url, databaseUrl);
   const agent = await mesh.agent(holding.port, "hop-noop", "noop");
   const direct = new GrpcCaller(`127.0.0.1:${holding.port}`, token);
   const viaPeer = new GrpcCaller(`127.0.0.1:${forwarding.port}`, token);
@@ -43,7 +59,7 @@ async function measureHop(mesh: Mesh, token: string, nats: NatsServer, rounds: n
       return performance.now() - started;
     };
     // The forwarding router learns of the agent from presence: wait for it.
-    for (let deadline = Date.now() + 15_000; ; ) {
+    for (let deadline = Date.now() + 15_000; ;) {
       try {
         await once(viaPeer);
         break;
@@ -75,14 +91,20 @@ async function measureHop(mesh: Mesh, token: string, nats: NatsServer, rounds: n
   }
 }
 
-async function measureSpread(mesh: Mesh, token: string, nats: NatsServer, fleet: number, routerCount: number, calls: number) {
-  const routers = await Promise.all(Array.from({ length: routerCount }, (_, k) => mesh.meshRouter(`spread${routerCount}-${k + 1}`, nats.url, "0.0.0.0")));
+async function measureSpread({ mesh, token, nats, databaseUrl }: RoutersBench, fleet: number, routerCount: number, calls: number) {
+  const routers = await Promise.all(
+    Array.from({ length: routerCount }, (_, k) => mesh.meshRouter(`spread${routerCount}-${k + 1}`, nats.url, databaseUrl, "0.0.0.0")),
+  );
   const agents: BenchChild[] = [];
   const perRouter = Math.ceil(fleet / routerCount);
   routers.forEach((router, k) => {
     const first = k * perRouter;
     const count = Math.min(perRouter, fleet - first);
-    agents.push(BenchChild.start(`noop-agents-spread${routerCount}-${k}`, NOOP_AGENTS, [String(router.port), String(first), String(count)], { env: { MESHEXEC_AGENT_TOKEN: mesh.joinToken } }));
+    agents.push(
+      BenchChild.start(`noop-agents-spread${routerCount}-${k}`, NOOP_AGENTS, [String(router.port), String(first), String(count)], {
+        env: { MESHEXEC_AGENT_TOKEN: mesh.joinToken },
+      }),
+    );
   });
   const caller = new GrpcCaller(`127.0.0.1:${routers[0].port}`, token);
   try {
@@ -95,7 +117,7 @@ async function measureSpread(mesh: Mesh, token: string, nats: NatsServer, fleet:
       return performance.now() - started;
     };
     // Until every router's agents are in the first router's view.
-    for (let deadline = Date.now() + 30_000; ; ) {
+    for (let deadline = Date.now() + 30_000; ;) {
       try {
         await call();
         break;
@@ -110,7 +132,9 @@ async function measureSpread(mesh: Mesh, token: string, nats: NatsServer, fleet:
     for (let i = 0; i < calls; i++) samples.push(await call());
     const latency = summarize(samples);
     const cpuMsPerHostByRouter = Object.fromEntries(Object.entries(meter.perUnit(calls * fleet)).map(([name, ms]) => [name, round(ms, 4)]));
-    progress(`several routers: _all over ${fleet} on ${routerCount} router(s): p50 ${latency.p50} ms, p99 ${latency.p99} ms; CPU ms per host ${JSON.stringify(cpuMsPerHostByRouter)}`);
+    progress(
+      `several routers: _all over ${fleet} on ${routerCount} router(s): p50 ${latency.p50} ms, p99 ${latency.p99} ms; CPU ms per host ${JSON.stringify(cpuMsPerHostByRouter)}`,
+    );
     return { routers: routerCount, agents: fleet, latency, cpuMsPerHostByRouter };
   } finally {
     caller.close();

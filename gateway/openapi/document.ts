@@ -18,7 +18,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
       description:
         "Run commands in Docker containers across a fleet. Every error, from every layer, is application/json {error, details, code}; " +
         "a method a path does not take is a 405 with Allow, an unknown path a 404, both in the same shape.",
+      license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
+    // Relative: the API is wherever this document was fetched from (the edge serves both).
+    servers: [{ url: "/", description: "The edge that served this document." }],
     paths,
     components: {
       schemas,

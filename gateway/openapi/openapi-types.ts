@@ -85,7 +85,8 @@ export interface PathItemObject {
 
 export interface OpenApiDocument {
   openapi: `3.1.${number}`;
-  info: { title: string; version: string; description: string };
+  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
+  servers: readonly { url: string; description: string }[];
   paths: Record<string, PathItemObject>;
   components: {
     schemas: Record<string, JsonSchema>;

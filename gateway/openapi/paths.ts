@@ -99,7 +99,8 @@ const exec = guarded("ExecContainer", {
       schema: { type: "string", pattern: execLimits.containerIdPattern.source, maxLength: execLimits.containerIdMaxLength },
     },
     flag("async", "Answer 202 at once with the job id and no results; read the job at GET /job/{id}. Not with stream."),
-    flag("stream", "Answer 200 application/x-ndjson, one line per event as hosts finish. Not with async."),
+    flag("stream", "Answer 200 application/x-ndjson, one line per event: output as the commands write it, results as hosts finish. Not with async."),
+    flag("output", "With stream: false leaves the output events out (results only). Default true."),
     {
       name: "Idempotency-Key",
       in: "header",
@@ -114,12 +115,14 @@ const exec = guarded("ExecContainer", {
   },
   success: {
     202: jsonResponse("One result per targeted host, sorted by hostname; with async, the job id and no results yet.", "ExecResponse"),
-    200: ndjsonResponse("With stream=true: one JSON object per line (the schema is one line's). accepted first, then one result per host as it finishes, then summary; or error as the last line when the exec fails after this status was sent.", {
-      oneOf: [schemaRef("StreamAccepted"), schemaRef("StreamResult"), schemaRef("StreamSummary"), schemaRef("StreamError")],
+    200: ndjsonResponse("With stream=true: one JSON object per line (the schema is one line's). accepted first, then output as the commands write it and one result per host as it finishes, then summary; or error as the last line when the exec fails after this status was sent.", {
+      oneOf: [schemaRef("StreamAccepted"), schemaRef("StreamOutput"), schemaRef("StreamOutputDropped"), schemaRef("StreamResult"), schemaRef("StreamSummary"), schemaRef("StreamError")],
       discriminator: {
         propertyName: "type",
         mapping: {
           accepted: "#/components/schemas/StreamAccepted",
+          output: "#/components/schemas/StreamOutput",
+          output_dropped: "#/components/schemas/StreamOutputDropped",
           result: "#/components/schemas/StreamResult",
           summary: "#/components/schemas/StreamSummary",
           error: "#/components/schemas/StreamError",
@@ -129,7 +132,7 @@ const exec = guarded("ExecContainer", {
   },
   errors: {
     ...routerCallErrors,
-    400: "The body is not a JSON object, has unknown fields or fields of the wrong type; target, container_id, command, env (a NUL in an entry included), working_dir or timeout_seconds breaks its rule; async with stream; a malformed query flag or Idempotency-Key.",
+    400: "The body is not a JSON object, has unknown fields or fields of the wrong type; target, container_id, command, env (a NUL in an entry included), working_dir or timeout_seconds breaks its rule; stdin and stdin_base64 both given, stdin_base64 not base64, or stdin over its limit; async with stream; a malformed query flag or Idempotency-Key.",
     404: "No agent matches the target; for a hostname or _any, the container does not exist. For _all and label targets a missing container is that host's failed result instead.",
     408: `The request's headers and body did not all arrive within the edge's --request-timeout (${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default); the connection is closed.`,
     409: "For a hostname or _any, the container is stopped or paused; or the Idempotency-Key was used with a different request.",

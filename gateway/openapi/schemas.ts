@@ -1,13 +1,16 @@
 import { execLimits } from "../../src/contract/index.js";
 import { GrpcStatus, type ErrorBody } from "../../src/errors/index.js";
-import { HOST_STATUSES, JOB_STATUSES } from "../../src/contract/index.js";
+import { HOST_STATUSES, JOB_STATUSES, OUTPUT_STREAMS } from "../../src/contract/index.js";
 import type {
   EXEC_BODY_FIELDS,
+  agentListToHttp,
   agentRevocationToHttp,
   agentToHttp,
   auditEntryToHttp,
+  auditPageToHttp,
   execResponseToHttp,
   hostResultToHttp,
+  jobListToHttp,
   jobToHttp,
   revokedTokenToHttp,
   streamErrorToHttp,
@@ -32,6 +35,8 @@ export type SchemaName =
   | "StreamAccepted"
   | "StreamResult"
   | "StreamSummary"
+  | "StreamOutput"
+  | "StreamOutputDropped"
   | "StreamError"
   | "Job"
   | "JobList"
@@ -84,7 +89,7 @@ const execRequestProperties: Record<(typeof EXEC_BODY_FIELDS)[number], JsonSchem
   },
   env: {
     type: "array",
-    description: "KEY=VALUE entries; an entry without \"=\" is an error, never dropped.",
+    description: 'KEY=VALUE entries; an entry without "=" is an error, never dropped.',
     // The key pattern, no longer anchored at the end but followed by "=" and any value.
     items: { type: "string", pattern: `${execLimits.envKeyPattern.source.replace(/\$$/, "")}=` },
   },
@@ -96,25 +101,40 @@ const execRequestProperties: Record<(typeof EXEC_BODY_FIELDS)[number], JsonSchem
     default: execLimits.defaultTimeoutSeconds,
     description: "Per-host time limit; capped by the call's deadline unless async.",
   },
+  stdin: {
+    type: "string",
+    // Characters, which are never more than the UTF-8 bytes the limit counts.
+    maxLength: execLimits.stdinMaxBytes,
+    description: `Written to the command's standard input, which is then closed; at most ${execLimits.stdinMaxBytes} bytes in UTF-8. Absent: stdin stays closed. Not with stdin_base64.`,
+  },
+  stdin_base64: {
+    type: "string",
+    pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    description: `The same for binary data, as standard padded base64; at most ${execLimits.stdinMaxBytes} bytes once decoded. Not with stdin.`,
+  },
 };
 
-const hostResult = closedObject<ReturnType<typeof hostResultToHttp>>("One targeted host's outcome. Every targeted host gets exactly one.", {
-  hostname: string("The agent."),
-  status: {
-    type: "string",
-    // No shared constant holds these three: the router writes them as literals.
-    enum: HOST_STATUSES,
-    description: "ok: the command ran, whatever its exit code; failed: it could not run or its agent was lost; timeout: it was killed at the time limit.",
+const hostResult = closedObject<ReturnType<typeof hostResultToHttp>>(
+  "One targeted host's outcome. Every targeted host gets exactly one.",
+  {
+    hostname: string("The agent."),
+    status: {
+      type: "string",
+      // No shared constant holds these three: the router writes them as literals.
+      enum: HOST_STATUSES,
+      description: "ok: the command ran, whatever its exit code; failed: it could not run or its agent was lost; timeout: it was killed at the time limit.",
+    },
+    stdout: string(),
+    stderr: string(),
+    exit_code: { type: "integer", description: "The command's exit code. Absent, never null, when it did not run to an exit (status and error say why)." },
+    changed: { type: "boolean", description: "True exactly when the command ran." },
+    error: string("Why, when status is not ok; empty otherwise."),
+    duration_ms: count("How long the host took."),
+    stdout_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
+    stderr_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
   },
-  stdout: string(),
-  stderr: string(),
-  exit_code: { type: "integer", description: "The command's exit code. Absent, never null, when it did not run to an exit (status and error say why)." },
-  changed: { type: "boolean", description: "True exactly when the command ran." },
-  error: string("Why, when status is not ok; empty otherwise."),
-  duration_ms: count("How long the host took."),
-  stdout_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
-  stderr_truncated: { type: "boolean", description: "Output past the agent's cap was dropped." },
-}, ["exit_code"]);
+  ["exit_code"],
+);
 
 export const schemas: Record<SchemaName, JsonSchema> = {
   ErrorBody: closedObject<ErrorBody>("Every error, from every layer, has this shape.", {
@@ -143,6 +163,22 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     type: typeTag("result"),
     result: schemaRef("HostResult"),
   }),
+  StreamOutput: closedObject<StreamLine<"output">>(
+    "A piece of one host's output as the command wrote it (unless output=false): in order per host and stream, all before that host's result; env values masked and output caps applied as in results, which still carry the whole kept output.",
+    {
+      type: typeTag("output"),
+      hostname: string(),
+      stream: { type: "string", enum: OUTPUT_STREAMS },
+      data: string("UTF-8 text; invalid bytes become U+FFFD, as in results."),
+    },
+  ),
+  StreamOutputDropped: closedObject<StreamLine<"output_dropped">>(
+    "The reader fell behind: more output waited to be sent than the router holds for one call, so no more output events follow. Results and the summary still come, with the whole kept output. At most once.",
+    {
+      type: typeTag("output_dropped"),
+      queue_limit_bytes: count("The bound that was passed."),
+    },
+  ),
   StreamSummary: closedObject<StreamLine<"summary">>("The last line of a stream that completed.", {
     type: typeTag("summary"),
     job_id: string(),
@@ -172,7 +208,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     updated_at: timestamp("When it last changed."),
     finished_at: timestamp("Null while running."),
   }),
-  JobList: closedObject<{ jobs: unknown; next_cursor: unknown }>("Newest first.", {
+  JobList: closedObject<ReturnType<typeof jobListToHttp>>("Newest first.", {
     jobs: { type: "array", items: schemaRef("Job") },
     next_cursor: nextCursor,
   }),
@@ -190,7 +226,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     request_id: string("The x-request-id of the attempt."),
     error: string("The error's short sentence, when refused."),
   }),
-  AuditPage: closedObject<{ entries: unknown; next_cursor: unknown }>("Newest first.", {
+  AuditPage: closedObject<ReturnType<typeof auditPageToHttp>>("Newest first.", {
     entries: { type: "array", items: schemaRef("AuditEntry") },
     next_cursor: nextCursor,
   }),
@@ -208,7 +244,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     revoked_at: timestamp("Credentials for the hostname issued at or before this instant are refused."),
     session_ended: { type: "boolean", description: "The agent was connected, and its session was ended." },
   }),
-  AgentList: closedObject<{ agents: unknown }>("The whole fleet: every router's agents.", {
+  AgentList: closedObject<ReturnType<typeof agentListToHttp>>("The whole fleet: every router's agents.", {
     agents: { type: "array", items: schemaRef("Agent") },
   }),
   Health: closedObject<{ status: unknown }>("The router answers its health check.", { status: typeTag("ok") }),

@@ -22,6 +22,8 @@ export function execRoute(router: RouterClient): Handler<EdgeEnv> {
     const request = {
       ...execRequestFromHttp(c.req.param("hostname") ?? "", c.req.param("id") ?? "", parseJsonBody(await readBodyText(c.req.raw))),
       async: booleanQuery(c, "async") || undefined,
+      // Output events are on by default in a stream; ?output=false leaves them out.
+      omitOutput: c.req.query("output") !== undefined && !booleanQuery(c, "output") ? true : undefined,
       idempotencyKey: idempotencyKeyOf(c),
     };
     if (streamed && request.async) throw invalidArgument("invalid query", "stream and async cannot be combined: an async exec has nothing to stream");

@@ -6,7 +6,8 @@ import type { RouterClient } from "../router-client.js";
 
 const ROUTER_HEALTH_TIMEOUT_MS = 1_000;
 
-export type ReadyWhen = "agent-connected" | "router-reachable";
+export const READY_WHEN = ["agent-connected", "router-reachable"] as const;
+export type ReadyWhen = (typeof READY_WHEN)[number];
 
 /** GET /health: the router answers its health check. */
 export function healthRoute(router: RouterClient): Handler<EdgeEnv> {
@@ -23,7 +24,7 @@ export function readyRoute(router: RouterClient, readyWhen: ReadyWhen): Handler<
       return httpErrorResponse(c, 503, "not ready", "the router is unreachable or draining");
     }
     if (readyWhen === "agent-connected" && !(await router.isServing(AGENTS_HEALTH_SERVICE, ROUTER_HEALTH_TIMEOUT_MS))) {
-      return httpErrorResponse(c, 503, "not ready", "no agent is connected to the router");
+      return httpErrorResponse(c, 503, "not ready", "the router has no agent connected, or not yet its --ready-min-agents, or is within its --ready-settle");
     }
     return c.json({ status: "ready" });
   };

@@ -2,15 +2,14 @@ import type { Handler } from "hono";
 import { routerCallContext, type EdgeEnv } from "../edge-env.js";
 import { wholeNumberQuery } from "../query-params.js";
 import type { RouterClient } from "../router-client.js";
-import { agentToHttp, auditEntryToHttp, jobToHttp } from "../transcode.js";
+import { agentListToHttp, auditPageToHttp, jobListToHttp, jobToHttp } from "../transcode.js";
 
 /** The read routes: each one gRPC call, answered 200 with its JSON. */
 const READ_DEADLINE_MS = 5_000;
 
 export function listAgentsRoute(router: RouterClient): Handler<EdgeEnv> {
   return async (c) => {
-    const response = await router.listAgents(routerCallContext(c, READ_DEADLINE_MS));
-    return c.json({ agents: response.agents.map(agentToHttp) });
+    return c.json(agentListToHttp(await router.listAgents(routerCallContext(c, READ_DEADLINE_MS))));
   };
 }
 
@@ -21,15 +20,13 @@ export function getJobRoute(router: RouterClient): Handler<EdgeEnv> {
 export function listJobsRoute(router: RouterClient): Handler<EdgeEnv> {
   return async (c) => {
     const request = { target: c.req.query("target") ?? "", status: c.req.query("status") ?? "", limit: wholeNumberQuery(c, "limit"), cursor: c.req.query("cursor") ?? "" };
-    const response = await router.listJobs(request, routerCallContext(c, READ_DEADLINE_MS));
-    return c.json({ jobs: response.jobs.map(jobToHttp), next_cursor: response.nextCursor });
+    return c.json(jobListToHttp(await router.listJobs(request, routerCallContext(c, READ_DEADLINE_MS))));
   };
 }
 
 export function listAuditRoute(router: RouterClient): Handler<EdgeEnv> {
   return async (c) => {
     const request = { limit: wholeNumberQuery(c, "limit"), cursor: c.req.query("cursor") ?? "" };
-    const response = await router.listAudit(request, routerCallContext(c, READ_DEADLINE_MS));
-    return c.json({ entries: response.entries.map(auditEntryToHttp), next_cursor: response.nextCursor });
+    return c.json(auditPageToHttp(await router.listAudit(request, routerCallContext(c, READ_DEADLINE_MS))));
   };
 }

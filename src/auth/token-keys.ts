@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { invalidArgument } from "../errors/index.js";
+import { GrpcStatus, MeshError, invalidArgument } from "../errors/index.js";
 
 /** Where verification keys come from: exactly one of a shared secret, a PEM public key or a JWKS file. */
 export interface TokenKeyConfig {
@@ -25,14 +25,14 @@ export interface VerificationKey {
 export function loadVerificationKey(config: TokenKeyConfig): VerificationKey {
   const sources = [config.secret, config.publicKeyFile, config.jwksFile].filter(Boolean);
   if (sources.length !== 1) {
-    throw new Error("configure exactly one of --jwt-secret, --jwt-public-key or --jwt-jwks");
+    throw invalidArgument("invalid token keys", "configure exactly one of --jwt-secret, --jwt-public-key or --jwt-jwks");
   }
   if (config.secret) return { key: secretKeyOf(config.secret), algorithms: ["HS256"] };
   if (config.publicKeyFile) {
-    const key = createPublicKey(readFileSync(config.publicKeyFile));
+    const key = keyFile("jwt-public-key", config.publicKeyFile, createPublicKey);
     return { key, algorithms: [algorithmFor(key)] };
   }
-  const jwks = JSON.parse(readFileSync(config.jwksFile!, "utf8")) as JSONWebKeySet;
+  const jwks = keyFile("jwt-jwks", config.jwksFile!, (pem) => JSON.parse(pem.toString("utf8")) as JSONWebKeySet);
   return { key: createLocalJWKSet(jwks), algorithms: algorithmsOfJwks(jwks) };
 }
 
@@ -42,7 +42,7 @@ function algorithmsOfJwks(jwks: JSONWebKeySet): string[] {
     (jwks.keys ?? []).map((jwk) => jwk.alg ?? (jwk.kty === "RSA" ? "RS256" : jwk.kty === "EC" && jwk.crv === "P-256" ? "ES256" : "")),
   );
   const usable = [...algorithms].filter((alg) => alg === "RS256" || alg === "ES256");
-  if (usable.length === 0) throw new Error("the JWKS file holds no RS256 or ES256 (P-256) key");
+  if (usable.length === 0) throw invalidArgument("invalid --jwt-jwks", "the JWKS file holds no RS256 or ES256 (P-256) key");
   return usable;
 }
 
@@ -53,11 +53,11 @@ export interface SigningKey {
 
 export function loadSigningKey(config: TokenKeyConfig): SigningKey {
   if (config.privateKeyFile) {
-    const key = createPrivateKey(readFileSync(config.privateKeyFile));
+    const key = keyFile("jwt-private-key", config.privateKeyFile, createPrivateKey);
     return { key, algorithm: algorithmFor(key) };
   }
   if (config.secret) return { key: secretKeyOf(config.secret), algorithm: "HS256" };
-  throw new Error("minting needs --jwt-secret or --jwt-private-key");
+  throw invalidArgument("no signing key", "minting needs --jwt-secret or --jwt-private-key");
 }
 
 /**
@@ -80,5 +80,14 @@ function secretKeyOf(secret: string): Uint8Array {
 function algorithmFor(key: KeyObject): string {
   if (key.asymmetricKeyType === "rsa") return "RS256";
   if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") return "ES256";
-  throw new Error(`unsupported key type ${key.asymmetricKeyType}; use an RSA or P-256 key`);
+  throw invalidArgument("unsupported key type", `${key.asymmetricKeyType}; use an RSA or P-256 key`);
+}
+
+/** Reads and parses a key file, refusing it (naming the flag) when it cannot be read or is not a key. */
+function keyFile<T>(flag: string, path: string, parse: (contents: Buffer) => T): T {
+  try {
+    return parse(readFileSync(path));
+  } catch (err) {
+    throw new MeshError(GrpcStatus.INVALID_ARGUMENT, `invalid --${flag}`, `${path}: ${(err as Error).message}`, { cause: err });
+  }
 }

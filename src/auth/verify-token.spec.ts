@@ -64,7 +64,7 @@ describe("createTokenVerifier", () => {
       const token = await mint(["agent:read"], 60_000);
       await check.verify(`Bearer ${token}`, "agent:read");
       await check.verify(`Bearer ${token}`, "agent:read");
-      revocations.revoke(decodeJwt(token).jti!, new Date(clockMs));
+      await revocations.revoke(decodeJwt(token).jti!, new Date(clockMs));
       const err = await refusal(check.verify(`Bearer ${token}`, "agent:read"), "a revoked token");
       expect(err).to.include({ code: GrpcStatus.UNAUTHENTICATED, details: "the token has been revoked" });
     });
@@ -72,7 +72,7 @@ describe("createTokenVerifier", () => {
     it("refuses a revoked token it never saw, and keeps accepting the others", async () => {
       const check = verifier();
       const [revoked, other] = await Promise.all([mint(["agent:read"], 60_000), mint(["agent:read"], 60_000)]);
-      revocations.revoke(decodeJwt(revoked).jti!, new Date(clockMs));
+      await revocations.revoke(decodeJwt(revoked).jti!, new Date(clockMs));
       expect((await refusal(check.verify(`Bearer ${revoked}`, "agent:read"), "a revoked token")).details).to.equal("the token has been revoked");
       expect((await check.verify(`Bearer ${other}`, "agent:read")).subject).to.equal("alice");
     });

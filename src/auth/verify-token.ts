@@ -33,7 +33,7 @@ export interface VerifierOptions {
   /** The longest a token may live, from its iat (or nbf) to its exp; a token asking for more is refused. */
   maxLifetimeMs: number;
   /** Revoked jtis, asked on every call, cached token or not. The edge has none: the router's answer is the one that counts. */
-  revocations?: { isRevoked(jti: string): boolean };
+  revocations?: { isRevoked(jti: string): Promise<boolean> };
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -47,7 +47,7 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
   async function principalOf(token: string): Promise<Principal> {
     const cached = verified.get(token);
     const now = clock();
-    if (cached && now >= cached.validFromMs && now <= cached.validUntilMs) return refuseIfRevoked(cached.principal);
+    if (cached && now >= cached.validFromMs && now <= cached.validUntilMs) return await refuseIfRevoked(cached.principal);
     verified.delete(token);
     let payload: JWTPayload;
     try {
@@ -69,7 +69,7 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
     if (payload.jti !== undefined && !isTokenId(payload.jti)) throw unauthenticated(`the token's "jti" claim must be ${TOKEN_ID_RULE}`);
     const lifetimeProblem = lifetimeProblemOf(payload, options.maxLifetimeMs, now, CLOCK_SKEW_SECONDS);
     if (lifetimeProblem) throw unauthenticated(lifetimeProblem);
-    const principal = refuseIfRevoked({ subject: payload.sub, scopes: scopesOf(payload), claims: payload });
+    const principal = await refuseIfRevoked({ subject: payload.sub, scopes: scopesOf(payload), claims: payload });
     if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!);
     verified.set(token, {
       principal,
@@ -79,9 +79,9 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
     return principal;
   }
 
-  function refuseIfRevoked(principal: Principal): Principal {
+  async function refuseIfRevoked(principal: Principal): Promise<Principal> {
     const { jti } = principal.claims;
-    if (jti !== undefined && options.revocations?.isRevoked(jti)) throw unauthenticated("the token has been revoked");
+    if (jti !== undefined && options.revocations && (await options.revocations.isRevoked(jti))) throw unauthenticated("the token has been revoked");
     return principal;
   }
 

@@ -34,7 +34,8 @@ export async function runCommand(name: string, summary: string, command: Command
   if (stray !== undefined) {
     throw invalidArgument("command before --", `${quoteForMessage(stray)} is not a flag; put the command after --, e.g. ${command.commandAfterDashDash}`);
   }
-  const { values, positionals } = readFlags(command.flags, own);
+  const { values, positionals, warnings } = readFlags(command.flags, own);
+  for (const warning of warnings) process.stderr.write(`meshexec ${name}: warning: ${warning}\n`);
   await command.run(values, positionals, dashDash < 0 ? [] : argv.slice(dashDash + 1));
 }
 
@@ -46,7 +47,11 @@ export function stopOnSignals(stop: () => Promise<void>): void {
     stopping = true;
     stop().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (err: unknown) => {
+        // Never silent: a stop that failed says why, on the one line the operator sees.
+        process.stderr.write(`meshexec: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
     );
   };
   process.on("SIGTERM", onSignal);

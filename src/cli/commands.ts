@@ -32,7 +32,7 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Ends an agent's session and refuses every credential issued until now for its hostname. Needs agent:admin.",
     load: async () => (await import("./agents-revoke.js")).agentsRevokeCommand,
   },
-  job: { summary: "Prints one job: what ran, where, and each host's result, laid out as exec prints it.", load: async () => (await import("./job.js")).jobCommand },
+  job: { summary: "Prints one job: what ran, where, and each host's result, laid out as exec prints it; --wait follows a running one to its end.", load: async () => (await import("./job.js")).jobCommand },
   jobs: {
     summary: "Lists recent jobs of your subject (every subject's with job:read:any), newest first; meshexec job ID shows one in full.",
     load: async () => (await import("./jobs.js")).jobsCommand,

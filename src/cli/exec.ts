@@ -7,7 +7,9 @@ import { defineCommand } from "./command.js";
 import { execRequestOf } from "./exec-request.js";
 import { ExitCode, exitCodeOfResults, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
-import { renderHostResults } from "./output/host-results.js";
+import { FollowOutput } from "./output/follow-output.js";
+import { noGroupFlag, renderHostResults } from "./output/host-results.js";
+import { readStdinForExec } from "./exec-stdin.js";
 import { ProgressLine } from "./output/progress.js";
 import { renderFields } from "./output/table.js";
 import { formatSeconds } from "./output/time.js";
@@ -15,10 +17,14 @@ import { formatSeconds } from "./output/time.js";
 const EXAMPLE = "meshexec exec --container web -- ls -l /";
 
 export const execCommand = defineCommand({
-  usage: "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [--idempotency-key K] [--json] [--async] -- CMD [ARGS…]",
+  usage: "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [-i] [--follow] [--no-group] [--idempotency-key K] [--json] [--async] -- CMD [ARGS…]",
   commandAfterDashDash: EXAMPLE,
   epilog: `Everything after -- is the command's argv exactly as typed: no shell, nothing split on spaces or commas.
---json prints one document, {job_id, results}, as the API's plain (unstreamed) reply.
+--json prints one document, {job_id, results}, as the API's plain (unstreamed) reply; never grouped, never followed.
+Hosts whose stdout, stderr and exit code are identical are printed once, under a folded host list
+(web-[01-40],db-2 (41 hosts)), as dshbak -c does; the table above stays one row per host.
+--follow prints output as it is written, each line prefixed with its host ("web-1 | …"; "!" in place of "|" marks stderr);
+it is on by default when the target is one host (a hostname or _any) and stdout is a terminal.
 Ctrl-C stops waiting, exits 130 and prints the job's id once the edge has accepted it.
 
 ${exitCodesHelp({
@@ -45,21 +51,33 @@ ${exitCodesHelp({
       fromEnv: false,
       description: "sent as Idempotency-Key: the same key and request within 24 h returns the first job instead of running again (1 to 255 printable ASCII)",
     },
-    async: { type: "boolean", description: "print the job id as soon as the job is accepted, without waiting; see it with meshexec job ID" },
+    async: { type: "boolean", description: "print the job id as soon as the job is accepted, without waiting; see it with meshexec job ID --wait" },
+    stdin: {
+      type: "boolean",
+      short: "i",
+      fromEnv: false,
+      description: `send this command's standard input to the command's (read whole before anything runs; at most ${execLimits.stdinMaxBytes} bytes)`,
+    },
+    follow: { type: "boolean", description: "print each line of output as the command writes it, prefixed with its host (default: on for one host on a terminal)" },
+    ...noGroupFlag,
     ...jsonFlag,
     ...gatewayFlags,
   },
   async run(flags, _positionals, command) {
     if (!flags.container) throw invalidArgument("missing --container", `name the container to run in with --container ID, e.g. ${EXAMPLE}`);
     if (command.length === 0) throw invalidArgument("missing command", `put the command after --, e.g. ${EXAMPLE}`);
+    if (flags.follow && (flags.json || flags.async)) throw invalidArgument("invalid --follow", "--follow prints output as it comes; --json and --async print none");
     const body = execRequestOf({ ...flags, container: flags.container }, command);
+    // Read whole before anything runs, so input past the limit is an error before any host ran the command.
+    const stdin = flags.stdin ? await readStdinForExec() : undefined;
+    const json = stdin === undefined ? body : { ...body, stdin_base64: stdin.toString("base64") };
 
     const client = new GatewayClient(flags.gateway, flags.token);
     const path = `/node/${encodeURIComponent(flags.target)}/container/docker/${encodeURIComponent(flags.container)}/exec`;
     const headers: Record<string, string> = flags["idempotency-key"] ? { "idempotency-key": flags["idempotency-key"] } : {};
 
     if (flags.async) {
-      const raw = await client.readText(await client.send("POST", `${path}?async=true`, { json: body, headers }));
+      const raw = await client.readText(await client.send("POST", `${path}?async=true`, { json, headers }));
       if (flags.json) return writeRaw(raw);
       const { job_id } = client.parse<ExecResponse>(raw);
       return void process.stdout.write(`job ${job_id} accepted; see it with: meshexec job ${job_id}\n`);
@@ -67,6 +85,8 @@ ${exitCodesHelp({
 
     // Always streamed, --json too: the stream's first line names the job, so Ctrl-C can say which
     // one it left, where a plain reply names it only once every host is done.
+    const singleHost = flags.target === "_any" || (!flags.target.startsWith("_") && !flags.target.includes(":"));
+    const follow = flags.follow || (!flags.json && singleHost && process.stdout.isTTY === true) ? new FollowOutput() : undefined;
     const progress = new ProgressLine();
     const startedAt = Date.now();
     let jobId = "";
@@ -83,16 +103,27 @@ ${exitCodesHelp({
     process.once("SIGINT", stopOnInterrupt);
     let reply: ExecResponse;
     try {
-      const response = await client.send("POST", `${path}?stream=true`, { json: body, headers, accept: "application/x-ndjson, application/json" });
+      // Output events only when they are printed: a stream that only waits for results does not pay for them.
+      const query = follow ? "stream=true" : "stream=true&output=false";
+      const response = await client.send("POST", `${path}?${query}`, { json, headers, accept: "application/x-ndjson, application/json" });
       reply = await readExecReply(client, response, {
-        accepted(id, targeted) {
+        accepted(id, hosts) {
           jobId = id;
-          doneText = hostsDoneText([], targeted);
+          follow?.hosts(hosts);
+          doneText = hostsDoneText([], hosts.length || 1);
+          // Live output and a progress line would overwrite each other.
+          if (follow) return;
           progress.start(() => `meshexec exec: ${doneText}, ${formatSeconds((Date.now() - startedAt) / 1000)} elapsed (time limit ${formatSeconds(body.timeout_seconds)})`);
         },
         hostDone(done, targeted) {
+          follow?.result(done[done.length - 1]);
           doneText = hostsDoneText(done, targeted);
           progress.redraw();
+        },
+        output: (hostname, stream, data) => follow?.output(hostname, stream, data),
+        outputDropped() {
+          process.stderr.write("meshexec exec: live output stopped: this terminal read it too slowly; each host's rest follows as it finishes\n");
+          follow?.outputDropped();
         },
       });
     } finally {
@@ -100,7 +131,10 @@ ${exitCodesHelp({
       process.off("SIGINT", stopOnInterrupt);
     }
     if (flags.json) writeRaw(JSON.stringify(reply));
-    else process.stdout.write(`${renderFields([["job", reply.job_id]])}\n${renderHostResults(reply.results)}`);
+    else {
+      const options = { group: !flags["no-group"] && reply.results.length > 1, outputShown: follow !== undefined };
+      process.stdout.write(`${renderFields([["job", reply.job_id]])}\n${renderHostResults(reply.results, [], options)}`);
+    }
     process.exitCode = exitCodeOfResults(reply.results);
   },
 });

@@ -1,27 +1,29 @@
-import { parseDuration, parseHostPort, parseRouterAddresses } from "../config/index.js";
-import { startGateway } from "../../gateway/index.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS } from "../contract/index.js";
-import { invalidArgument } from "../errors/index.js";
+import { READY_WHEN, startGateway } from "../../gateway/index.js";
+import { checkFlags, formatDuration, parseChoice, parseDuration, parseHostPort, parseRouterAddresses } from "../config/index.js";
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_REQUEST_TIMEOUT_MS } from "../contract/index.js";
 import { createLogger } from "../log/index.js";
 import { defineCommand, stopOnSignals } from "./command.js";
+import { listenOn } from "./listen-flag.js";
 import { TLS_FIX, warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
-import { jwtFlags, metricsFlag, startMetrics, verifierFactoryOf } from "./shared-flags.js";
+import { jwtFlags, metricsFlag, metricsListenOf, oldListenFlag, restListenFlag, startMetrics, verifierFactoryOf } from "./shared-flags.js";
 import { httpsOptionsOf, routerDialCredentialsOf, routerDialTlsFlags, servingTlsFlags } from "./tls-flags.js";
 
 export const gatewayCommand = defineCommand({
-  usage: "--listen HOST:PORT --router HOST:PORT[,HOST:PORT…] --jwt-secret SECRET",
+  usage: "--rest-listen HOST:PORT --router HOST:PORT[,HOST:PORT…] --jwt-secret SECRET",
   flags: {
-    listen: { type: "string", default: "127.0.0.1:8080", description: "HTTP address to listen on (port 0: any free port)" },
+    ...restListenFlag,
+    ...oldListenFlag("rest-listen"),
     router: {
       type: "string",
-      default: "127.0.0.1:50051",
+      default: DEFAULT_GRPC_ADDRESS,
       description:
         "the router's gRPC address; in a mesh, several comma separated (or one DNS name resolving to several): calls are spread over them, and one goes to another router only when it never reached the first",
     },
     "ready-when": {
       type: "string",
       default: "agent-connected",
-      description: "what GET /ready waits for: agent-connected (the router is reachable and has an agent) or router-reachable",
+      description:
+        "what GET /ready waits for: agent-connected (the router is reachable and ready for execs: see the router's --ready-min-agents and --ready-settle) or router-reachable",
     },
     "router-token": {
       type: "string",
@@ -30,7 +32,7 @@ export const gatewayCommand = defineCommand({
     },
     "request-timeout": {
       type: "string",
-      default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
+      default: formatDuration(DEFAULT_REQUEST_TIMEOUT_MS),
       description: "a request whose headers and body have not all arrived by then is answered 408 and its connection closed",
     },
     ...servingTlsFlags,
@@ -39,33 +41,37 @@ export const gatewayCommand = defineCommand({
     ...metricsFlag,
   },
   async run(flags) {
-    const { host, port } = parseHostPort("listen", flags.listen);
-    parseRouterAddresses("router", flags.router);
-    const readyWhen = flags["ready-when"];
-    if (readyWhen !== "agent-connected" && readyWhen !== "router-reachable") {
-      throw invalidArgument("invalid --ready-when", `expected agent-connected or router-reachable, got "${readyWhen}"`);
-    }
-    // The edge keeps no revocations: a revoked token passes here and is refused by the router.
-    const verifier = verifierFactoryOf(flags)();
-    const requestTimeoutMs = parseDuration("request-timeout", flags["request-timeout"]);
-    const https = httpsOptionsOf(flags);
-    const routerCredentials = routerDialCredentialsOf("router-", flags);
-    const log = createLogger("gateway");
-    if (!https) warnIfPlaintextOffLoopback(log, { what: "the REST API", host, listenFlag: "listen", fix: TLS_FIX });
-    const metrics = await startMetrics(flags["metrics-listen"], log);
-    const gateway = await startGateway({
-      host,
-      port,
-      router: flags.router,
-      routerCredentials,
-      routerToken: flags["router-token"],
-      requestTimeoutMs,
-      https,
-      verifier,
-      log,
-      readyWhen,
-      metrics: metrics.registry,
+    // Every flag is read and checked here, before anything listens: all bad ones at once.
+    const config = checkFlags({
+      rest: () => parseHostPort("rest-listen", flags["rest-listen"]),
+      router: () => parseRouterAddresses("router", flags.router),
+      readyWhen: () => parseChoice("ready-when", flags["ready-when"], READY_WHEN),
+      // The edge keeps no revocations: a revoked token passes here and is refused by the router.
+      verifier: () => verifierFactoryOf(flags)(),
+      requestTimeoutMs: () => parseDuration("request-timeout", flags["request-timeout"]),
+      https: () => httpsOptionsOf(flags),
+      routerCredentials: () => routerDialCredentialsOf("router-", flags),
+      metricsListen: () => metricsListenOf(flags),
     });
+    const { host, port } = config.rest;
+    const log = createLogger("gateway");
+    if (!config.https) warnIfPlaintextOffLoopback(log, { what: "the REST API", host, listenFlag: "rest-listen", fix: TLS_FIX });
+    const metrics = await startMetrics(config.metricsListen, log);
+    const gateway = await listenOn("rest-listen", () =>
+      startGateway({
+        host,
+        port,
+        router: flags.router,
+        routerCredentials: config.routerCredentials,
+        routerToken: flags["router-token"],
+        requestTimeoutMs: config.requestTimeoutMs,
+        https: config.https,
+        verifier: config.verifier,
+        log,
+        readyWhen: config.readyWhen,
+        metrics: metrics.registry,
+      }),
+    );
     stopOnSignals(async () => {
       await gateway.stop(10_000);
       await metrics.close();

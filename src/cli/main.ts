@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { InvalidFlags } from "../config/check-flags.js";
 import { MeshError } from "../errors/mesh-error.js";
 import { runCommand } from "./command.js";
 import { commands } from "./commands.js";
@@ -29,7 +30,11 @@ if (!entry) {
   process.exit(wantsHelp ? 0 : 2);
 }
 runCommand(name, entry.summary, await entry.load(), argv).catch((err: unknown) => {
-  const message = err instanceof MeshError ? `${err.error}: ${err.details}` : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`meshexec ${name}: ${message}\n`);
+  // Every bad flag on a line of its own, so all of them are fixed in one go.
+  const failures = err instanceof InvalidFlags ? err.problems : [err];
+  for (const failure of failures) {
+    const message = failure instanceof MeshError ? `${failure.error}: ${failure.details}` : failure instanceof Error ? failure.message : String(failure);
+    process.stderr.write(`meshexec ${name}: ${message}\n`);
+  }
   process.exit(err instanceof CliFailure ? err.exitCode : ExitCode.usage);
 });

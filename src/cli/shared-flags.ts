@@ -1,9 +1,13 @@
+import { existsSync } from "node:fs";
 import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadVerificationKey, type TokenKeyConfig, type TokenVerifier, type VerifierOptions } from "../auth/index.js";
-import { parseDuration, parseHostPort, type FlagValues } from "../config/index.js";
+import { formatDuration, parseDuration, parseHostPort, type FlagValues } from "../config/index.js";
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_KEEPALIVE_MS, DEFAULT_REST_ADDRESS } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
-import { AUDIT_PRUNE_FLOOR_MS } from "../store/index.js";
+import { DEFAULT_JOB_TTL_MS } from "../router/index.js";
+import { AUDIT_PRUNE_FLOOR_MS, redactDatabaseUrl, type StoreConfig } from "../store/index.js";
 import type { Logger } from "../log/index.js";
 import { createMetricsRegistry, serveMetrics, type Registry } from "../metrics/index.js";
+import { listenOn } from "./listen-flag.js";
 import { warnIfPlaintextOffLoopback } from "./plaintext-warning.js";
 
 /** Where tokens are checked (router, edge) and minted (token, dev), the keys are configured the same way. */
@@ -52,18 +56,46 @@ export const drainFlag = {
 } as const;
 
 export const keepaliveFlag = {
-  keepalive: { type: "string", default: "10s", description: "gRPC keepalive ping interval; a dead peer is noticed within about twice this" },
+  keepalive: { type: "string", default: formatDuration(DEFAULT_KEEPALIVE_MS), description: "gRPC keepalive ping interval; a dead peer is noticed within about twice this" },
 } as const;
 
 export const storeFlags = {
   "data-dir": { type: "string", default: "./data", description: "where the job store and audit log (one SQLite file) live" },
-  "job-ttl": { type: "string", default: "7d", description: "finished jobs older than this are pruned" },
+  "job-ttl": { type: "string", default: formatDuration(DEFAULT_JOB_TTL_MS), description: "finished jobs older than this are pruned" },
   "audit-ttl": {
     type: "string",
     default: "90d",
     description: "audit entries older than this are pruned by the router, the only deletion the audit log allows (at least 1d)",
   },
 } as const;
+
+/** PostgreSQL instead of SQLite: for several routers sharing jobs, audit and revocations (router only). */
+export const databaseFlags = {
+  "database-url": {
+    type: "string",
+    description:
+      "postgres://USER:PASSWORD@HOST:PORT/DATABASE: keep jobs, idempotency keys, the audit log and revocations in PostgreSQL, shared by the routers of a mesh, instead of SQLite under --data-dir; its schema is migrated at startup. The password is never logged",
+  },
+  "database-ca": { type: "string", description: "PEM file of the CA that signed PostgreSQL's certificate: the connection then requires TLS and verifies the server against it" },
+} as const;
+
+/** Where the stores are: PostgreSQL with --database-url (its URL and CA file checked here; reached and migrated when opened), else SQLite under --data-dir. */
+export function storeConfigOf(flags: FlagValues<typeof storeFlags & typeof databaseFlags>): StoreConfig {
+  const url = flags["database-url"];
+  const caFile = flags["database-ca"];
+  if (!url) {
+    if (caFile) throw invalidArgument("invalid --database-ca", "--database-ca is for the --database-url connection; set --database-url too, or leave both out for SQLite");
+    return { dataDir: flags["data-dir"] };
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw invalidArgument("invalid --database-url", `expected postgres://USER:PASSWORD@HOST:PORT/DATABASE, got ${redactDatabaseUrl(url)}`);
+  }
+  if (caFile && !existsSync(caFile)) throw invalidArgument("invalid --database-ca", `no file "${caFile}"`);
+  return {
+    dataDir: flags["data-dir"],
+    database: { url, caFile },
+  };
+}
 
 /** --audit-ttl, checked against the floor the audit store enforces (it refuses to delete younger entries). */
 export function auditTtlOf(flags: FlagValues<typeof storeFlags>): number {
@@ -74,16 +106,38 @@ export function auditTtlOf(flags: FlagValues<typeof storeFlags>): number {
   return ttlMs;
 }
 
+/**
+ * Listen flags are named by what they serve, the same in every command. `--listen` was the REST
+ * address of dev and gateway but the gRPC address of router; it is kept, meaning what it meant in
+ * each command, as a deprecated name with a warning (see FlagSpec.renamedTo).
+ */
+export const grpcListenFlag = {
+  "grpc-listen": { type: "string", default: DEFAULT_GRPC_ADDRESS, description: "HOST:PORT to serve gRPC on: callers and the agents' streams (port 0: any free port)" },
+} as const;
+
+export const restListenFlag = {
+  "rest-listen": { type: "string", default: DEFAULT_REST_ADDRESS, description: "HOST:PORT to serve the REST API on (port 0: any free port)" },
+} as const;
+
+export function oldListenFlag(renamedTo: "grpc-listen" | "rest-listen") {
+  return { listen: { type: "string", renamedTo, description: `the old name of --${renamedTo}` } } as const;
+}
+
 export const metricsFlag = {
   "metrics-listen": { type: "string", description: "HOST:PORT to serve Prometheus metrics on (GET /metrics); none when unset" },
 } as const;
 
+export function metricsListenOf(flags: FlagValues<typeof metricsFlag>): { host: string; port: number } | undefined {
+  const listen = flags["metrics-listen"];
+  return listen ? parseHostPort("metrics-listen", listen) : undefined;
+}
+
 /** The process's metrics registry, served on --metrics-listen when it is set. */
-export async function startMetrics(listen: string | undefined, log: Logger): Promise<{ registry: Registry; close(): Promise<void> }> {
+export async function startMetrics(listen: { host: string; port: number } | undefined, log: Logger): Promise<{ registry: Registry; close(): Promise<void> }> {
   const registry = createMetricsRegistry();
   if (!listen) return { registry, close: async () => {} };
-  const { host, port } = parseHostPort("metrics-listen", listen);
+  const { host, port } = listen;
   warnIfPlaintextOffLoopback(log, { what: "Prometheus metrics (no TLS, no token)", host, listenFlag: "metrics-listen", fix: "set --metrics-listen to a loopback address and scrape through a proxy" });
-  const server = await serveMetrics(host, port, registry, log);
+  const server = await listenOn("metrics-listen", () => serveMetrics(host, port, registry, log));
   return { registry, close: () => server.close() };
 }

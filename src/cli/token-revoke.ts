@@ -3,6 +3,7 @@ import { defineCommand } from "./command.js";
 import { ExitCode, exitCodesHelp } from "./exit-codes.js";
 import { jsonFlag, writeRaw } from "./output/raw-json.js";
 import { invalidArgument } from "../errors/mesh-error.js";
+import type { RevokedToken } from "./client/api-types.js";
 
 export const tokenRevokeCommand = defineCommand({
   usage: "JTI [--json]",
@@ -14,7 +15,7 @@ export const tokenRevokeCommand = defineCommand({
     const client = new GatewayClient(flags.gateway, flags.token);
     const raw = await client.readText(await client.send("POST", `/tokens/${encodeURIComponent(jti)}/revoke`));
     if (flags.json) return writeRaw(raw);
-    const { revoked_at } = client.parse<{ jti: string; revoked_at: string }>(raw);
+    const { revoked_at } = client.parse<RevokedToken>(raw);
     process.stdout.write(`token ${jti} revoked at ${revoked_at}\n`);
   },
 });

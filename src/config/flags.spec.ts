@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseDuration, parseHostPort, readFlags } from "./flags.js";
+import { formatDuration, parseDuration, parseHostPort, readFlags } from "./flags.js";
 
 const specs = {
   listen: { type: "string", default: "127.0.0.1:1", description: "" },
@@ -40,5 +40,30 @@ describe("parseHostPort and parseDuration", () => {
     expect(parseDuration("ttl", "1h")).to.equal(3_600_000);
     expect(parseDuration("ttl", "30")).to.equal(30_000);
     expect(() => parseDuration("ttl", "soon")).to.throw(/duration/);
+  });
+});
+
+describe("renamed flags", () => {
+  const renamed = {
+    "grpc-listen": { type: "string", default: "127.0.0.1:1", description: "" },
+    listen: { type: "string", renamedTo: "grpc-listen", description: "" },
+  } as const;
+  it("take the old name's value, from argv or the environment, with a warning", () => {
+    const fromArgv = readFlags(renamed, ["--listen", "h:2"], {});
+    expect(fromArgv.values["grpc-listen"]).to.equal("h:2");
+    expect(fromArgv.warnings).to.deep.equal(["--listen (MESHEXEC_LISTEN) is deprecated and will be removed: here it is --grpc-listen (MESHEXEC_GRPC_LISTEN)"]);
+    expect(readFlags(renamed, [], { MESHEXEC_LISTEN: "h:3" }).values["grpc-listen"]).to.equal("h:3");
+    expect(readFlags(renamed, [], {}).warnings).to.deep.equal([]);
+  });
+  it("refuse both names at once", () => {
+    expect(() => readFlags(renamed, ["--listen", "h:2"], { MESHEXEC_GRPC_LISTEN: "h:3" })).to.throw(/give only --grpc-listen/);
+  });
+});
+
+describe("formatDuration", () => {
+  it("writes a default as parseDuration reads it", () => {
+    for (const ms of [0, 1500, 5_000, 10_000, 90_000, 3_600_000, 7 * 86_400_000]) expect(parseDuration("d", formatDuration(ms))).to.equal(ms);
+    expect(formatDuration(7 * 86_400_000)).to.equal("7d");
+    expect(formatDuration(5_000)).to.equal("5s");
   });
 });

@@ -16,7 +16,17 @@ export type FlagSpec = (
       envSeparator?: "," | "\n";
     }
   | { type: "boolean"; description: string; default?: boolean }
-) & { fromEnv?: false };
+) & {
+  fromEnv?: false;
+  /**
+   * This flag is an old name of that one: its value (from argv or MESHEXEC_<OLD>) is taken as
+   * that flag's, with a warning. Kept so that a unit file or an env file written for the last
+   * release keeps working, and says what to change, rather than moving a listener without a word.
+   */
+  renamedTo?: string;
+  /** A one-letter alias, as `-i` for `--stdin`. */
+  short?: string;
+};
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
@@ -43,7 +53,7 @@ export function readFlags<S extends FlagSpecs>(
   specs: S,
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-): { values: FlagValues<S>; positionals: string[] } {
+): { values: FlagValues<S>; positionals: string[]; warnings: string[] } {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: parseOptionsOf(specs), allowPositionals: true, strict: true });
@@ -52,12 +62,23 @@ export function readFlags<S extends FlagSpecs>(
     throw invalidArgument("invalid command line", (err as Error).message.replace(/\s*\n\s*/g, " "));
   }
   const values: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(specs)) {
-    const given = (parsed.values as Record<string, unknown>)[name];
+  const givenOf = (name: string, spec: FlagSpec): unknown => {
     const fromEnv = spec.fromEnv === false ? undefined : env[envNameOf(name)];
-    values[name] = given ?? (fromEnv === undefined ? defaultOf(spec) : fromEnvironment(spec, fromEnv));
+    return (parsed.values as Record<string, unknown>)[name] ?? (fromEnv === undefined ? undefined : fromEnvironment(spec, fromEnv));
+  };
+  for (const [name, spec] of Object.entries(specs)) values[name] = givenOf(name, spec) ?? defaultOf(spec);
+  const warnings: string[] = [];
+  for (const [oldName, spec] of Object.entries(specs)) {
+    const newName = spec.renamedTo;
+    const old = newName === undefined ? undefined : givenOf(oldName, spec);
+    if (newName === undefined || old === undefined) continue;
+    if (givenOf(newName, specs[newName]!) !== undefined) {
+      throw invalidArgument(`invalid --${oldName}`, `--${oldName} is the old name of --${newName}; give only --${newName}`);
+    }
+    values[newName] = old;
+    warnings.push(`--${oldName} (${envNameOf(oldName)}) is deprecated and will be removed: here it is --${newName} (${envNameOf(newName)})`);
   }
-  return { values: values as FlagValues<S>, positionals: parsed.positionals };
+  return { values: values as FlagValues<S>, positionals: parsed.positionals, warnings };
 }
 
 /**
@@ -70,7 +91,10 @@ export function positionalsOf(specs: FlagSpecs, argv: readonly string[]): string
 
 function parseOptionsOf(specs: FlagSpecs) {
   return Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [name, { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings" } as const]),
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "strings", ...(spec.short && { short: spec.short }) } as const,
+    ]),
   );
 }
 
@@ -95,8 +119,9 @@ export function describeFlags(specs: FlagSpecs): string {
       const def = "default" in spec && spec.default !== undefined ? ` (default: ${spec.default})` : "";
       const separator = spec.type === "strings" && spec.envSeparator === "\n" ? "one per line" : "comma separated";
       const repeat = spec.type === "strings" ? ` (repeatable${spec.fromEnv === false ? "" : `; in the environment, ${separator}`})` : "";
+      if (spec.renamedTo) return `  --${name} VALUE\n      deprecated: the old name of --${spec.renamedTo}\n      env: ${envNameOf(name)}`;
       const env = spec.fromEnv === false ? "none: command line only" : envNameOf(name);
-      return `  --${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${env}`;
+      return `  ${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "boolean" ? "" : " VALUE"}\n      ${spec.description}${repeat}${def}\n      env: ${env}`;
     })
     .join("\n");
 }
@@ -115,6 +140,20 @@ export function parseDuration(flag: string, value: string): number {
   if (!match) throw invalidArgument(`invalid --${flag}`, `expected a duration such as 30s, 5m or 1h, got "${value}"`);
   const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? "s"]!;
   return Number(match[1]) * unitMs;
+}
+
+/** The shortest way to write a whole-unit duration as parseDuration reads it: 604800000 → "7d". */
+export function formatDuration(ms: number): string {
+  const units = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const;
+  if (ms === 0) return "0s";
+  const [unit, size] = units.find(([, size]) => ms % size === 0) ?? ["ms", 1];
+  return `${ms / size}${unit}`;
+}
+
+/** One of a fixed set of words, such as --runtime docker|noop. */
+export function parseChoice<C extends string>(flag: string, value: string, choices: readonly C[]): C {
+  if (!(choices as readonly string[]).includes(value)) throw invalidArgument(`invalid --${flag}`, `expected ${choices.join(" or ")}, got "${value}"`);
+  return value as C;
 }
 
 export function parsePositiveInt(flag: string, value: string): number {

@@ -8,5 +8,9 @@ export type HostStatus = (typeof HOST_STATUSES)[number];
 export const JOB_STATUSES = ["running", "completed", "partial_failure", "failed"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/** Which of a command's streams a piece of live output (`?stream=true`'s "output" lines) is from. */
+export const OUTPUT_STREAMS = ["stdout", "stderr"] as const;
+export type OutputStreamName = (typeof OUTPUT_STREAMS)[number];
+
 /** Paged lists (jobs, audit): a limit of 0 or none means the default; past the maximum is an error. */
 export const PAGE_SIZE = { default: 20, max: 100 } as const;

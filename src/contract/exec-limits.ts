@@ -13,8 +13,13 @@ export const execLimits = {
   maxTimeoutSeconds: 3600,
   /** The Idempotency-Key header (REST) and idempotency_key field (gRPC): 1 to 255 printable ASCII characters. */
   idempotencyKeyPattern: /^[\x21-\x7e]{1,255}$/,
-  /** Largest REST request body. */
-  maxBodyBytes: 1024 * 1024,
+  /** The most a request's stdin (stdin or stdin_base64, decoded) may hold. */
+  stdinMaxBytes: 1024 * 1024,
+  /**
+   * Largest REST request body (and gRPC request message): 1 MiB for the request itself, and room
+   * for a whole stdin even as base64 (4/3 of it) or as JSON text with escapes.
+   */
+  maxBodyBytes: 3 * 1024 * 1024,
 } as const;
 
 /** How long the edge gives a client to send a whole request, headers and body (gateway --request-timeout); then 408. */

@@ -55,25 +55,26 @@ export function toStatusObject(err: MeshError): Pick<StatusObject, "code" | "det
 /** Turns anything a handler threw into a MeshError; unknown errors become INTERNAL. */
 export function asMeshError(err: unknown): MeshError {
   if (err instanceof MeshError) return err;
-  return new MeshError(status.INTERNAL, "internal error", err instanceof Error ? err.message : String(err));
+  return new MeshError(status.INTERNAL, "internal error", err instanceof Error ? err.message : String(err), { cause: err });
 }
 
-/** Rebuilds the MeshError a router sent, or describes a transport failure in the same shape. */
+/** Rebuilds the MeshError a router sent, or describes a transport failure in the same shape; grpc-js's error stays as `cause`. */
 export function fromServiceError(err: ServiceError): MeshError {
   const error = err.metadata?.get(ERROR_KEY)[0];
   const details = err.metadata?.get(DETAILS_KEY)[0];
   if (typeof error === "string" && typeof details === "string") {
-    return new MeshError(err.code, decodeURIComponent(error), decodeURIComponent(details), { retryAfterSeconds: retryAfterOf(err.metadata) });
+    return new MeshError(err.code, decodeURIComponent(error), decodeURIComponent(details), { retryAfterSeconds: retryAfterOf(err.metadata), cause: err });
   }
+  const cause = { cause: err };
   switch (err.code) {
     case status.UNAVAILABLE:
-      return new MeshError(err.code, "router unavailable", err.details || "the router did not answer");
+      return new MeshError(err.code, "router unavailable", err.details || "the router did not answer", cause);
     case status.DEADLINE_EXCEEDED:
-      return new MeshError(err.code, "deadline exceeded", err.details || "the request's deadline passed");
+      return new MeshError(err.code, "deadline exceeded", err.details || "the request's deadline passed", cause);
     case status.CANCELLED:
-      return new MeshError(err.code, "request cancelled", err.details || "the call was cancelled");
+      return new MeshError(err.code, "request cancelled", err.details || "the call was cancelled", cause);
     default:
-      return new MeshError(err.code, "router error", err.details || status[err.code] || "unknown");
+      return new MeshError(err.code, "router error", err.details || status[err.code] || "unknown", cause);
   }
 }
 
@@ -85,3 +86,4 @@ function retryAfterOf(metadata: Metadata): number | undefined {
 export { MeshError, invalidArgument } from "./mesh-error.js";
 export { status as GrpcStatus };
 export { quoteForMessage } from "./quote-for-message.js";
+export { ListenError, listenErrorOf } from "./listen-error.js";

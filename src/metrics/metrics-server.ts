@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { listenErrorOf } from "../errors/listen-error.js";
 import type { Logger } from "../log/index.js";
 import type { Registry } from "./metrics-registry.js";
 
@@ -17,7 +18,10 @@ export async function serveMetrics(host: string, port: number, registry: Registr
     }
     res.writeHead(200, { "content-type": registry.contentType }).end(await registry.metrics());
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => reject(listenErrorOf(`${host}:${port}`, err)));
+    server.listen(port, host, resolve);
+  });
   const bound = (server.address() as AddressInfo).port;
   log.info({ address: `${host}:${bound}`, port: bound }, "metrics listening");
   return { port: bound, close: () => new Promise((resolve) => server.close(() => resolve())) };

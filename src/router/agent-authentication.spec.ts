@@ -27,38 +27,38 @@ describe("agent authentication", () => {
   describe("authorizeHello", () => {
     const token: AgentCredential = { kind: "token", hostnames: ["web-1"], labels: { role: "web", zone: "east" }, issuedAt: new Date(10_000) };
     const revocations = new MemoryAgentRevocations();
-    const refusal = (credential: AgentCredential, hello: { hostname: string; labels: Record<string, string> }) => {
+    const refusal = async (credential: AgentCredential, hello: { hostname: string; labels: Record<string, string> }) => {
       try {
-        authorizeHello(credential, hello, revocations);
+        await authorizeHello(credential, hello, revocations);
       } catch (err) {
         return err as MeshError & { refusal: { asked: string; allowed: string } };
       }
       return undefined;
     };
 
-    it("allows the credential's hostname with any subset of its labels", () => {
-      expect(refusal(token, { hostname: "web-1", labels: { role: "web", zone: "east" } })).to.equal(undefined);
-      expect(refusal(token, { hostname: "web-1", labels: { zone: "east" } })).to.equal(undefined);
-      expect(refusal(token, { hostname: "web-1", labels: {} })).to.equal(undefined);
+    it("allows the credential's hostname with any subset of its labels", async () => {
+      expect(await refusal(token, { hostname: "web-1", labels: { role: "web", zone: "east" } })).to.equal(undefined);
+      expect(await refusal(token, { hostname: "web-1", labels: { zone: "east" } })).to.equal(undefined);
+      expect(await refusal(token, { hostname: "web-1", labels: {} })).to.equal(undefined);
     });
 
-    it("refuses another hostname, another label or another value, naming what was asked and allowed", () => {
-      expect(refusal(token, { hostname: "web-2", labels: {} })).to.deep.include({ code: 7, refusal: { asked: "web-2", allowed: "web-1" } });
-      expect(refusal(token, { hostname: "web-1", labels: { role: "db" } })?.refusal).to.deep.equal({ asked: "role=db", allowed: "role=web,zone=east" });
-      expect(refusal(token, { hostname: "web-1", labels: { tier: "gold" } })?.details).to.include('does not allow the label "tier=gold"');
+    it("refuses another hostname, another label or another value, naming what was asked and allowed", async () => {
+      expect(await refusal(token, { hostname: "web-2", labels: {} })).to.deep.include({ code: 7, refusal: { asked: "web-2", allowed: "web-1" } });
+      expect((await refusal(token, { hostname: "web-1", labels: { role: "db" } }))?.refusal).to.deep.equal({ asked: "role=db", allowed: "role=web,zone=east" });
+      expect((await refusal(token, { hostname: "web-1", labels: { tier: "gold" } }))?.details).to.include('does not allow the label "tier=gold"');
     });
 
-    it("allows anything for the join token, until the hostname is revoked", () => {
+    it("allows anything for the join token, until the hostname is revoked", async () => {
       const joinToken: AgentCredential = { kind: "join token", hostnames: "any", labels: "any" };
-      expect(refusal(joinToken, { hostname: "join-1", labels: { any: "thing" } })).to.equal(undefined);
-      revocations.revoke("join-1", new Date(5_000));
-      expect(refusal(joinToken, { hostname: "join-1", labels: {} })?.error).to.equal("agent revoked");
+      expect(await refusal(joinToken, { hostname: "join-1", labels: { any: "thing" } })).to.equal(undefined);
+      await revocations.revoke("join-1", new Date(5_000));
+      expect((await refusal(joinToken, { hostname: "join-1", labels: {} }))?.error).to.equal("agent revoked");
     });
 
-    it("refuses credentials issued at or before the hostname's revocation, not those issued after", () => {
-      revocations.revoke("web-1", new Date(10_000));
-      expect(refusal(token, { hostname: "web-1", labels: {} })?.error).to.equal("agent revoked");
-      expect(refusal({ ...token, issuedAt: new Date(11_000) }, { hostname: "web-1", labels: {} })).to.equal(undefined);
+    it("refuses credentials issued at or before the hostname's revocation, not those issued after", async () => {
+      await revocations.revoke("web-1", new Date(10_000));
+      expect((await refusal(token, { hostname: "web-1", labels: {} }))?.error).to.equal("agent revoked");
+      expect(await refusal({ ...token, issuedAt: new Date(11_000) }, { hostname: "web-1", labels: {} })).to.equal(undefined);
     });
   });
 });

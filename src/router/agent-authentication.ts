@@ -81,11 +81,11 @@ export interface HelloRefusal {
  * label it does not allow (labels must be a subset of the allowed ones, same values), or when
  * the hostname was revoked after the credential was issued.
  */
-export function authorizeHello(
+export async function authorizeHello(
   credential: AgentCredential,
   hello: { hostname: string; labels: Readonly<Record<string, string>> },
   revocations: AgentRevocations,
-): void {
+): Promise<void> {
   const { hostnames, labels } = credential;
   if (hostnames !== "any" && !hostnames.includes(hello.hostname)) {
     throw refusal(
@@ -105,7 +105,7 @@ export function authorizeHello(
       );
     }
   }
-  const revokedAt = revocations.revokedAt(hello.hostname);
+  const revokedAt = await revocations.revokedAt(hello.hostname);
   if (revokedAt && (credential.issuedAt === undefined || credential.issuedAt.getTime() <= revokedAt.getTime())) {
     throw refusal(
       "agent revoked",

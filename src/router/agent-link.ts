@@ -69,9 +69,10 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
 
     let session: AgentSession | undefined;
     let helloSeen = false;
-    const admit = (identity: AgentIdentity, proven: AgentCredential) => {
-      if (refused) return;
-      authorizeHello(proven, identity, deps.authentication.revocations);
+    const admit = async (identity: AgentIdentity, proven: AgentCredential) => {
+      await authorizeHello(proven, identity, deps.authentication.revocations);
+      // Checked after the revocation lookup: the stream may have been refused (hello timeout) or gone while it ran.
+      if (refused || closed) return;
       // Only a registered session is this stream's: a refused one must not unregister or close anything when the stream ends.
       const candidate = new AgentSession(identity, stream, proven, peer, deps.routerName);
       const replaced = registry.register(candidate);
@@ -93,7 +94,10 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
         );
       }
       stream.write({ kind: { $case: "welcome", value: { heartbeatIntervalMs: deps.heartbeatIntervalMs } } });
-      log.info({ peer, hostname: session.hostname, labels: session.identity.labels, version: session.identity.version, credential: proven.kind }, "agent connected");
+      log.info(
+        { peer, hostname: session.hostname, labels: session.identity.labels, version: session.identity.version, credential: proven.kind },
+        "agent connected",
+      );
     };
 
     const onMessage = (message: AgentMessage) => {
@@ -104,13 +108,7 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
         helloSeen = true;
         const identity = validateHello(kind.value);
         credential.then(
-          (proven) => {
-            try {
-              admit(identity, proven);
-            } catch (err) {
-              refuse(asMeshError(err));
-            }
-          },
+          (proven) => admit(identity, proven).catch((err) => refuse(asMeshError(err))),
           () => {},
         );
         return;
@@ -121,6 +119,11 @@ export function createAgentLinkHandler(deps: AgentLinkDeps) {
         case "execReply":
           session.lastHeardAt = Date.now();
           if (!session.settle(kind.value)) log.debug({ hostname: session.hostname, requestId: kind.value.requestId }, "late exec reply dropped");
+          return;
+        case "execOutput":
+          // Output for an exec nobody waits for any more (or that did not ask for it) is dropped; the reply carries it all anyway.
+          session.lastHeardAt = Date.now();
+          session.output(kind.value);
           return;
         default:
           throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "protocol error", `unexpected ${kind?.$case ?? "empty"} message`);

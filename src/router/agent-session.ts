@@ -1,5 +1,6 @@
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import type {
+  AgentExecOutput,
   AgentExecReply,
   AgentExecRequest,
   AgentHeartbeat,
@@ -10,7 +11,7 @@ import type {
 } from "../gen/meshexec/v1/agent.js";
 import { toStatusObject, type MeshError } from "../errors/index.js";
 import type { AgentCredential } from "./agent-authentication.js";
-import type { ExecDeliverer, HostLink } from "./host-link.js";
+import type { ExecDeliverer, HostLink, OnHostOutput } from "./host-link.js";
 
 /** How one host's exec ended, as far as the router knows. */
 export type HostOutcome =
@@ -18,6 +19,9 @@ export type HostOutcome =
   | { $case: "failed"; value: ExecFailed }
   /** The agent never answered: it went away, went quiet past the deadline, or the caller left. */
   | { $case: "unanswered"; value: { status: "failed" | "timeout"; message: string } };
+
+/** Told each piece of an exec's live output, when the request asked for it (streamOutput). */
+export type OnExecOutput = (stream: AgentExecOutput["stream"], data: Uint8Array) => void;
 
 export type ExecOrder = Omit<AgentExecRequest, "requestId">;
 
@@ -58,7 +62,7 @@ export class AgentSession implements HostLink, ExecDeliverer {
    * usually empty between execs. A Map emptied after every exec reallocates its table each time
    * (V8 shrinks it), and a fan-out to 1,000 agents left 1,000 such tables per call in old space.
    */
-  private readonly pending: Array<{ requestId: string; onOutcome: (outcome: HostOutcome) => void }> = [];
+  private readonly pending: Array<{ requestId: string; onOutcome: (outcome: HostOutcome) => void; onOutput?: OnExecOutput }> = [];
 
   constructor(
     readonly identity: AgentIdentity,
@@ -93,13 +97,13 @@ export class AgentSession implements HostLink, ExecDeliverer {
    * idempotent, so nothing here retries. A callback rather than a promise per exec: a fan-out
    * to a thousand agents would hold a thousand promises and their closures for the whole call.
    */
-  start(request: ExecRequestMessage, onOutcome: (outcome: HostOutcome) => void): void {
-    this.pending.push({ requestId: request.kind.value.requestId, onOutcome });
+  start(request: ExecRequestMessage, onOutcome: (outcome: HostOutcome) => void, onOutput?: OnExecOutput): void {
+    this.pending.push({ requestId: request.kind.value.requestId, onOutcome, onOutput });
     this.send(request);
   }
 
-  deliver(request: ExecRequestMessage, _hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void): void {
-    this.start(request, (outcome) => onOutcome(0, outcome));
+  deliver(request: ExecRequestMessage, _hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void, onOutput?: OnHostOutput): void {
+    this.start(request, (outcome) => onOutcome(0, outcome), onOutput && ((stream, data) => onOutput(0, stream, data)));
   }
 
   /** Stops waiting for an exec (its deadline passed, or the caller left) and tells the agent to cancel it. */
@@ -116,6 +120,14 @@ export class AgentSession implements HostLink, ExecDeliverer {
     if (i < 0 || !reply.outcome) return false;
     this.completeAt(i, reply.outcome);
     return true;
+  }
+
+  /** Routes a piece of live output to the exec waiting for it; dropped when nobody waits or nobody asked for it. */
+  output(piece: AgentExecOutput): boolean {
+    const i = this.indexOf(piece.requestId);
+    const onOutput = i < 0 ? undefined : this.pending[i].onOutput;
+    onOutput?.(piece.stream, piece.data);
+    return onOutput !== undefined;
   }
 
   heartbeat(beat: AgentHeartbeat): void {

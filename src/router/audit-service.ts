@@ -17,7 +17,7 @@ export function createAuditService(deps: { audit: AuditLog; verifier: TokenVerif
   return {
     listAudit: unaryHandler(log, async (call) => {
       await verifier.verify(authorizationOf(call), requiredScopeByMethod.ListAudit);
-      const page = audit.list({ limit: pageLimitOf(call.request.limit), cursor: call.request.cursor || undefined });
+      const page = await audit.list({ limit: pageLimitOf(call.request.limit), cursor: call.request.cursor || undefined });
       return { entries: page.items, nextCursor: page.nextCursor ?? "" };
     }),
 
@@ -27,7 +27,7 @@ export function createAuditService(deps: { audit: AuditLog; verifier: TokenVerif
       await verifier.verify(edgeAuthorization, requiredScopeByMethod.RecordEdgeRefusal);
       const context = await callContextOf(call, verifier, edgeAuthorization);
       const { target, containerId, subject, httpStatus, error } = call.request;
-      audit.append({
+      await audit.append({
         time: new Date(),
         subject: cutForAudit(subject, EDGE_FIELD_MAX_CHARS),
         sourceAddress: context.sourceAddress,

@@ -40,7 +40,14 @@ class FakeDeliverer implements ExecDeliverer {
   }
 }
 
-const hostOn = (hostname: string, deliverer: ExecDeliverer, draining = false): HostLink => ({ hostname, labels: {}, draining, inFlight: 0, router: "r", deliverer });
+const hostOn = (hostname: string, deliverer: ExecDeliverer, draining = false): HostLink => ({
+  hostname,
+  labels: {},
+  draining,
+  inFlight: 0,
+  router: "r",
+  deliverer,
+});
 
 /** A host that delivers its own execs, as an AgentSession does. */
 function sessionLike(hostname: string, answer: (hostname: string) => HostOutcome | undefined): HostLink & { fake: FakeDeliverer } {
@@ -50,7 +57,17 @@ function sessionLike(hostname: string, answer: (hostname: string) => HostOutcome
   return link;
 }
 
-const order = { containerId: "c", command: ["true"], env: [], workingDir: "", timeoutMs: 1_000, allowedContainers: [], trace: undefined };
+const order = {
+  containerId: "c",
+  command: ["true"],
+  env: [],
+  workingDir: "",
+  timeoutMs: 1_000,
+  allowedContainers: [],
+  trace: undefined,
+  streamOutput: false,
+  stdin: Buffer.alloc(0),
+};
 function options(overrides: Partial<DispatchOptions> = {}): DispatchOptions {
   return {
     signal: new AbortController().signal,

@@ -1,8 +1,8 @@
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
-import { execRequestOf, type ExecOrder, type ExecRequestMessage, type HostOutcome } from "./agent-session.js";
-import type { ExecDeliverer, HostLink } from "./host-link.js";
+import { execRequestOf, type ExecOrder, type ExecRequestMessage, type HostOutcome, type OnExecOutput } from "./agent-session.js";
+import type { ExecDeliverer, HostLink, OnHostOutput } from "./host-link.js";
 import { notAskedResult, toHostResult } from "./host-result.js";
 import type { KeptOutput } from "./kept-output.js";
 import { compareHostnames } from "./registry.js";
@@ -17,6 +17,8 @@ export interface DeliveryBounds {
 export interface DispatchOptions extends DeliveryBounds {
   /** Told each host's final result as soon as it is known. */
   onResult?: (result: HostResult) => void;
+  /** Told each piece of each host's live output, as its agent sends it (only when the order asks for it: streamOutput). */
+  onOutput?: (hostname: string, ...piece: Parameters<OnExecOutput>) => void;
   /** What is kept of each host's answer (env values masked, output bounded), before anything else sees it. */
   kept: KeptOutput;
 }
@@ -27,9 +29,7 @@ export interface DispatchOptions extends DeliveryBounds {
  */
 export async function fanOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
   const asked = links.filter((s) => !s.draining);
-  const notAsked = links
-    .filter((s) => s.draining)
-    .map((s) => notAskedResult(s.hostname, "the agent is draining and takes no new execs"));
+  const notAsked = links.filter((s) => s.draining).map((s) => notAskedResult(s.hostname, "the agent is draining and takes no new execs"));
   notAsked.forEach((result) => opts.onResult?.(result));
   const results = await execOnAll(asked, order, opts);
   return [...results, ...notAsked].sort((a, b) => compareHostnames(a.hostname, b.hostname));
@@ -72,17 +72,29 @@ const singleHostStatus: Partial<Record<ExecFailureReason, { code: GrpcStatus; er
 
 async function execOn(link: HostLink, order: ExecOrder, opts: DispatchOptions) {
   let answer!: { outcome: HostOutcome; elapsedMs: number };
-  await deliverEach([link], execRequestOf(order), opts, (_, outcome, elapsedMs) => (answer = { outcome: opts.kept.keep(outcome), elapsedMs }));
+  await deliverEach(
+    [link],
+    execRequestOf(order),
+    opts,
+    (_, outcome, elapsedMs) => (answer = { outcome: opts.kept.keep(outcome), elapsedMs }),
+    outputOf([link], opts),
+  );
   return answer;
 }
 
 /** Sends the order to every link and turns each outcome into that host's result as it comes. */
 async function execOnAll(links: HostLink[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
   const results = new Array<HostResult>(links.length);
-  await deliverEach(links, execRequestOf(order), opts, (i, outcome, elapsedMs) => {
-    results[i] = toHostResult(links[i].hostname, opts.kept.keep(outcome), elapsedMs);
-    opts.onResult?.(results[i]);
-  });
+  await deliverEach(
+    links,
+    execRequestOf(order),
+    opts,
+    (i, outcome, elapsedMs) => {
+      results[i] = toHostResult(links[i].hostname, opts.kept.keep(outcome), elapsedMs);
+      opts.onResult?.(results[i]);
+    },
+    outputOf(links, opts),
+  );
   return results;
 }
 
@@ -99,6 +111,7 @@ export function deliverEach(
   request: ExecRequestMessage,
   bounds: DeliveryBounds,
   onOutcome: (index: number, outcome: HostOutcome, elapsedMs: number) => void,
+  onOutput?: OnHostOutput,
 ): Promise<void> {
   if (links.length === 0) return Promise.resolve();
   const { requestId } = request.kind.value;
@@ -133,15 +146,24 @@ export function deliverEach(
       if (failure) reject(failure.err);
       else resolve();
     };
-    direct.forEach((i) => links[i].deliverer.deliver(request, [links[i]], (_, outcome) => settle(i, outcome)));
+    direct.forEach((i) =>
+      links[i].deliverer.deliver(request, [links[i]], (_, outcome) => settle(i, outcome), onOutput && ((_, stream, data) => onOutput(i, stream, data))),
+    );
     grouped.forEach((indices, deliverer) =>
       deliverer.deliver(
         request,
         indices.map((i) => links[i]),
         (j, outcome) => settle(indices[j], outcome),
+        onOutput && ((j, stream, data) => onOutput(indices[j], stream, data)),
       ),
     );
     if (bounds.signal.aborted) onAbort();
     else bounds.signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** Each piece of live output, by host index, as the caller's onOutput (by hostname) takes it. */
+function outputOf(links: readonly HostLink[], opts: DispatchOptions): OnHostOutput | undefined {
+  const { onOutput } = opts;
+  return onOutput && ((i, stream, data) => onOutput(links[i].hostname, stream, data));
 }

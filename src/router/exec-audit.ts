@@ -1,7 +1,8 @@
 import type { ExecContainerRequest } from "../gen/meshexec/v1/exec.js";
 import { execLimits } from "../contract/index.js";
 import { GrpcStatus, asMeshError, httpStatusOf } from "../errors/index.js";
-import type { AuditLog } from "../store/index.js";
+import type { Logger } from "../log/index.js";
+import type { AuditLog, NewAuditEntry } from "../store/index.js";
 import type { CallContext } from "./call-context.js";
 
 /** How an exec attempt ended: accepted with a job, or refused with an error. */
@@ -21,16 +22,16 @@ export const auditCommandLimits = { maxArgs: 16, maxArgChars: 1024 } as const;
  * (`validatedCommand`), and cut to `auditCommandLimits` otherwise, so the row still says what was tried.
  */
 export function auditExecAttempt(
-  audit: AuditLog,
+  audit: AuditTrail,
   context: CallContext,
   subject: string,
   request: Pick<ExecContainerRequest, "target" | "containerId" | "command">,
   outcome: AttemptOutcome,
   validatedCommand?: string[],
-): void {
+): Promise<void> {
   const error = "refused" in outcome ? asMeshError(outcome.refused) : undefined;
   const code = error?.code ?? GrpcStatus.OK;
-  audit.append({
+  return recordAudit(audit, {
     time: new Date(),
     subject,
     sourceAddress: context.sourceAddress,
@@ -43,6 +44,24 @@ export function auditExecAttempt(
     requestId: context.trace.requestId,
     error: error?.error ?? "",
   });
+}
+
+/** The audit log, and where to say an entry could not be kept. */
+export interface AuditTrail {
+  audit: AuditLog;
+  log: Logger;
+}
+
+/**
+ * Appends an entry for something already done (or refused): when the database cannot keep it, the
+ * answer stays what it was, and the entry goes to the log at error instead, so it is never lost silently.
+ */
+export async function recordAudit({ audit, log }: AuditTrail, entry: NewAuditEntry): Promise<void> {
+  try {
+    await audit.append(entry);
+  } catch (err) {
+    log.error({ err, audit: entry }, "audit entry not recorded");
+  }
 }
 
 /** A caller's value cut to `maxChars`, marked with "…" when it was longer. */

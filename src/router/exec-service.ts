@@ -15,6 +15,8 @@ import type { ExecSlot, SubjectLimits } from "./subject-limits.js";
 import { describeTarget } from "./target.js";
 import { serverStreamHandler, unaryHandler } from "./grpc-handlers.js";
 import { validateExecRequest } from "./validate-exec.js";
+import { LiveOutputQueue } from "./live-output-queue.js";
+import type { LiveOutputSink } from "./live-output.js";
 
 export interface ExecServiceDeps {
   /** This router's own agents: RevokeAgent ends a session held here. */
@@ -40,6 +42,7 @@ type ExecCall = ServerUnaryCall<ExecContainerRequest, unknown>;
 interface ExecListener {
   onAccepted(jobId: string, hosts: string[]): void;
   onResult?(result: HostResult): void;
+  onOutput?: LiveOutputSink;
 }
 
 export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
@@ -83,9 +86,10 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
           listener.onAccepted(id, hosts);
         },
         onResult: listener.onResult,
+        onOutput: listener.onOutput,
         onSettled: slot.release,
       });
-      auditExecAttempt(deps.audit, context, subject, call.request, { jobId: response.jobId }, validatedCommand);
+      await auditExecAttempt(deps, context, subject, call.request, { jobId: response.jobId }, validatedCommand);
       log.info(
         {
           ...traceLogFields(context.trace),
@@ -103,7 +107,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
     } catch (err) {
       // Nothing of a refused or failed exec runs on; a job that did start has released it already.
       slot?.release();
-      auditExecAttempt(deps.audit, context, subject, call.request, { refused: err, jobId }, validatedCommand);
+      await auditExecAttempt(deps, context, subject, call.request, { refused: err, jobId }, validatedCommand);
       throw err;
     } finally {
       cancellation.release();
@@ -120,12 +124,14 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
         call.write({ event: { $case: "result", value: result } });
       };
       let hosts: string[] = [];
+      const output = call.request.omitOutput ? undefined : new LiveOutputQueue(call);
       const response = await runExec(call, {
         onAccepted: (jobId, accepted) => {
           hosts = accepted;
           call.write({ event: { $case: "accepted", value: { jobId, hosts } } });
         },
         onResult: send,
+        onOutput: output && ((hostname, stream, data) => output.write(hostname, stream, data)),
       });
       // A replayed idempotent request has its results all at once, from the first run.
       response.results.filter((r) => !sent.has(r.hostname)).forEach(send);

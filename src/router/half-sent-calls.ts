@@ -2,9 +2,8 @@ import { ServerInterceptingCall, type Metadata, type ServerInterceptor } from "@
 import { requiredScopeByMethod, type TokenVerifier } from "../auth/index.js";
 import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
 import { GrpcStatus, MeshError, asMeshError, toStatusObject } from "../errors/index.js";
-import type { AuditLog } from "../store/index.js";
 import { authorizationOf, callContextOf } from "./call-context.js";
-import { auditExecAttempt } from "./exec-audit.js";
+import { auditExecAttempt, type AuditTrail } from "./exec-audit.js";
 
 /** How long a caller's call may wait for its request message after its headers. */
 export const REQUEST_MESSAGE_WITHIN_MS = 10_000;
@@ -24,7 +23,7 @@ const SCOPE_BY_METHOD: Record<string, string | undefined> = { ...requiredScopeBy
  * hello on its own terms), not to health or reflection. The handlers still verify the token (cached)
  * and its scope: a token that verifies but lacks the scope goes on, so the refusal is audited with the request.
  */
-export function guardHalfSentCalls(deps: { verifier: TokenVerifier; audit: AuditLog }): ServerInterceptor {
+export function guardHalfSentCalls(deps: { verifier: TokenVerifier; audit: AuditTrail }): ServerInterceptor {
   return (method, call) => {
     const [service, name] = method.path.slice(1).split("/");
     if (!service.startsWith("meshexec.v1.") || service === "meshexec.v1.AgentService" || method.requestStream) return new ServerInterceptingCall(call);
@@ -48,7 +47,7 @@ export function guardHalfSentCalls(deps: { verifier: TokenVerifier; audit: Audit
       if (refusal?.code !== GrpcStatus.UNAUTHENTICATED) return nextMetadata(metadata);
       if (EXEC_PATHS.has(method.path)) {
         const context = await callContextOf({ metadata, getPeer: () => call.getPeer() }, deps.verifier);
-        auditExecAttempt(deps.audit, context, "", { target: "", containerId: "", command: [] }, { refused: refusal });
+        await auditExecAttempt(deps.audit, context, "", { target: "", containerId: "", command: [] }, { refused: refusal });
       }
       refuse(refusal);
     };

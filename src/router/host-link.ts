@@ -1,4 +1,7 @@
-import type { ExecRequestMessage, HostOutcome } from "./agent-session.js";
+import type { ExecRequestMessage, HostOutcome, OnExecOutput } from "./agent-session.js";
+
+/** A piece of live output of hosts[index]. */
+export type OnHostOutput = (index: number, ...piece: Parameters<OnExecOutput>) => void;
 
 /**
  * Who delivers execs to some hosts: an agent's own stream on this router (the AgentSession
@@ -9,9 +12,10 @@ import type { ExecRequestMessage, HostOutcome } from "./agent-session.js";
 export interface ExecDeliverer {
   /**
    * Sends the request to `hosts`, every one of them delivered by this deliverer. `onOutcome(i, …)`
-   * is told the outcome of hosts[i] exactly once. Sent at most once: nothing here retries.
+   * is told the outcome of hosts[i] exactly once, and `onOutput` each piece of live output when the
+   * order asks for it. Sent at most once: nothing here retries.
    */
-  deliver(request: ExecRequestMessage, hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void): void;
+  deliver(request: ExecRequestMessage, hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void, onOutput?: OnHostOutput): void;
   /** Stops waiting for the request on every host still running it, cancels it there, and completes them with `status`. */
   giveUp(requestId: string, status: "failed" | "timeout", message: string): void;
 }

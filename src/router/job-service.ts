@@ -18,7 +18,7 @@ export function createJobService(deps: { jobs: JobStore; verifier: TokenVerifier
   return {
     getJob: unaryHandler(log, async (call) => {
       const principal = await verifier.verify(authorizationOf(call), requiredScopeByMethod.GetJob);
-      const job = jobs.get(call.request.jobId);
+      const job = await jobs.get(call.request.jobId);
       if (!job || !mayRead(principal, job)) throw new MeshError(GrpcStatus.NOT_FOUND, "job not found", `no job "${call.request.jobId.slice(0, 80)}"`);
       return jobOf(job);
     }),
@@ -30,7 +30,7 @@ export function createJobService(deps: { jobs: JobStore; verifier: TokenVerifier
         throw invalidArgument("invalid status", `status must be one of ${JOB_STATUSES.join(", ")}, got "${status.slice(0, 40)}"`);
       }
       const subject = principal.scopes.has(READ_ANY_JOB_SCOPE) ? undefined : principal.subject;
-      const page = jobs.list({ subject, target: target || undefined, status: (status || undefined) as JobStatus | undefined, limit: pageLimitOf(limit), cursor: cursor || undefined });
+      const page = await jobs.list({ subject, target: target || undefined, status: (status || undefined) as JobStatus | undefined, limit: pageLimitOf(limit), cursor: cursor || undefined });
       return { jobs: page.items.map(jobOf), nextCursor: page.nextCursor ?? "" };
     }),
   };

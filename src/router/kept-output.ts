@@ -62,7 +62,7 @@ export class KeptOutput {
 }
 
 /** The longest prefix of `text` that fits in `maxBytes` of UTF-8, never ending in half a character. */
-function cutToBytes(text: string, maxBytes: number): string {
+export function cutToBytes(text: string, maxBytes: number): string {
   if (maxBytes <= 0) return "";
   const cut = Buffer.from(text).subarray(0, maxBytes).toString();
   return cut.endsWith("\uFFFD") && !text.startsWith(cut) ? cut.slice(0, -1) : cut;

@@ -5,6 +5,7 @@ import { GrpcStatus, invalidArgument, quoteForMessage } from "../errors/index.js
 import type { Logger } from "../log/index.js";
 import type { AgentRevocations, AuditLog } from "../store/index.js";
 import { callContextOf } from "./call-context.js";
+import { recordAudit } from "./exec-audit.js";
 import type { AgentRegistry } from "./registry.js";
 import { isHostname } from "./target.js";
 
@@ -32,12 +33,12 @@ export function revokeAgentHandler(deps: RevokeAgentDeps): (call: ServerUnaryCal
     // Whole seconds, as a token's iat and a certificate's notBefore are: everything issued within
     // this second is refused too, so a credential minted after the answer is never older than it.
     const revokedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
-    deps.agentRevocations.revoke(hostname, revokedAt);
+    await deps.agentRevocations.revoke(hostname, revokedAt);
     const message = `agent revoked by ${subject || "(no subject)"} at ${revokedAt.toISOString()}`;
     const endedHere = deps.registry.revoke(hostname, message);
     const heldElsewhere = deps.announceRevocation?.(hostname, message, revokedAt) ?? false;
     const sessionEnded = endedHere || heldElsewhere;
-    deps.audit.append({
+    await recordAudit(deps, {
       time: new Date(),
       subject,
       sourceAddress: context.sourceAddress,

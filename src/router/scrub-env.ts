@@ -18,6 +18,44 @@ export const MIN_SCRUBBED_VALUE_BYTES = 4;
  * masked whole.
  */
 export function envScrubberOf(env: readonly string[]): ((text: string) => string) | undefined {
+  const ordered = replacementsOf(env);
+  if (ordered.length === 0) return undefined;
+  return (text) => {
+    let scrubbed = text;
+    for (const [needle, replacement] of ordered) if (scrubbed.includes(needle)) scrubbed = scrubbed.replaceAll(needle, replacement);
+    return scrubbed;
+  };
+}
+
+/**
+ * The same masking for output that arrives in pieces (live output), where a value may be split
+ * across two of them: each call masks what it can and holds back the end of the text that could
+ * still become a value (the longest end that begins one), to be masked with the next piece or
+ * released as is at the end, when it can no longer become one. So no value leaks in two halves.
+ * Undefined when there is nothing to mask.
+ */
+export function pieceScrubberOf(env: readonly string[]): ((text: string) => { release: string; hold: string }) | undefined {
+  const scrub = envScrubberOf(env);
+  if (!scrub) return undefined;
+  const needles = replacementsOf(env).map(([needle]) => needle);
+  return (text) => {
+    const scrubbed = scrub(text);
+    const held = needles.reduce((longest, needle) => Math.max(longest, startedNeedleLength(scrubbed, needle)), 0);
+    return { release: scrubbed.slice(0, scrubbed.length - held), hold: scrubbed.slice(scrubbed.length - held) };
+  };
+}
+
+/** The length of the longest end of `text` that is the start (not the whole) of `needle`. */
+function startedNeedleLength(text: string, needle: string): number {
+  let at = text.indexOf(needle[0], Math.max(0, text.length - needle.length + 1));
+  for (; at >= 0; at = text.indexOf(needle[0], at + 1)) {
+    if (needle.startsWith(text.slice(at))) return text.length - at;
+  }
+  return 0;
+}
+
+/** Each text to mask and what replaces it, longest first, so a value that contains another is masked whole. */
+function replacementsOf(env: readonly string[]): Array<[string, string]> {
   const replacements = new Map<string, string>();
   for (const entry of env) {
     const eq = entry.indexOf("=");
@@ -31,11 +69,5 @@ export function envScrubberOf(env: readonly string[]): ((text: string) => string
       replacements.set(entry, `${key}=${SCRUBBED}`);
     }
   }
-  if (replacements.size === 0) return undefined;
-  const ordered = [...replacements].sort(([a], [b]) => b.length - a.length);
-  return (text) => {
-    let scrubbed = text;
-    for (const [needle, replacement] of ordered) if (scrubbed.includes(needle)) scrubbed = scrubbed.replaceAll(needle, replacement);
-    return scrubbed;
-  };
+  return [...replacements].sort(([a], [b]) => b.length - a.length);
 }

@@ -1,11 +1,13 @@
-import { Server, ServerCredentials, type ChannelOptions, type ServiceDefinition } from "@grpc/grpc-js";
+import { Server, ServerCredentials, setLogger, type ChannelOptions, type ServiceDefinition } from "@grpc/grpc-js";
+import { format } from "node:util";
 import { HealthImplementation } from "grpc-health-check";
 import { AuditServiceService } from "../gen/meshexec/v1/audit.js";
 import { ExecServiceService } from "../gen/meshexec/v1/exec.js";
 import { JobServiceService } from "../gen/meshexec/v1/jobs.js";
 import { TokenServiceService } from "../gen/meshexec/v1/tokens.js";
 import type { TokenVerifier } from "../auth/index.js";
-import { AGENTS_HEALTH_SERVICE, DEFAULT_OUTPUT_LIMIT_BYTES, execLimits } from "../contract/index.js";
+import { AGENTS_HEALTH_SERVICE, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_KEEPALIVE_MS, DEFAULT_OUTPUT_LIMIT_BYTES, execLimits } from "../contract/index.js";
+import { listenErrorOf } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { RouterMetrics, createMetricsRegistry, grpcServerMetricsInterceptor, type Registry } from "../metrics/index.js";
 import type { Stores } from "../store/index.js";
@@ -20,12 +22,13 @@ import { guardHalfSentCalls } from "./half-sent-calls.js";
 import { createJobService } from "./job-service.js";
 import { limitRequestSize, refuseOversizedMessages } from "./message-size-limit.js";
 import { addReflection } from "./reflection.js";
+import { AgentsReadiness, DEFAULT_READINESS, type ReadinessConfig } from "./agents-readiness.js";
 import { AgentRegistry } from "./registry.js";
 import { SubjectLimits, type SubjectLimitsConfig } from "./subject-limits.js";
 import { createTokenService } from "./token-service.js";
 
 export interface RouterOptions {
-  /** This router's name (--name): the holder named in ListAgents and presence, its subject on NATS. */
+  /** This router's name in the mesh (--name): its jobs carry it, ListAgents and presence name it, its NATS subjects hold it. */
   name: string;
   /** Joins the mesh of routers on this NATS connection; a lone router when unset. */
   nats?: NatsConnection;
@@ -63,6 +66,8 @@ export interface RouterOptions {
   keepaliveMs?: number;
   /** TLS, or mTLS when it requires client certificates; plaintext h2c when unset. */
   credentials?: ServerCredentials;
+  /** What `meshexec.agents` (the edge's /ready) waits for at start; one agent when unset. */
+  readiness?: ReadinessConfig;
 }
 
 export interface RunningRouter {
@@ -73,10 +78,20 @@ export interface RunningRouter {
   stop(graceMs: number): Promise<void>;
 }
 
-const SERVICE_NAMES = ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService", "meshexec.v1.JobService", "meshexec.v1.AuditService", "meshexec.v1.TokenService"];
+const SERVICE_NAMES = [
+  "",
+  "meshexec.v1.ExecService",
+  "meshexec.v1.AgentService",
+  "meshexec.v1.JobService",
+  "meshexec.v1.AuditService",
+  "meshexec.v1.TokenService",
+];
 const PRUNE_EVERY_MS = 3_600_000;
 /** More than the verifier's clock skew (30 s), so a revocation outlives its token everywhere. */
 const REVOCATION_MARGIN_MS = 3_600_000;
+
+/** Finished jobs older than this are pruned (--job-ttl). */
+export const DEFAULT_JOB_TTL_MS = 7 * 86_400_000;
 
 /** What one exec keeps of its hosts' output by default (--max-fanout-output): 64 full 1 MiB hosts, or 32,000 hosts' 2 KiB. */
 export const DEFAULT_MAX_FANOUT_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -90,33 +105,43 @@ const AGENT_REPLY_MARGIN_BYTES = 64 * 1024;
 const MAX_CONCURRENT_STREAMS = 1_000;
 
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
-  const keepaliveMs = options.keepaliveMs ?? 10_000;
+  // grpc-js writes its errors to stderr as plain text ("E No address added…" for a busy port, which
+  // the ListenError says better): they go to the router's log instead, as JSON lines like the rest.
+  setLogger({ error: (...args: unknown[]) => options.log.warn({ grpc: format(...args) }, "grpc-js reported an error") });
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
   const health = new HealthImplementation({
     ...Object.fromEntries(SERVICE_NAMES.map((name) => [name, "SERVING"])),
     [AGENTS_HEALTH_SERVICE]: "NOT_SERVING",
   });
   const metricsRegistry = options.metrics ?? createMetricsRegistry();
   const metrics = new RouterMetrics(metricsRegistry);
+  const readiness = new AgentsReadiness(options.readiness ?? DEFAULT_READINESS, (ready) =>
+    health.setStatus(AGENTS_HEALTH_SERVICE, ready ? "SERVING" : "NOT_SERVING"),
+  );
   const registry = new AgentRegistry(3 * heartbeatIntervalMs, (agents) => {
     metrics.agentsConnected.set(agents);
-    health.setStatus(AGENTS_HEALTH_SERVICE, agents > 0 && !draining ? "SERVING" : "NOT_SERVING");
+    readiness.agentsConnected(agents);
   });
   const inFlight = new Set<Promise<unknown>>();
   let draining = false;
 
   const { jobs, audit, tokenRevocations, agentRevocations } = options.stores;
-  const interrupted = jobs.failRunning("router restarted");
-  if (interrupted > 0) options.log.warn({ jobs: interrupted }, "jobs left running by the last router marked failed");
-  const prune = () => {
-    jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? 7 * 86_400_000)));
-    const auditPruned = audit.pruneBefore(new Date(Date.now() - options.auditTtlMs));
+  // A lone router's store is its own (its name may change with its host between runs): its jobs carry no name.
+  const jobsRouter = options.stores.shared ? options.name : "";
+  // Only this router's: in a mesh, other routers' running jobs are theirs (or, once they die, the survivors') to end.
+  const interrupted = await jobs.failRunningOf(jobsRouter, "router restarted");
+  if (interrupted > 0) options.log.warn({ jobs: interrupted, router: options.name }, "jobs left running by this router's last run marked failed");
+  const prune = async () => {
+    await jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? DEFAULT_JOB_TTL_MS)));
+    const auditPruned = await audit.pruneBefore(new Date(Date.now() - options.auditTtlMs));
     if (auditPruned > 0) options.log.info({ entries: auditPruned }, "audit entries past --audit-ttl pruned");
     // Past this, every token a revocation could refuse has expired (its clock skew included).
-    tokenRevocations.pruneBefore(new Date(Date.now() - options.maxTokenLifetimeMs - REVOCATION_MARGIN_MS));
+    await tokenRevocations.pruneBefore(new Date(Date.now() - options.maxTokenLifetimeMs - REVOCATION_MARGIN_MS));
   };
-  prune();
-  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
+  const pruneLogged = () => prune().catch((err) => options.log.warn({ err }, "pruning jobs, audit entries and revocations failed; retried within the hour"));
+  await pruneLogged();
+  const pruneTimer = setInterval(pruneLogged, PRUNE_EVERY_MS).unref();
 
   const track = <T>(work: Promise<T>) => {
     inFlight.add(work);
@@ -124,14 +149,29 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
   const hostOutputLimitBytes = options.agentOutputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
   const mesh: Mesh | undefined = options.nats
-    ? await joinMesh({ nats: options.nats, routerName: options.name, registry, agentRevocations, isDraining: () => draining, log: options.log })
+    ? await joinMesh({
+        nats: options.nats,
+        routerName: options.name,
+        registry,
+        agentRevocations,
+        isDraining: () => draining,
+        // The jobs it coordinated were running on a router that is gone: nobody will finish them.
+        onRouterLost: (name) =>
+          void jobs.failRunningOf(name, `router lost: ${name}`).then(
+            (failed) => failed > 0 && options.log.warn({ router: name, jobs: failed }, "jobs of a lost router marked failed"),
+            () => {},
+          ),
+        log: options.log,
+      })
     : undefined;
   const fleet = new FleetView(registry, mesh?.remote);
   const execJobs = new ExecJobs({
+    routerName: jobsRouter,
     fleet,
     jobs,
     track,
     metrics,
+    log: options.log,
     hostOutputLimitBytes,
     totalOutputLimitBytes: options.maxFanoutOutputBytes ?? DEFAULT_MAX_FANOUT_OUTPUT_BYTES,
   });
@@ -144,11 +184,25 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const server = new Server({
     ...serverOptions(keepaliveMs, Math.max(callerMessageLimit, agentMessageLimit)),
     // The first is innermost: the metrics interceptor sees the status the others answer with.
-    interceptors: [grpcServerMetricsInterceptor(metricsRegistry), refuseOversizedMessages(log), guardHalfSentCalls({ verifier, audit })],
+    interceptors: [grpcServerMetricsInterceptor(metricsRegistry), refuseOversizedMessages(log), guardHalfSentCalls({ verifier, audit: { audit, log } })],
   });
   const limits = new SubjectLimits(options.subjectLimits);
   const callerService = <S extends ServiceDefinition>(service: S) => limitRequestSize(service, callerMessageLimit);
-  server.addService(callerService(ExecServiceService), createExecService({ registry, fleet, announceRevocation: mesh?.announceRevocation, jobs: execJobs, audit, agentRevocations, verifier, limits, log, isDraining: () => draining }));
+  server.addService(
+    callerService(ExecServiceService),
+    createExecService({
+      registry,
+      fleet,
+      announceRevocation: mesh?.announceRevocation,
+      jobs: execJobs,
+      audit,
+      agentRevocations,
+      verifier,
+      limits,
+      log,
+      isDraining: () => draining,
+    }),
+  );
   server.addService(callerService(JobServiceService), createJobService({ jobs, verifier, log }));
   server.addService(callerService(TokenServiceService), createTokenService({ revocations: tokenRevocations, audit, verifier, log }));
   server.addService(callerService(AuditServiceService), createAuditService({ audit, verifier, log }));
@@ -169,11 +223,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   health.addToServer(server);
   if (options.reflection ?? true) addReflection(server);
 
+  const address = `${formatHost(options.host)}:${options.port}`;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${formatHost(options.host)}:${options.port}`, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
+    server.bindAsync(address, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(listenErrorOf(address, err)) : resolve(bound),
     ),
-  );
+  ).catch((err: unknown) => {
+    clearInterval(pruneTimer);
+    server.forceShutdown();
+    throw err;
+  });
   options.log.info({ address: `${formatHost(options.host)}:${port}`, port }, "router listening");
 
   return {
@@ -182,7 +241,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     fleet,
     async stop(graceMs) {
       draining = true;
-      [...SERVICE_NAMES, AGENTS_HEALTH_SERVICE].forEach((name) => health.setStatus(name, "NOT_SERVING"));
+      readiness.drain();
+      SERVICE_NAMES.forEach((name) => health.setStatus(name, "NOT_SERVING"));
       await Promise.race([Promise.allSettled([...inFlight]), delay(graceMs)]);
       await mesh?.stop();
       registry.list().forEach((session) => session.end());

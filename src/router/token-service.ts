@@ -5,19 +5,20 @@ import type { Logger } from "../log/index.js";
 import type { AuditLog, TokenRevocations } from "../store/index.js";
 import { traceLogFields } from "../trace/index.js";
 import { callContextOf } from "./call-context.js";
+import { recordAudit } from "./exec-audit.js";
 import { unaryHandler } from "./grpc-handlers.js";
 
 export function createTokenService(deps: { revocations: TokenRevocations; audit: AuditLog; verifier: TokenVerifier; log: Logger }): TokenServiceServer {
-  const { revocations, audit, verifier, log } = deps;
+  const { revocations, verifier, log } = deps;
   return {
     revokeToken: unaryHandler(log, async (call) => {
       const context = await callContextOf(call, verifier);
       const { subject } = await verifier.verify(context.authorization, requiredScopeByMethod.RevokeToken);
       const { jti } = call.request;
       if (!isTokenId(jti)) throw invalidArgument("invalid jti", `jti must be ${TOKEN_ID_RULE}, got ${jti.length} characters`);
-      const revokedAt = revocations.revoke(jti, new Date());
+      const revokedAt = await revocations.revoke(jti, new Date());
       // In the audit log beside the execs, as what the subject asked the mesh to do.
-      audit.append({
+      await recordAudit(deps, {
         time: new Date(),
         subject,
         sourceAddress: context.sourceAddress,

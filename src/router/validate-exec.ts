@@ -11,6 +11,8 @@ export interface ExecPlan {
   env: string[];
   workingDir: string;
   timeoutMs: number;
+  /** Written to the command's stdin; empty: none (stdin stays closed). */
+  stdin: Buffer;
 }
 
 export function validateExecRequest(request: ExecContainerRequest): ExecPlan {
@@ -21,6 +23,7 @@ export function validateExecRequest(request: ExecContainerRequest): ExecPlan {
     env: validateEnv(request.env),
     workingDir: validateWorkingDir(request.workingDir),
     timeoutMs: validateTimeout(request.timeoutSeconds) * 1000,
+    stdin: validateStdin(request),
   };
 }
 
@@ -83,4 +86,16 @@ function validateTimeout(seconds: number | undefined): number {
     throw invalidArgument("invalid timeout_seconds", `timeout_seconds must be 1 to ${execLimits.maxTimeoutSeconds}, got ${seconds}`);
   }
   return seconds;
+}
+
+function validateStdin({ stdin, stdinBase64 }: ExecContainerRequest): Buffer {
+  if (stdin !== undefined && stdinBase64 !== undefined) {
+    throw invalidArgument("invalid stdin", "give stdin (text) or stdin_base64 (binary), not both");
+  }
+  const bytes = stdinBase64 ?? Buffer.from(stdin ?? "");
+  if (bytes.length > execLimits.stdinMaxBytes) {
+    const field = stdinBase64 === undefined ? "stdin" : "stdin_base64";
+    throw invalidArgument("stdin too large", `${field} is ${bytes.length} bytes; the limit is ${execLimits.stdinMaxBytes}`);
+  }
+  return bytes;
 }

@@ -5,19 +5,20 @@ import type Database from "better-sqlite3";
  * or before it (a token's iat, a certificate's notBefore); a later revocation replaces an earlier one.
  */
 export interface AgentRevocations {
-  revoke(hostname: string, at: Date): void;
+  /** Settles once the revocation holds for every router sharing the store. */
+  revoke(hostname: string, at: Date): Promise<void>;
   /** When the hostname was last revoked; undefined if never. */
-  revokedAt(hostname: string): Date | undefined;
+  revokedAt(hostname: string): Promise<Date | undefined>;
 }
 
 export class MemoryAgentRevocations implements AgentRevocations {
   private readonly revoked = new Map<string, Date>();
 
-  revoke(hostname: string, at: Date): void {
+  async revoke(hostname: string, at: Date): Promise<void> {
     this.revoked.set(hostname, at);
   }
 
-  revokedAt(hostname: string): Date | undefined {
+  async revokedAt(hostname: string): Promise<Date | undefined> {
     return this.revoked.get(hostname);
   }
 }
@@ -36,11 +37,11 @@ export class SqliteAgentRevocations implements AgentRevocations {
     };
   }
 
-  revoke(hostname: string, at: Date): void {
+  async revoke(hostname: string, at: Date): Promise<void> {
     this.statements.upsert.run(hostname, at.getTime());
   }
 
-  revokedAt(hostname: string): Date | undefined {
+  async revokedAt(hostname: string): Promise<Date | undefined> {
     const row = this.statements.get.get(hostname) as { revokedAt: number } | undefined;
     return row ? new Date(row.revokedAt) : undefined;
   }

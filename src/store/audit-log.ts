@@ -33,14 +33,18 @@ export interface AuditEntry extends NewAuditEntry {
  */
 export const AUDIT_PRUNE_FLOOR_MS = 86_400_000;
 
+/** What every store answers a refused prune with (the SQLite and PostgreSQL triggers raise these words). */
+export const AUDIT_PRUNE_REFUSED = "the audit log is append-only: only entries older than 1 day may be pruned";
+
 /** Append-only: entries are added and read, never changed; only entries past their retention are removed. */
 export interface AuditLog {
-  append(entry: NewAuditEntry): void;
+  /** Settles once the entry is kept; rejects with UNAVAILABLE when the database cannot be reached. */
+  append(entry: NewAuditEntry): Promise<void>;
   /**
    * Removes the entries older than `cutoff`; returns how many. Throws, removing nothing, when that
    * would remove an entry younger than AUDIT_PRUNE_FLOOR_MS.
    */
-  pruneBefore(cutoff: Date): number;
+  pruneBefore(cutoff: Date): Promise<number>;
   /** Newest first. */
-  list(query: { limit: number; cursor?: string }): Page<AuditEntry>;
+  list(query: { limit: number; cursor?: string }): Promise<Page<AuditEntry>>;
 }

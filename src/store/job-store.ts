@@ -3,9 +3,14 @@ import type { HostResult } from "../gen/meshexec/v1/exec.js";
 
 export type { JobStatus };
 
+/** How long an idempotency key refers to its first job; after it, the key may start a new one. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+
 /** What is known of a job when it starts. Env values are never part of it: only their keys. */
 export interface NewJob {
   id: string;
+  /** The name of the router coordinating it (--name): only that router, or the routers that saw it die, fail it. */
+  router: string;
   subject: string;
   target: string;
   containerId: string;
@@ -44,22 +49,36 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
-/** Where jobs live. Narrow on purpose: SQLite in production, memory in unit tests. */
+/**
+ * Where jobs live. Narrow on purpose: SQLite for a lone router, PostgreSQL for several, memory in
+ * unit tests. Asynchronous because PostgreSQL is across the network; a write's promise settles once
+ * it is durable (SQLite: committed with its event-loop turn's batch), and rejects with
+ * UNAVAILABLE "database unavailable: …" when the database cannot be reached.
+ */
 export interface JobStore {
-  create(job: NewJob): void;
+  create(job: NewJob): Promise<void>;
   /** Records hosts' results as they arrive; a host's later result replaces its earlier one. */
-  addResults(jobId: string, results: HostResult[]): void;
-  finish(jobId: string, status: JobStatus, error?: string): void;
-  get(id: string): JobRecord | undefined;
+  addResults(jobId: string, results: HostResult[]): Promise<void>;
+  finish(jobId: string, status: JobStatus, error?: string): Promise<void>;
+  get(id: string): Promise<JobRecord | undefined>;
   /** Newest first. */
-  list(query: JobQuery): Page<JobRecord>;
-  /** The job a subject started with this idempotency key at or after notBefore, if any. */
-  findByIdempotencyKey(subject: string, key: string, notBefore: Date): JobRecord | undefined;
-  /** Marks every running job failed with this reason; returns how many. */
-  failRunning(error: string): number;
-  /** Deletes finished jobs created before cutoff; returns how many. */
-  pruneBefore(cutoff: Date): number;
+  list(query: JobQuery): Promise<Page<JobRecord>>;
+  /**
+   * create() for a job sent with an idempotency key, deciding atomically across every router
+   * sharing the store who runs it: the first to claim (subject, key) since notBefore owns it, and
+   * its job is created in the same transaction (so a claimed key always has its job); every later
+   * claim creates nothing and gets the owner's job id and request hash.
+   */
+  claimIdempotencyKey(job: KeyedJob, notBefore: Date): Promise<IdempotencyClaim>;
+  /** Marks the running jobs coordinated by `router` failed with this reason; returns how many. */
+  failRunningOf(router: string, error: string): Promise<number>;
+  /** Deletes finished jobs created before cutoff, and idempotency claims past IDEMPOTENCY_WINDOW_MS; returns how many jobs. */
+  pruneBefore(cutoff: Date): Promise<number>;
 }
+
+export type KeyedJob = NewJob & { idempotencyKey: string; requestHash: string };
+
+export type IdempotencyClaim = { owner: true } | { owner: false; jobId: string; requestHash: string };
 
 /** completed: every host ran; partial_failure: some did; failed: none did. */
 export function jobStatusOf(results: HostResult[]): JobStatus {

@@ -28,17 +28,17 @@ export class SqliteAuditLog implements AuditLog {
     };
   }
 
-  append(entry: NewAuditEntry): void {
+  async append(entry: NewAuditEntry): Promise<void> {
     const row = { ...entry, time: entry.time.getTime(), command: JSON.stringify(entry.command) };
     this.writes.add(() => this.statements.insert.run(row));
   }
 
-  pruneBefore(cutoff: Date): number {
+  async pruneBefore(cutoff: Date): Promise<number> {
     this.writes.flush();
     return this.statements.prune.run(cutoff.getTime()).changes;
   }
 
-  list(query: { limit: number; cursor?: string }): Page<AuditEntry> {
+  async list(query: { limit: number; cursor?: string }): Promise<Page<AuditEntry>> {
     this.writes.flush();
     const rows = (
       query.cursor ? this.statements.below.all(decodeCursor(query.cursor), query.limit + 1) : this.statements.newest.all(query.limit + 1)

@@ -1,12 +1,13 @@
 import type Database from "better-sqlite3";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
-import type { JobQuery, JobRecord, JobStatus, JobStore, NewJob, Page } from "./job-store.js";
+import { IDEMPOTENCY_WINDOW_MS, type IdempotencyClaim, type JobQuery, type JobRecord, type JobStatus, type JobStore, type KeyedJob, type NewJob, type Page } from "./job-store.js";
 import { decodeCursor, pageOf } from "./paging.js";
 import type { WriteBatch } from "./write-batch.js";
 
 type JobRow = {
   seq: number;
   id: string;
+  router: string;
   subject: string;
   target: string;
   container_id: string;
@@ -31,8 +32,8 @@ export class SqliteJobStore implements JobStore {
   ) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO jobs (id, subject, target, container_id, command, env_keys, hosts, status, idempotency_key, request_hash, created_at, updated_at)
-         VALUES (@id, @subject, @target, @containerId, @command, @envKeys, @hosts, 'running', @idempotencyKey, @requestHash, @createdAt, @createdAt)`,
+        `INSERT INTO jobs (id, router, subject, target, container_id, command, env_keys, hosts, status, idempotency_key, request_hash, created_at, updated_at)
+         VALUES (@id, @router, @subject, @target, @containerId, @command, @envKeys, @hosts, 'running', @idempotencyKey, @requestHash, @createdAt, @createdAt)`,
       ),
       upsertResult: db.prepare(
         `INSERT INTO job_results (job_id, hostname, result) VALUES (?, ?, ?)
@@ -42,14 +43,42 @@ export class SqliteJobStore implements JobStore {
       finish: db.prepare(`UPDATE jobs SET status = ?, error = ?, updated_at = ?, finished_at = ? WHERE id = ?`),
       byId: db.prepare(`SELECT * FROM jobs WHERE id = ?`),
       resultsOf: db.prepare(`SELECT result FROM job_results WHERE job_id = ? ORDER BY hostname`),
-      byKey: db.prepare(`SELECT * FROM jobs WHERE subject = ? AND idempotency_key = ? AND created_at >= ? ORDER BY seq DESC LIMIT 1`),
-      failRunning: db.prepare(`UPDATE jobs SET status = 'failed', error = ?, updated_at = ?, finished_at = ? WHERE status = 'running'`),
+      // Takes the key when no claim holds it, or when the one holding it has lapsed (claimed_at before notBefore).
+      claim: db.prepare(
+        `INSERT INTO idempotency_keys (subject, key, request_hash, job_id, claimed_at) VALUES (@subject, @idempotencyKey, @requestHash, @id, @createdAt)
+         ON CONFLICT (subject, key) DO UPDATE SET request_hash = excluded.request_hash, job_id = excluded.job_id, claimed_at = excluded.claimed_at
+         WHERE idempotency_keys.claimed_at < @notBefore`,
+      ),
+      claimOf: db.prepare(`SELECT job_id AS jobId, request_hash AS requestHash FROM idempotency_keys WHERE subject = ? AND key = ?`),
+      failRunningOf: db.prepare(`UPDATE jobs SET status = 'failed', error = ?, updated_at = ?, finished_at = ? WHERE status = 'running' AND router = ?`),
       prune: db.prepare(`DELETE FROM jobs WHERE created_at < ? AND status != 'running'`),
+      pruneKeys: db.prepare(`DELETE FROM idempotency_keys WHERE claimed_at < ?`),
     };
   }
 
-  create(job: NewJob): void {
-    const row = {
+  async create(job: NewJob): Promise<void> {
+    const row = this.rowOf(job);
+    this.writes.add(() => this.statements.insert.run(row));
+  }
+
+  async claimIdempotencyKey(job: KeyedJob, notBefore: Date): Promise<IdempotencyClaim> {
+    // At once, not batched: the answer decides whether this router runs the job.
+    this.writes.flush();
+    const row = this.rowOf(job);
+    return this.claimAndCreate(row, notBefore.getTime());
+  }
+
+  private readonly claimAndCreate = (row: ReturnType<SqliteJobStore["rowOf"]>, notBefore: number): IdempotencyClaim =>
+    this.db.transaction(() => {
+      if (this.statements.claim.run({ ...row, notBefore }).changes === 0) {
+        return { owner: false as const, ...(this.statements.claimOf.get(row.subject, row.idempotencyKey) as { jobId: string; requestHash: string }) };
+      }
+      this.statements.insert.run(row);
+      return { owner: true as const };
+    })();
+
+  private rowOf(job: NewJob) {
+    return {
       ...job,
       command: JSON.stringify(job.command),
       envKeys: JSON.stringify(job.envKeys),
@@ -58,10 +87,9 @@ export class SqliteJobStore implements JobStore {
       requestHash: job.requestHash ?? null,
       createdAt: job.createdAt.getTime(),
     };
-    this.writes.add(() => this.statements.insert.run(row));
   }
 
-  addResults(jobId: string, results: HostResult[]): void {
+  async addResults(jobId: string, results: HostResult[]): Promise<void> {
     // Serialised now, as they are when handed over: one string per host and no row arrays, which a fan-out would make a thousand of.
     const stored = results.map((result) => JSON.stringify(result));
     const now = Date.now();
@@ -71,18 +99,18 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  finish(jobId: string, status: JobStatus, error = ""): void {
+  async finish(jobId: string, status: JobStatus, error = ""): Promise<void> {
     const now = Date.now();
     this.writes.add(() => this.statements.finish.run(status, error, now, now, jobId));
   }
 
-  get(id: string): JobRecord | undefined {
+  async get(id: string): Promise<JobRecord | undefined> {
     this.writes.flush();
     const row = this.statements.byId.get(id) as JobRow | undefined;
     return row && this.recordOf(row);
   }
 
-  list(query: JobQuery): Page<JobRecord> {
+  async list(query: JobQuery): Promise<Page<JobRecord>> {
     this.writes.flush();
     const conditions: string[] = [];
     const params: unknown[] = [];
@@ -96,26 +124,22 @@ export class SqliteJobStore implements JobStore {
     return pageOf(rows, query.limit, (row) => this.recordOf(row));
   }
 
-  findByIdempotencyKey(subject: string, key: string, notBefore: Date): JobRecord | undefined {
-    this.writes.flush();
-    const row = this.statements.byKey.get(subject, key, notBefore.getTime()) as JobRow | undefined;
-    return row && this.recordOf(row);
-  }
-
-  failRunning(error: string): number {
+  async failRunningOf(router: string, error: string): Promise<number> {
     this.writes.flush();
     const now = Date.now();
-    return this.statements.failRunning.run(error, now, now).changes;
+    return this.statements.failRunningOf.run(error, now, now, router).changes;
   }
 
-  pruneBefore(cutoff: Date): number {
+  async pruneBefore(cutoff: Date): Promise<number> {
     this.writes.flush();
+    this.statements.pruneKeys.run(Date.now() - IDEMPOTENCY_WINDOW_MS);
     return this.statements.prune.run(cutoff.getTime()).changes;
   }
 
   private recordOf(row: JobRow): JobRecord {
     return {
       id: row.id,
+      router: row.router,
       subject: row.subject,
       target: row.target,
       containerId: row.container_id,

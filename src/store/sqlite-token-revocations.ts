@@ -17,16 +17,16 @@ export class SqliteTokenRevocations implements TokenRevocations {
     };
   }
 
-  revoke(jti: string, at: Date): Date {
+  async revoke(jti: string, at: Date): Promise<Date> {
     this.statements.insert.run(jti, at.getTime());
     return new Date(this.statements.revokedAt.get(jti) as number);
   }
 
-  isRevoked(jti: string): boolean {
+  async isRevoked(jti: string): Promise<boolean> {
     return this.statements.revokedAt.get(jti) !== undefined;
   }
 
-  pruneBefore(cutoff: Date): number {
+  async pruneBefore(cutoff: Date): Promise<number> {
     return this.statements.prune.run(cutoff.getTime()).changes;
   }
 }

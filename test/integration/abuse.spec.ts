@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect as connectHttp2, constants as http2 } from "node:http2";
 import { connect as connectTcp } from "node:net";
+import { execLimits } from "../../src/contract/index.js";
 import { AuditServiceClient, type RecordEdgeRefusalRequest } from "../../src/gen/meshexec/v1/audit.js";
 import { ExecServiceClient, type ExecContainerRequest } from "../../src/gen/meshexec/v1/exec.js";
 import { MeshexecProcess } from "../support/meshexec-process.js";
@@ -147,12 +148,12 @@ describe("attacks on the router's write and memory paths", function () {
   });
 
   describe("message sizes", () => {
-    it("refuses a caller's message over 1 MiB with RESOURCE_EXHAUSTED, however large", async () => {
+    it("refuses a caller's message over the limit (the REST body's) with RESOURCE_EXHAUSTED, however large", async () => {
       const token = `Bearer ${await stack.token()}`;
-      for (const size of [1.5 * MiB, 30 * MiB]) {
+      for (const size of [execLimits.maxBodyBytes + MiB / 2, 30 * MiB]) {
         const reply = await callExec({ target: "ab-1", containerId: box, command: ["echo", "x".repeat(size)] }, { authorization: token });
         expect(reply.code, `${size} bytes`).to.equal(status.RESOURCE_EXHAUSTED);
-        expect(reply.details).to.match(/message too large: a \/meshexec\.v1\.ExecService\/ExecContainer request message may be at most 1048576 bytes|Received message larger than max/);
+        expect(reply.details).to.match(new RegExp(`message too large: a /meshexec\\.v1\\.ExecService/ExecContainer request message may be at most ${execLimits.maxBodyBytes} bytes|Received message larger than max`));
       }
       // Just under the limit is fine: the router gets to validate it.
       const fits = await callExec({ target: "ab-1", containerId: box, command: ["echo", "x".repeat(60_000)] }, { authorization: token });
@@ -317,10 +318,10 @@ describe("defaults that fail closed", function () {
   };
 
   it("warns when the router serves plaintext off loopback, and serves no reflection with --no-reflection", async () => {
-    const router = spawn("router", ["router", "--listen", "0.0.0.0:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--no-reflection"]);
+    const router = spawn("router", ["router", "--grpc-listen", "0.0.0.0:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--no-reflection"]);
     const port = await router.listeningPort("router listening");
     const warning = await router.waitForLog("the gRPC API and the agents' streams is served in plaintext on a non-loopback address; set --tls-cert and --tls-key, or listen on 127.0.0.1 behind a proxy that terminates TLS");
-    expect(warning).to.include({ flag: "--listen", level: 40 });
+    expect(warning).to.include({ flag: "--grpc-listen", level: 40 });
     const session = connectHttp2(`http://127.0.0.1:${port}`);
     try {
       const stream = session.request({
@@ -338,12 +339,12 @@ describe("defaults that fail closed", function () {
   });
 
   it("warns at startup when the edge has no token of its own, naming the flag", async () => {
-    const gateway = spawn("gateway", ["gateway", "--listen", "127.0.0.1:0", "--router", "127.0.0.1:1"]);
+    const gateway = spawn("gateway", ["gateway", "--rest-listen", "127.0.0.1:0", "--router", "127.0.0.1:1"]);
     await gateway.waitForLog("no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's");
   });
 
   it("refuses an --audit-ttl shorter than the day the audit log keeps every entry", async () => {
-    const router = spawn("router", ["router", "--listen", "127.0.0.1:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--audit-ttl", "1h"]);
+    const router = spawn("router", ["router", "--grpc-listen", "127.0.0.1:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--audit-ttl", "1h"]);
     expect((await router.exited).code).to.equal(2);
     expect(router.stderr).to.match(/--audit-ttl.*at least 1d/);
   });

@@ -267,7 +267,7 @@ describe("how a router admits agents at startup", function () {
   });
 
   it("refuses to start with no way to verify agents' tokens, exit 2", async () => {
-    const router = MeshexecProcess.spawn("router", ["router", "--listen", "127.0.0.1:0"]);
+    const router = MeshexecProcess.spawn("router", ["router", "--grpc-listen", "127.0.0.1:0"]);
     processes.push(router);
     expect((await router.exited).code).to.equal(2);
     expect(router.stderr).to.include("no way to admit agents");

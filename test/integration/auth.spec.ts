@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { SignJWT, decodeJwt, exportJWK, type JWTPayload } from "jose";
+import { execLimits } from "../../src/contract/index.js";
 import { expectErrorShape } from "../support/error-shape.js";
 import { GrpcCaller, type GrpcReply } from "../support/grpc-exec.js";
 import { MeshexecProcess } from "../support/meshexec-process.js";
@@ -158,7 +159,7 @@ describe("authentication and authorization (real router, edge and agent)", funct
       { name: "unknown fields", headers: { "content-type": "application/json" }, body: '{"cmd":1}' },
       { name: "an invalid command", headers: { "content-type": "application/json" }, body: '{"command":[""]}' },
       { name: "a text/plain body", headers: { "content-type": "text/plain" }, body: "hello" },
-      { name: "a 2 MiB body", headers: { "content-type": "application/json" }, body: `{"command":["true"]}${" ".repeat(2 * 1024 * 1024)}` },
+      { name: "a body over the limit", headers: { "content-type": "application/json" }, body: `{"command":["true"]}${" ".repeat(execLimits.maxBodyBytes)}` },
     ];
     for (const { name, headers, body } of badBodies) {
       it(`${name}: 401 with a bad token, 403 with a token lacking the scope`, async () => {
@@ -358,13 +359,13 @@ describe("meshexec dev", function () {
   after(() => dev?.stop("SIGKILL"));
 
   it("makes a random secret when none is set and prints a token the edge accepts", async () => {
-    dev = MeshexecProcess.spawn("dev", ["dev", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--hostname", "dev-auth-test"]);
+    dev = MeshexecProcess.spawn("dev", ["dev", "--rest-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--hostname", "dev-auth-test"]);
     const banner = await waitFor("dev to print its token", () => {
       if (!dev.running) throw new Error(`dev exited: ${dev.stderr}`);
-      return /export TOKEN=\S+/.test(dev.stderr) && dev.stderr;
+      return /MESHEXEC_TOKEN=\S+/.test(dev.stderr) && dev.stderr;
     });
     expect(banner).to.match(/JWT secret \(random, this run only\): \S{20,}/);
-    const token = /export TOKEN=(\S+)/.exec(banner)![1];
+    const token = /MESHEXEC_TOKEN=(\S+)/.exec(banner)![1];
     const base = /REST on (http:\/\/\S+),/.exec(banner)![1];
     const agents = await fetch(`${base}/agents`, { headers: { authorization: `Bearer ${token}` } });
     expect(agents.status).to.equal(200);

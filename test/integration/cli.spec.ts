@@ -90,7 +90,10 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
     });
 
     it("sets --env (repeatable, values with = and commas) and --workdir", async () => {
-      const run = await exec(["--target", "cli-a", "--env", "GREETING=hello", "--env", "WHO=a=b, c", "--workdir", "/tmp"], ["sh", "-c", 'echo "$GREETING $WHO" | tr a-z A-Z; pwd']);
+      const run = await exec(
+        ["--target", "cli-a", "--env", "GREETING=hello", "--env", "WHO=a=b, c", "--workdir", "/tmp"],
+        ["sh", "-c", 'echo "$GREETING $WHO" | tr a-z A-Z; pwd'],
+      );
       expect(run.code, context(run)).to.equal(0);
       // Upper-cased, because the values themselves are masked in what comes back.
       expect(run.stdout).to.contain("==> cli-a stdout <==\nHELLO A=B, C\n/tmp\n");
@@ -100,7 +103,10 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       const all = await exec(["--target", "_all"], ["echo", "x"]);
       expect(all.code, context(all)).to.equal(0);
       expect(all.stdout.match(/^cli-[ab](?=\s+ok\s+0\s)/gm)).to.deep.equal(["cli-a", "cli-b"]);
-      expect(all.stdout).to.contain("==> cli-a stdout <==\nx\n").and.to.contain("==> cli-b stdout <==\nx\n");
+      // The same output from both: printed once, under both names (dshbak -c); the table stays per host.
+      expect(all.stdout).to.contain("==> cli-a,cli-b (2 hosts) stdout <==\nx\n").and.not.to.contain("==> cli-a stdout");
+      const apart = await exec(["--target", "_all", "--no-group"], ["echo", "x"]);
+      expect(apart.stdout).to.contain("==> cli-a stdout <==\nx\n").and.to.contain("==> cli-b stdout <==\nx\n");
 
       const label = await exec(["--target", "role:db"], ["echo", "x"]);
       expect(label.code, context(label)).to.equal(0);
@@ -111,8 +117,10 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
     it("exits 1 and shows each host's error when the container is missing on _all", async () => {
       const run = await meshexec(["exec", "--target", "_all", "--container", "no-such-container", "--", "true"]);
       expect(run.code, context(run)).to.equal(1);
-      expect(run.stdout).to.match(/^cli-a\s+failed\s+-\s/m).and.to.match(/^cli-b\s+failed\s+-\s/m);
-      expect(run.stdout).to.match(/==> cli-a error <==\n.*no-such-container/);
+      expect(run.stdout)
+        .to.match(/^cli-a\s+failed\s+-\s/m)
+        .and.to.match(/^cli-b\s+failed\s+-\s/m);
+      expect(run.stdout).to.match(/==> cli-a,cli-b \(2 hosts\) error <==\n.*no-such-container/);
     });
 
     it("marks output the agent cut at its cap as [truncated], in the header and at the end", async () => {
@@ -133,33 +141,53 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
         keys: Object.keys(body),
         results: body.results.map((r) => ({ ...r, duration_ms: typeof r.duration_ms })),
       });
-      expect(printed.job_id).to.match(/^[0-9a-f-]{36}$/).and.not.equal(direct.job_id);
+      expect(printed.job_id)
+        .to.match(/^[0-9a-f-]{36}$/)
+        .and.not.equal(direct.job_id);
       expect(comparable(printed)).to.deep.equal(comparable(direct));
       expect(run.stdout.trimEnd().split("\n")).to.have.length(1);
     });
 
     it("sends the contract's request, and reads a plain JSON 202 from an edge that does not stream", async () => {
       const received: unknown[] = [];
-      const result = { hostname: "old-edge", status: "ok", stdout: "hi\n", stderr: "", exit_code: 0, changed: true, error: "", duration_ms: 5, stdout_truncated: false, stderr_truncated: false };
+      const result = {
+        hostname: "old-edge",
+        status: "ok",
+        stdout: "hi\n",
+        stderr: "",
+        exit_code: 0,
+        changed: true,
+        error: "",
+        duration_ms: 5,
+        stdout_truncated: false,
+        stderr_truncated: false,
+      };
       const edge = http.createServer(async (request, response) => {
         let body = "";
         for await (const chunk of request) body += chunk;
         received.push({ method: request.method, url: request.url, authorization: request.headers.authorization, body: JSON.parse(body) });
-        response.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ job_id: "6b1d8f0e-0000-4000-8000-000000000000", results: [result] }));
+        response
+          .writeHead(202, { "content-type": "application/json" })
+          .end(JSON.stringify({ job_id: "6b1d8f0e-0000-4000-8000-000000000000", results: [result] }));
       });
       edge.listen(0, "127.0.0.1");
       await once(edge, "listening");
       try {
-        const run = await runCli(["exec", "--target", "role:web", "--container", "web", "--env", "A=1", "--workdir", "/srv", "--timeout", "2m", "--", "echo", "hi"], {
-          MESHEXEC_GATEWAY: `http://127.0.0.1:${(edge.address() as AddressInfo).port}`,
-          MESHEXEC_TOKEN: "t0k3n",
-        });
+        const run = await runCli(
+          ["exec", "--target", "role:web", "--container", "web", "--env", "A=1", "--workdir", "/srv", "--timeout", "2m", "--", "echo", "hi"],
+          {
+            MESHEXEC_GATEWAY: `http://127.0.0.1:${(edge.address() as AddressInfo).port}`,
+            MESHEXEC_TOKEN: "t0k3n",
+          },
+        );
         expect(run.code, context(run)).to.equal(0);
-        expect(run.stdout).to.match(/^old-edge\s+ok\s+0\s+5 ms$/m).and.to.contain("==> old-edge stdout <==\nhi\n");
+        expect(run.stdout)
+          .to.match(/^old-edge\s+ok\s+0\s+5 ms$/m)
+          .and.to.contain("==> old-edge stdout <==\nhi\n");
         expect(received).to.deep.equal([
           {
             method: "POST",
-            url: "/node/role%3Aweb/container/docker/web/exec?stream=true",
+            url: "/node/role%3Aweb/container/docker/web/exec?stream=true&output=false",
             authorization: "Bearer t0k3n",
             body: { command: ["echo", "hi"], env: ["A=1"], working_dir: "/srv", timeout_seconds: 120 },
           },
@@ -178,7 +206,9 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
         const shown = await meshexec(["job", jobId]);
         return shown.code === 0 && shown;
       });
-      expect(job.stdout).to.match(/^status\s+completed$/m).and.to.contain("==> cli-a stdout <==\nlater\n");
+      expect(job.stdout)
+        .to.match(/^status\s+completed$/m)
+        .and.to.contain("==> cli-a stdout <==\nlater\n");
     });
   });
 
@@ -219,8 +249,10 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       expect(run.stdout).to.match(new RegExp(`^container\\s+${box}$`, "m"));
       expect(run.stdout).to.contain(`command    sh -c 'echo from $0' 'a,b c'\n`);
       expect(run.stdout).to.match(/^HOST\s+STATUS\s+EXIT\s+DURATION$/m);
-      expect(run.stdout).to.match(/^cli-a\s+ok\s+0\s/m).and.to.match(/^cli-b\s+ok\s+0\s/m);
-      expect(run.stdout).to.contain("==> cli-a stdout <==\nfrom a,b c\n");
+      expect(run.stdout)
+        .to.match(/^cli-a\s+ok\s+0\s/m)
+        .and.to.match(/^cli-b\s+ok\s+0\s/m);
+      expect(run.stdout).to.contain("==> cli-a,cli-b (2 hosts) stdout <==\nfrom a,b c\n");
     });
 
     it("`job ID --json` prints GET /job/ID as is", async () => {
@@ -258,7 +290,9 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
       const second = await meshexec(["jobs", "--limit", "1", "--cursor", cursor]);
       expect(second.code, context(second)).to.equal(0);
       const idOf = (run: CliRun) => run.stdout.split("\n")[1].split(/\s+/)[0];
-      expect(idOf(second)).to.match(/^[0-9a-f-]{36}$/).and.not.equal(idOf(first));
+      expect(idOf(second))
+        .to.match(/^[0-9a-f-]{36}$/)
+        .and.not.equal(idOf(first));
     });
   });
 
@@ -302,7 +336,11 @@ describe("meshexec exec / agents / job / jobs, run as a child process against a 
     });
 
     it("a missing container: 404, exit 4", async () => {
-      expectOneLineError(await meshexec(["exec", "--target", "cli-a", "--container", "no-such-container", "--", "true"]), 4, /^meshexec exec: container not found: /);
+      expectOneLineError(
+        await meshexec(["exec", "--target", "cli-a", "--container", "no-such-container", "--", "true"]),
+        4,
+        /^meshexec exec: container not found: /,
+      );
     });
 
     it("an unknown job: 404, exit 4", async () => {

@@ -2,6 +2,7 @@ import { connect } from "node:net";
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
+import { execLimits } from "../../src/contract/index.js";
 import type { ExecContainerRequest } from "../../src/gen/meshexec/v1/exec.js";
 import { expectErrorShape } from "../support/error-shape.js";
 import { GrpcCaller } from "../support/grpc-exec.js";
@@ -227,18 +228,19 @@ describe("API contract: validation, error shapes and status codes (real router, 
       });
     }
 
-    it("accepts application/json with a charset, and exactly 1 MiB of body", async () => {
+    const BODY_LIMIT = execLimits.maxBodyBytes;
+    it("accepts application/json with a charset, and exactly the body limit", async () => {
       const body = JSON.stringify({ command: ["true", ...Array(15).fill("x".repeat(64 * KiB))] });
-      const padded = body + " ".repeat(MiB - Buffer.byteLength(body));
-      expect(Buffer.byteLength(padded)).to.equal(MiB);
+      const padded = body + " ".repeat(BODY_LIMIT - Buffer.byteLength(body));
+      expect(Buffer.byteLength(padded)).to.equal(BODY_LIMIT);
       const reply = await send({ rawBody: padded }, { "content-type": "application/json; charset=utf-8" });
       expect(reply.status, JSON.stringify(reply.body).slice(0, 300)).to.equal(202);
     });
 
-    it("413 for 1 MiB + 1 byte, sized by Content-Length", async () => {
+    it("413 for the body limit + 1 byte, sized by Content-Length", async () => {
       const body = JSON.stringify({ command: ["true"] });
-      const error = expectErrorShape(await send({ rawBody: body + " ".repeat(MiB + 1 - body.length) }), 413);
-      expect(error.details).to.include(String(MiB));
+      const error = expectErrorShape(await send({ rawBody: body + " ".repeat(BODY_LIMIT + 1 - body.length) }), 413);
+      expect(error.details).to.include(String(BODY_LIMIT));
     });
 
     const earlyRefusals = [
@@ -268,11 +270,11 @@ describe("API contract: validation, error shapes and status codes (real router, 
       });
     }
 
-    it("413 for a chunked body past 1 MiB, with no Content-Length to go by", async () => {
-      const chunks = ['{"command":["true"]}', ...Array(40).fill(" ".repeat(64 * KiB))];
+    it("413 for a chunked body past the body limit, with no Content-Length to go by", async () => {
+      const chunks = ['{"command":["true"]}', ...Array(BODY_LIMIT / (64 * KiB) + 8).fill(" ".repeat(64 * KiB))];
       const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
       const reply = await streamingRequest(stack.gatewayUrl + execPath("node-a", running), headers, chunks, { endBody: true });
-      expect(expectErrorShape(reply, 413).details).to.include(String(MiB));
+      expect(expectErrorShape(reply, 413).details).to.include(String(BODY_LIMIT));
     });
   });
 

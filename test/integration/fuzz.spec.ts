@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { expect } from "chai";
+import { execLimits } from "../../src/contract/index.js";
 import { TestContainers } from "../support/test-containers.js";
 import { TestStack, type HttpReply } from "../support/test-stack.js";
 
@@ -76,7 +77,7 @@ function randomBody(r: Random): string | undefined {
     case 4:
       return Array.from({ length: r.int(40) }, () => String.fromCharCode(r.int(256))).join("");
     case 5:
-      return r.chance(0.5) ? `{"command":["true"]}${" ".repeat(1024 * 1024 + r.int(100_000))}` : JSON.stringify({ command: ["true", "x".repeat(64 * 1024 + r.int(3))] });
+      return r.chance(0.5) ? `{"command":["true"]}${" ".repeat(execLimits.maxBodyBytes + r.int(100_000))}` : JSON.stringify({ command: ["true", "x".repeat(64 * 1024 + r.int(3))] });
     default:
       return nearlyValid();
   }

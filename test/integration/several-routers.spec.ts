@@ -4,6 +4,7 @@ import { ExecServiceClient } from "../../src/gen/meshexec/v1/exec.js";
 import { MeshStack, type MeshAgentSpec } from "../support/mesh-stack.js";
 import { MeshexecProcess } from "../support/meshexec-process.js";
 import { NatsServer } from "../support/nats-server.js";
+import { TestPostgres } from "../support/postgres.js";
 import { TestContainers } from "../support/test-containers.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -22,18 +23,20 @@ describe("several routers: presence and forwarding on NATS", function () {
   this.timeout(90_000);
   const containers = new TestContainers();
   let nats: NatsServer;
+  let postgres: TestPostgres;
   let stack: MeshStack;
   let box: string;
   let token: string;
 
   before(async () => {
-    [nats, box] = await Promise.all([NatsServer.start(), containers.start()]);
-    stack = await MeshStack.startMesh([nats.url], ROUTERS, AGENTS);
+    [nats, postgres, box] = await Promise.all([NatsServer.start(), TestPostgres.start(), containers.start()]);
+    stack = await MeshStack.startMesh([nats.url], await postgres.createDatabase(), ROUTERS, AGENTS);
     token = await stack.token();
   });
   after(async () => {
     await stack?.stop();
     await nats?.stop();
+    await postgres?.destroy();
     await containers.removeAll();
   });
 
@@ -49,7 +52,10 @@ describe("several routers: presence and forwarding on NATS", function () {
       const caller = stack.callerOf(router);
       const reply = await caller.listAgents(token);
       caller.close();
-      expect(reply.response?.agents.map((a) => `${a.hostname}@${a.router}`), router).to.deep.equal(AGENTS.map((a) => `${a.hostname}@${a.home}`));
+      expect(
+        reply.response?.agents.map((a) => `${a.hostname}@${a.router}`),
+        router,
+      ).to.deep.equal(AGENTS.map((a) => `${a.hostname}@${a.home}`));
     }
   });
 
@@ -59,12 +65,18 @@ describe("several routers: presence and forwarding on NATS", function () {
       const all = await caller.exec({ target: "_all", containerId: box, command: ["hostname"] }, token);
       expect(all.code, `${router}: ${all.message}`).to.equal(status.OK);
       expect(hostsOf(all.response!.results), router).to.deep.equal(ALL);
-      expect(all.response!.results.every((r) => r.status === "ok"), router).to.equal(true);
+      expect(
+        all.response!.results.every((r) => r.status === "ok"),
+        router,
+      ).to.equal(true);
       const db = await caller.exec({ target: "role:db", containerId: box, command: ["true"] }, token);
       expect(hostsOf(db.response!.results), router).to.deep.equal(["mesh-a2", "mesh-b2", "mesh-c2"]);
       const far = router === "r3" ? "mesh-a1" : "mesh-c1";
       const one = await caller.exec({ target: far, containerId: box, command: ["echo", "hi"] }, token);
-      expect(one.response?.results.map((r) => [r.hostname, r.status, r.stdout]), router).to.deep.equal([[far, "ok", "hi\n"]]);
+      expect(
+        one.response?.results.map((r) => [r.hostname, r.status, r.stdout]),
+        router,
+      ).to.deep.equal([[far, "ok", "hi\n"]]);
       caller.close();
     }
   });
@@ -89,10 +101,18 @@ describe("several routers: presence and forwarding on NATS", function () {
       body: JSON.stringify({ command: ["hostname"] }),
     });
     expect(response.status).to.equal(200);
-    const events = (await response.text()).trim().split("\n").map((line) => JSON.parse(line));
+    const events = (await response.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(events[0].type).to.equal("accepted");
     expect(events[0].hosts).to.deep.equal(ALL);
-    expect(events.filter((e) => e.type === "result").map((e) => e.result.hostname).sort()).to.deep.equal(ALL);
+    expect(
+      events
+        .filter((e) => e.type === "result")
+        .map((e) => e.result.hostname)
+        .sort(),
+    ).to.deep.equal(ALL);
     expect(events.at(-1)).to.include({ type: "summary", targeted: 6, ok: 6 });
   });
 
@@ -104,7 +124,11 @@ describe("several routers: presence and forwarding on NATS", function () {
       expect(reply.status).to.equal(202);
     }
     const agentLogs = stack.agents.get("mesh-c1")!.logs;
-    for (const id of ids) expect(agentLogs.some((line) => line.requestId === id), id).to.equal(true);
+    for (const id of ids)
+      expect(
+        agentLogs.some((line) => line.requestId === id),
+        id,
+      ).to.equal(true);
 
     // Sent to r1, so the sleep runs through a forward to r3; the caller cancels the call.
     const client = new ExecServiceClient(stack.addressOf("r1"), credentials.createInsecure());
@@ -133,10 +157,14 @@ describe("several routers: presence and forwarding on NATS", function () {
     }
     for (const host of ["mesh-b1", "mesh-b2", "mesh-c1", "mesh-c2"]) expect(byHost[host].status, host).to.equal("ok");
 
-    const holders = await waitFor("the six agents held by the surviving routers", async () => {
-      const seen = await stack.holders();
-      return ALL.every((h) => seen[h] && seen[h] !== "r1") && seen;
-    }, 30_000);
+    const holders = await waitFor(
+      "the six agents held by the surviving routers",
+      async () => {
+        const seen = await stack.holders();
+        return ALL.every((h) => seen[h] && seen[h] !== "r1") && seen;
+      },
+      30_000,
+    );
     expect(Object.keys(holders).sort()).to.deep.equal(ALL);
     // The edge takes the routers in turn: one of these three starts with dead r1, which provably
     // never got it ("No connection established"), so the edge moves it on to the next router.
@@ -148,10 +176,15 @@ describe("several routers: presence and forwarding on NATS", function () {
   });
 
   it("refuses to start a router whose NATS is unreachable, exit 2, naming it and not its token", async () => {
-    const router = MeshexecProcess.spawn("router without NATS", ["router", "--name", "lonely", "--nats", "nats://127.0.0.1:1", "--listen", "127.0.0.1:0"], {
-      MESHEXEC_JWT_SECRET: stack.secret,
-      MESHEXEC_NATS_TOKEN: "nats-secret-never-shown",
-    });
+    const router = MeshexecProcess.spawn(
+      "router without NATS",
+      ["router", "--name", "lonely", "--nats", "nats://127.0.0.1:1", "--grpc-listen", "127.0.0.1:0"],
+      {
+        MESHEXEC_JWT_SECRET: stack.secret,
+        MESHEXEC_DATABASE_URL: await postgres.createDatabase(),
+        MESHEXEC_NATS_TOKEN: "nats-secret-never-shown",
+      },
+    );
     const exit = await router.exited;
     expect(exit.code).to.equal(2);
     expect(router.stderr).to.match(/NATS unreachable: could not connect to NATS at nats:\/\/127\.0\.0\.1:1/);
@@ -182,13 +215,15 @@ describe("several routers: a three-node NATS cluster loses a node", function () 
   this.timeout(90_000);
   const containers = new TestContainers();
   let cluster: NatsServer[];
+  let postgres: TestPostgres;
   let stack: MeshStack;
   let box: string;
 
   before(async () => {
-    [cluster, box] = await Promise.all([NatsServer.cluster(), containers.start()]);
+    [cluster, postgres, box] = await Promise.all([NatsServer.cluster(), TestPostgres.start(), containers.start()]);
     stack = await MeshStack.startMesh(
       cluster.map((node) => node.url),
+      await postgres.createDatabase(),
       ["k1", "k2"],
       [
         { hostname: "nats-a", home: "k1" },
@@ -199,6 +234,7 @@ describe("several routers: a three-node NATS cluster loses a node", function () 
   after(async () => {
     await stack?.stop();
     await Promise.all((cluster ?? []).map((node) => node.stop("SIGKILL")));
+    await postgres?.destroy();
     await containers.removeAll();
   });
 
@@ -241,7 +277,9 @@ describe("several routers: a three-node NATS cluster loses a node", function () 
       view.close();
     }
     // Its agent dials k1 next, which recorded the revocation from NATS and refuses it.
-    await stack.agents.get("nats-b")!.waitForLog("router link lost; reconnecting", (line) => /revoked/.test(String(line.reason)) && line.router === stack.addressOf("k1"));
+    await stack.agents
+      .get("nats-b")!
+      .waitForLog("router link lost; reconnecting", (line) => /revoked/.test(String(line.reason)) && line.router === stack.addressOf("k1"));
     expect(await stack.connectedAgents()).to.deep.equal(["nats-a"]);
   });
 });

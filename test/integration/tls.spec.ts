@@ -130,7 +130,7 @@ describe("TLS and mTLS on every link", function () {
     it("serves the edge over HTTPS with its certificate", async () => {
       const gateway = MeshexecProcess.spawn(
         "https gateway",
-        ["gateway", "--listen", "127.0.0.1:0", "--router", stack.routerAddress, ...serving(), "--router-tls-ca", certs.ca, "--router-tls-cert", certs.client.cert, "--router-tls-key", certs.client.key],
+        ["gateway", "--rest-listen", "127.0.0.1:0", "--router", stack.routerAddress, ...serving(), "--router-tls-ca", certs.ca, "--router-tls-cert", certs.client.cert, "--router-tls-key", certs.client.key],
         { MESHEXEC_JWT_SECRET: stack.secret },
       );
       extraProcesses.push(gateway);
@@ -144,7 +144,7 @@ describe("TLS and mTLS on every link", function () {
 
   it("fails at startup, naming the file and the problem, when a TLS file is unreadable or does not fit", async () => {
     const env = { MESHEXEC_JWT_SECRET: "secret" };
-    const router = (...args: string[]) => MeshexecProcess.spawn("router", ["router", "--listen", "127.0.0.1:0", ...args], env);
+    const router = (...args: string[]) => MeshexecProcess.spawn("router", ["router", "--grpc-listen", "127.0.0.1:0", ...args], env);
     const missing = router("--tls-cert", "/nonexistent/cert.pem", "--tls-key", certs.server.key);
     const mismatched = router("--tls-cert", certs.server.cert, "--tls-key", certs.client.key);
     const halfPair = router("--tls-cert", certs.server.cert);

@@ -162,9 +162,9 @@ describe("secrets and lifetimes checked at startup and at mint time", function (
   it("a secret shorter than 32 bytes stops the router, the edge, dev and token with one line and exit 2, before anything listens", async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), "meshexec-short-secret-")), "data");
     const runs = [
-      MeshexecProcess.spawn("router", ["router", "--listen", "127.0.0.1:0", "--data-dir", dataDir], { MESHEXEC_JWT_SECRET: shortSecret }),
-      MeshexecProcess.spawn("gateway", ["gateway", "--listen", "127.0.0.1:0"], { MESHEXEC_JWT_SECRET: shortSecret }),
-      MeshexecProcess.spawn("dev", ["dev", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--data-dir", dataDir, "--jwt-secret", shortSecret]),
+      MeshexecProcess.spawn("router", ["router", "--grpc-listen", "127.0.0.1:0", "--data-dir", dataDir], { MESHEXEC_JWT_SECRET: shortSecret }),
+      MeshexecProcess.spawn("gateway", ["gateway", "--rest-listen", "127.0.0.1:0"], { MESHEXEC_JWT_SECRET: shortSecret }),
+      MeshexecProcess.spawn("dev", ["dev", "--rest-listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--data-dir", dataDir, "--jwt-secret", shortSecret]),
       MeshexecProcess.spawn("token", ["token", "--subject", "x"], { MESHEXEC_JWT_SECRET: shortSecret }),
     ];
     for (const run of runs) {

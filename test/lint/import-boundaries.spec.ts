@@ -28,6 +28,8 @@ const expected: Record<string, { ruleId: string; says: string } | "clean"> = {
   "src/auth/loads-the-edge-lazily.ts": { ruleId: zones, says: "never import gateway/" },
   "gateway/reads-jobs.ts": { ruleId: zones, says: "the edge and the agent keep no records" },
   "gateway/ships-test-code.ts": { ruleId: zones, says: "Shipped code never imports test/" },
+  "src/cli/client/types-from-the-edge.ts": "clean",
+  "src/cli/client/loads-the-edge.ts": { ruleId: "no-restricted-syntax", says: "The CLI client takes only types from gateway/" },
 };
 
 describe("import boundaries (eslint.config.js on fixtures)", () => {

@@ -1,6 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { GrpcCaller } from "./grpc-exec.js";
 import { MeshexecProcess } from "./meshexec-process.js";
 import { EDGE_SCOPE, TestStack, type AgentSpec } from "./test-stack.js";
@@ -11,22 +8,23 @@ export interface MeshAgentSpec extends AgentSpec {
 }
 
 /**
- * Several real routers joined on NATS, one edge configured with all of them, and agents each
- * dialling its home router first. Until the stores are shared (PostgreSQL), each router keeps
- * its own SQLite --data-dir: jobs and audit entries are per router here.
+ * Several real routers joined on NATS and sharing one PostgreSQL database, one edge configured
+ * with all of them, and agents each dialling its home router first.
  */
 export class MeshStack extends TestStack {
   readonly routers = new Map<string, { process: MeshexecProcess; port: number }>();
   private natsUrls: string[] = [];
+  private databaseUrl = "";
 
-  static async startMesh(natsUrls: string[], routerNames: string[], agents: MeshAgentSpec[]): Promise<MeshStack> {
+  static async startMesh(natsUrls: string[], databaseUrl: string, routerNames: string[], agents: MeshAgentSpec[]): Promise<MeshStack> {
     const stack = new MeshStack();
     stack.natsUrls = natsUrls;
+    stack.databaseUrl = databaseUrl;
     stack.adminToken = await stack.token();
     await Promise.all(routerNames.map((name) => stack.startMeshRouter(name)));
     const edgeToken = await stack.token([EDGE_SCOPE], 3_600_000, "edge");
     const addresses = routerNames.map((name) => stack.addressOf(name)).join(",");
-    stack.gateway = MeshexecProcess.spawn("gateway", ["gateway", "--listen", "127.0.0.1:0", "--router", addresses], {
+    stack.gateway = MeshexecProcess.spawn("gateway", ["gateway", "--rest-listen", "127.0.0.1:0", "--router", addresses], {
       ...stack.secretEnv(),
       MESHEXEC_ROUTER_TOKEN: edgeToken,
     });
@@ -36,8 +34,10 @@ export class MeshStack extends TestStack {
   }
 
   async startMeshRouter(name: string): Promise<MeshexecProcess> {
-    const dataDir = mkdtempSync(join(tmpdir(), `meshexec-${name}-`));
-    const process = MeshexecProcess.spawn("router " + name, ["router", "--name", name, "--nats", this.natsUrls.join(","), "--listen", "127.0.0.1:0", "--data-dir", dataDir], this.secretEnv());
+    const process = MeshexecProcess.spawn("router " + name, ["router", "--name", name, "--nats", this.natsUrls.join(","), "--grpc-listen", "127.0.0.1:0"], {
+      ...this.secretEnv(),
+      MESHEXEC_DATABASE_URL: this.databaseUrl,
+    });
     const port = await process.listeningPort("router listening");
     this.routers.set(name, { process, port });
     this.router ??= process;

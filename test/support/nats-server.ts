@@ -1,2 +1,2 @@
 // The tests start nats-server with the bench's launcher: one implementation for both harnesses.
-export { NatsServer, freePort } from "../../bench/nats-server.js";
+export { NatsServer } from "../../bench/nats-server.js";

@@ -22,15 +22,17 @@ export interface RunningCli {
  * MESHEXEC_* of the test's own leaks in. stdout and stderr are pipes, unless `tty`: then both are
  * one pseudo-terminal (util-linux `script`), whose output, merged, comes back as stdout.
  */
-export function runCli(args: string[], env: Record<string, string> = {}, options: { tty?: boolean } = {}): Promise<CliRun> {
+export function runCli(args: string[], env: Record<string, string> = {}, options: { tty?: boolean; stdin?: Buffer } = {}): Promise<CliRun> {
   return startCli(args, env, options).done;
 }
 
 /** As runCli, but returns at once, to watch it and type on its terminal while it runs. */
-export function startCli(args: string[], env: Record<string, string> = {}, options: { tty?: boolean } = {}): RunningCli {
+/** `stdin` is piped to it, then closed (not with `tty`). */
+export function startCli(args: string[], env: Record<string, string> = {}, options: { tty?: boolean; stdin?: Buffer } = {}): RunningCli {
   const argv = [process.execPath, CLI, ...args];
   const [file, ...fileArgs] = options.tty ? ["script", "--quiet", "--return", "--flush", "--command", shellQuote(argv), "/dev/null"] : argv;
-  const child = spawn(file, fileArgs, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: [options.tty ? "pipe" : "ignore", "pipe", "pipe"] });
+  const child = spawn(file, fileArgs, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: [options.tty || options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+  if (options.stdin && !options.tty) child.stdin!.end(options.stdin);
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

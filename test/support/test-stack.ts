@@ -48,6 +48,8 @@ export interface StackOptions {
   routerAddressForClients?: (routerAddress: string) => string | Promise<string>;
   /** Start the edge without its own token (--router-token), as an operator who never minted one would. */
   withoutEdgeToken?: boolean;
+  /** The HS256 secret, for stacks whose routers must accept each other's tokens (several routers on one database). */
+  secret?: string;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface StackOptions {
  * JWT secret. Each agent presents a token of its own, for its hostname and labels.
  */
 export class TestStack {
-  readonly secret = randomBytes(24).toString("base64url");
+  readonly secret: string;
   /** Every agent token the stack minted, so a spec can check none is logged. */
   readonly agentTokens: string[] = [];
   /** The router's job store and audit log; kept across router restarts within the stack. */
@@ -71,8 +73,12 @@ export class TestStack {
   /** Agents started with spawnAgent, which may share a hostname or be refused. */
   private readonly extraAgents: MeshexecProcess[] = [];
 
+  constructor(secret?: string) {
+    this.secret = secret ?? randomBytes(24).toString("base64url");
+  }
+
   static async start(agents: AgentSpec[], options: StackOptions = {}): Promise<TestStack> {
-    const stack = new TestStack();
+    const stack = new TestStack(options.secret);
     stack.auth = options.auth ?? stack.auth;
     stack.adminToken = await stack.token();
     await stack.startRouter(0, options.routerArgs);
@@ -80,7 +86,7 @@ export class TestStack {
     const edgeToken: Record<string, string> = options.withoutEdgeToken ? {} : { MESHEXEC_ROUTER_TOKEN: await stack.token([EDGE_SCOPE], 3_600_000, "edge") };
     stack.gateway = MeshexecProcess.spawn(
       "gateway",
-      ["gateway", "--listen", "127.0.0.1:0", "--router", stack.routerAddressForClients, ...stack.auth.args, ...(options.gatewayArgs ?? [])],
+      ["gateway", "--rest-listen", "127.0.0.1:0", "--router", stack.routerAddressForClients, ...stack.auth.args, ...(options.gatewayArgs ?? [])],
       { ...stack.secretEnv(), ...edgeToken },
     );
     stack.gatewayPort = await stack.gateway.listeningPort("gateway listening");
@@ -105,7 +111,7 @@ export class TestStack {
   async startRouter(port = this.routerPort, args: string[] = []): Promise<MeshexecProcess> {
     this.router = MeshexecProcess.spawn(
       "router",
-      ["router", "--listen", `127.0.0.1:${port}`, "--data-dir", this.dataDir, ...this.auth.args, ...args],
+      ["router", "--grpc-listen", `127.0.0.1:${port}`, "--data-dir", this.dataDir, ...this.auth.args, ...args],
       this.secretEnv(),
     );
     this.routerPort = await this.router.listeningPort("router listening");
@@ -163,10 +169,14 @@ export class TestStack {
   }
 
   waitForAgents(hostnames: string[], timeoutMs = 10_000): Promise<string[]> {
-    return waitFor(`agents ${hostnames.join(", ")} to be connected`, async () => {
-      const connected = await this.connectedAgents();
-      return hostnames.every((h) => connected.includes(h)) && connected;
-    }, timeoutMs);
+    return waitFor(
+      `agents ${hostnames.join(", ")} to be connected`,
+      async () => {
+        const connected = await this.connectedAgents();
+        return hostnames.every((h) => connected.includes(h)) && connected;
+      },
+      timeoutMs,
+    );
   }
 
   token(scopes = ALL_SCOPES, ttlMs = 3_600_000, subject = "test"): Promise<string> {
@@ -185,7 +195,11 @@ export class TestStack {
     return this.request("POST", path, { token: options.token ?? this.adminToken, json: body, headers: options.headers });
   }
 
-  async request(method: string, path: string, options: { token?: string; json?: unknown; headers?: Record<string, string>; body?: string } = {}): Promise<HttpReply> {
+  async request(
+    method: string,
+    path: string,
+    options: { token?: string; json?: unknown; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<HttpReply> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body = options.body;

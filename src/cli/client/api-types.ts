@@ -1,88 +1,60 @@
-/** The REST API's JSON, as the edge sends it (snake_case, exactly as on the wire). */
+/**
+ * The REST API's JSON, as the edge sends it (snake_case, exactly as on the wire): the return
+ * types of the edge's transcode functions, so a field added or renamed there is one here too
+ * (and in the OpenAPI schemas, typed against the same functions). Type imports only: they are
+ * erased, so the client never loads the edge (eslint.config.js refuses a value import here).
+ */
+import type {
+  agentListToHttp,
+  agentRevocationToHttp,
+  auditPageToHttp,
+  execResponseToHttp,
+  hostResultToHttp,
+  jobListToHttp,
+  jobToHttp,
+  revokedTokenToHttp,
+  streamErrorToHttp,
+  streamEventToHttp,
+} from "../../../gateway/transcode.js";
+import type { HostStatus, JobStatus, OutputStreamName } from "../../contract/index.js";
 
-export interface HostResult {
-  hostname: string;
-  status: "ok" | "failed" | "timeout";
-  stdout: string;
-  stderr: string;
-  /** Absent when the command did not run to an exit; status and error say why. */
-  exit_code?: number;
-  changed: boolean;
-  error: string;
-  duration_ms: number;
-  stdout_truncated: boolean;
-  stderr_truncated: boolean;
-}
+/**
+ * What JSON.stringify sends of T: a key whose value may be undefined may be absent. The proto
+ * carries the enumerated fields as strings; `Narrowed` gives them the values the API documents.
+ */
+type Wire<T, Narrowed = object> = Omit<
+  { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> },
+  keyof Narrowed
+> &
+  Narrowed;
 
-export interface ExecResponse {
-  job_id: string;
-  results: HostResult[];
-}
+export type HostResult = Wire<ReturnType<typeof hostResultToHttp>, { status: HostStatus }>;
 
-/** One line of `?stream=true`'s NDJSON. */
+export type ExecResponse = Wire<ReturnType<typeof execResponseToHttp>, { results: HostResult[] }>;
+
+type StreamLine = Exclude<ReturnType<typeof streamEventToHttp>, undefined>;
+/**
+ * One line of `?stream=true`'s NDJSON. After an "output_dropped" line (the reader fell behind) no
+ * more output lines follow, results still do; an "error" line, a failure after the 200 went out,
+ * is always the last.
+ */
 export type ExecStreamEvent =
-  | { type: "accepted"; job_id: string; hosts: string[] }
+  | Exclude<StreamLine, { type: "result" | "output" }>
   | { type: "result"; result: HostResult }
-  | { type: "summary"; job_id: string; targeted: number; ok: number; failed: number; timeout: number }
-  /** A failure after the 200 went out, e.g. the container is missing on the one host _any picked; always the last line. */
-  | { type: "error"; error: string; details: string; code: number };
+  | Wire<Extract<StreamLine, { type: "output" }>, { stream: OutputStreamName }>
+  | ReturnType<typeof streamErrorToHttp>;
 
-export interface AgentInfo {
-  hostname: string;
-  labels: Record<string, string>;
-  connected_since: string | null;
-  in_flight: number;
-  version: string;
-  draining: boolean;
-  /** The router holding the agent's stream. */
-  router: string;
-}
+export type AgentInfo = ReturnType<typeof agentListToHttp>["agents"][number];
 
-export interface Job {
-  job_id: string;
-  subject: string;
-  target: string;
-  container_id: string;
-  command: string[];
-  env_keys: string[];
-  status: "running" | "completed" | "partial_failure" | "failed";
-  error: string;
-  hosts: string[];
-  results: HostResult[];
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-}
+export type Job = Wire<ReturnType<typeof jobToHttp>, { status: JobStatus; results: HostResult[] }>;
 
-export interface JobsPage {
-  jobs: Job[];
-  next_cursor: string;
-}
+export type JobsPage = Wire<ReturnType<typeof jobListToHttp>, { jobs: Job[] }>;
 
-export interface AuditEntry {
-  id: string;
-  time: string | null;
-  subject: string;
-  source_address: string;
-  target: string;
-  container_id: string;
-  command: string[];
-  /** The gRPC status name, e.g. OK or PERMISSION_DENIED. */
-  grpc_code: string;
-  http_status: number;
-  job_id: string;
-  request_id: string;
-  error: string;
-}
-
-export interface AuditPage {
-  entries: AuditEntry[];
-  next_cursor: string;
-}
+export type AuditPage = ReturnType<typeof auditPageToHttp>;
+export type AuditEntry = AuditPage["entries"][number];
 
 /** The answer of POST /agents/{hostname}/revoke. */
-export interface AgentRevocation {
-  hostname: string;
-  revoked_at: string;
-  session_ended: boolean;
-}
+export type AgentRevocation = ReturnType<typeof agentRevocationToHttp>;
+
+/** The answer of POST /tokens/{jti}/revoke. */
+export type RevokedToken = ReturnType<typeof revokedTokenToHttp>;

@@ -5,8 +5,12 @@ import { apiFailure, type GatewayClient } from "./gateway-client.js";
 
 /** What a caller hears while the reply streams in: the job's acceptance, then each host as it finishes. */
 export interface ExecReplyObserver {
-  accepted(jobId: string, targeted: number): void;
+  accepted(jobId: string, hosts: readonly string[]): void;
+  /** The last of `done` is the host that just finished. */
   hostDone(done: readonly HostResult[], targeted: number): void;
+  /** Live output (unless the request said output=false). */
+  output?(hostname: string, stream: "stdout" | "stderr", data: string): void;
+  outputDropped?(): void;
 }
 
 /**
@@ -28,10 +32,14 @@ export async function readExecReply(client: GatewayClient, response: IncomingMes
       jobId = event.job_id;
       // _any names no host up front: it runs on exactly one.
       targeted = event.hosts.length || 1;
-      observer.accepted(jobId, targeted);
+      observer.accepted(jobId, event.hosts);
     } else if (event.type === "result") {
       results.push(event.result);
       observer.hostDone(results, targeted);
+    } else if (event.type === "output") {
+      observer.output?.(event.hostname, event.stream, event.data);
+    } else if (event.type === "output_dropped") {
+      observer.outputDropped?.();
     } else if (event.type === "summary") {
       summarized = true;
     } else if (event.type === "error") {

@@ -1,12 +1,14 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+// The file alone, not contract/index.js: a client command loads no more than it uses.
+import { DEFAULT_REST_ADDRESS } from "../../contract/addresses.js";
 import { invalidArgument } from "../../errors/mesh-error.js";
 import { MESHEXEC_VERSION } from "../../version.js";
 import { CliFailure, ExitCode, exitCodeOfHttpStatus } from "../exit-codes.js";
 
 /** How every operator command finds the edge and proves who it is. */
 export const gatewayFlags = {
-  gateway: { type: "string", default: "http://127.0.0.1:8080", description: "the REST edge's base URL" },
+  gateway: { type: "string", default: `http://${DEFAULT_REST_ADDRESS}`, description: "the REST edge's base URL" },
   token: { type: "string", description: "bearer token (JWT) for the edge, e.g. from meshexec token" },
 } as const;
 

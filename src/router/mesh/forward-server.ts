@@ -5,7 +5,7 @@ import { AGENT_ANSWER_GRACE_MS, execLimits } from "../../contract/index.js";
 import type { Logger } from "../../log/index.js";
 import { execRequestOf } from "../agent-session.js";
 import { deliverEach } from "../dispatch.js";
-import type { HostLink } from "../host-link.js";
+import type { HostLink, OnHostOutput } from "../host-link.js";
 import type { AgentRegistry } from "../registry.js";
 import { FORWARD_HEARTBEAT_MS, cancelSubjectOf, encodeEvent, execSubjectOf, fitToPayload, toForwardOutcome } from "./forward-messages.js";
 
@@ -57,7 +57,8 @@ export class ForwardServer {
     const refuse = (reason: string) => msg.respond(encodeEvent({ forwardId: forward.forwardId, event: { $case: "refused", value: { reason } } }));
     if (this.deps.isDraining()) return void refuse(`router ${this.deps.routerName} is shutting down`);
     if (!forward.order || !forward.eventsTo || forward.hostnames.length === 0) return void refuse("the forward names no order, hosts or inbox");
-    const publish = (event: Parameters<typeof encodeEvent>[0]["event"]) => this.deps.nats.publish(forward.eventsTo, encodeEvent({ forwardId: forward.forwardId, event }));
+    const publish = (event: Parameters<typeof encodeEvent>[0]["event"]) =>
+      this.deps.nats.publish(forward.eventsTo, encodeEvent({ forwardId: forward.forwardId, event }));
 
     msg.respond(encodeEvent({ forwardId: forward.forwardId, event: { $case: "accepted", value: {} } }));
     const budget = (this.deps.nats.info?.max_payload ?? 1024 * 1024) - OUTCOME_MARGIN_BYTES;
@@ -68,7 +69,10 @@ export class ForwardServer {
       else {
         // The agent left this router since the fleet view was read: it never got the exec.
         const message = `the agent is no longer connected to router ${this.deps.routerName}; nothing ran`;
-        publish({ $case: "outcome", value: toForwardOutcome(hostname, { $case: "failed", value: { reason: ExecFailureReason.EXEC_FAILURE_REASON_UNSPECIFIED, message } }, 0) });
+        publish({
+          $case: "outcome",
+          value: toForwardOutcome(hostname, { $case: "failed", value: { reason: ExecFailureReason.EXEC_FAILURE_REASON_UNSPECIFIED, message } }, 0),
+        });
       }
     }
     if (links.length === 0) return;
@@ -78,16 +82,29 @@ export class ForwardServer {
     const { requestId: _theirs, ...order } = forward.order;
     // The coordinator's deadline, held to what any exec may take: a peer's number is still bounded.
     const answerWithinMs = Math.min(forward.answerWithinMs || LONGEST_ANSWER_MS, LONGEST_ANSWER_MS);
-    deliverEach(links, execRequestOf(order), { signal: controller.signal, answerWithinMs }, (i, outcome, elapsedMs) => {
-      const fitted = outcome.$case === "completed" ? { $case: "completed" as const, value: fitToPayload(outcome.value, budget) } : outcome;
-      publish({ $case: "outcome", value: toForwardOutcome(links[i].hostname, fitted, elapsedMs) });
-    })
+    // Live output pieces go as they come, when the caller asked for them; an agent's piece is far below max_payload.
+    const onOutput: OnHostOutput | undefined = order.streamOutput
+      ? (i, stream, data) => publish({ $case: "output", value: { hostname: links[i].hostname, stream, data: Buffer.from(data) } })
+      : undefined;
+    deliverEach(
+      links,
+      execRequestOf(order),
+      { signal: controller.signal, answerWithinMs },
+      (i, outcome, elapsedMs) => {
+        const fitted = outcome.$case === "completed" ? { $case: "completed" as const, value: fitToPayload(outcome.value, budget) } : outcome;
+        publish({ $case: "outcome", value: toForwardOutcome(links[i].hostname, fitted, elapsedMs) });
+      },
+      onOutput,
+    )
       .catch((err: Error) => this.deps.log.error({ err: err.message, forwardId: forward.forwardId }, "forwarded exec failed"))
       .finally(() => {
         clearInterval(heartbeat);
         this.running.delete(forward.forwardId);
       });
-    this.deps.log.debug({ forwardId: forward.forwardId, coordinator: forward.coordinator, hosts: links.length, requestId: order.trace?.requestId }, "forwarded exec accepted");
+    this.deps.log.debug(
+      { forwardId: forward.forwardId, coordinator: forward.coordinator, hosts: links.length, requestId: order.trace?.requestId },
+      "forwarded exec accepted",
+    );
   }
 
   private onCancel(msg: Msg): void {

@@ -14,6 +14,8 @@ export interface MeshDeps {
   registry: AgentRegistry;
   agentRevocations: AgentRevocations;
   isDraining(): boolean;
+  /** Told once when another router stops heartbeating: its running jobs are marked failed. */
+  onRouterLost(router: string): void;
   log: Logger;
 }
 
@@ -40,7 +42,17 @@ export async function joinMesh(deps: MeshDeps): Promise<Mesh> {
     if (!peer) peers.set(name, (peer = new RemoteRouter(name, { nats, coordinator: routerName, log })));
     return peer;
   };
-  const presence = new FleetPresence({ nats, routerName, registry, delivererOf: peerOf, onRouterLost: (name) => peers.get(name)?.lost(), log });
+  const presence = new FleetPresence({
+    nats,
+    routerName,
+    registry,
+    delivererOf: peerOf,
+    onRouterLost: (name) => {
+      peers.get(name)?.lost();
+      deps.onRouterLost(name);
+    },
+    log,
+  });
   registry.observe({
     admit: (session) => presence.admit(session),
     connected: (session) => presence.connected(session),

@@ -5,14 +5,8 @@ import { ForwardCancel, ForwardEvent, ForwardExec } from "../../gen/meshexec/v1/
 import { AGENT_ANSWER_GRACE_MS } from "../../contract/index.js";
 import type { Logger } from "../../log/index.js";
 import type { ExecRequestMessage, HostOutcome } from "../agent-session.js";
-import type { ExecDeliverer, HostLink } from "../host-link.js";
-import {
-  FORWARD_ACCEPT_WITHIN_MS,
-  FORWARD_SILENCE_LIMIT_MS,
-  cancelSubjectOf,
-  execSubjectOf,
-  fromForwardOutcome,
-} from "./forward-messages.js";
+import type { ExecDeliverer, HostLink, OnHostOutput } from "../host-link.js";
+import { FORWARD_ACCEPT_WITHIN_MS, FORWARD_SILENCE_LIMIT_MS, cancelSubjectOf, execSubjectOf, fromForwardOutcome } from "./forward-messages.js";
 
 /** One forward in flight: the hosts of one call that one router holds. */
 interface Forward {
@@ -20,6 +14,7 @@ interface Forward {
   readonly requestId: string;
   readonly hosts: readonly HostLink[];
   readonly onOutcome: (index: number, outcome: HostOutcome) => void;
+  readonly onOutput?: OnHostOutput;
   readonly settled: boolean[];
   unsettled: number;
   accepted: boolean;
@@ -52,13 +47,14 @@ export class RemoteRouter implements ExecDeliverer {
     private readonly deps: { nats: NatsConnection; coordinator: string; log: Logger },
   ) {}
 
-  deliver(request: ExecRequestMessage, hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void): void {
+  deliver(request: ExecRequestMessage, hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void, onOutput?: OnHostOutput): void {
     const order = request.kind.value;
     const forward: Forward = {
       id: randomUUID(),
       requestId: order.requestId,
       hosts,
       onOutcome,
+      onOutput,
       settled: hosts.map(() => false),
       unsettled: hosts.length,
       accepted: false,
@@ -118,6 +114,12 @@ export class RemoteRouter implements ExecDeliverer {
       case "refused":
         if (!forward.accepted) this.refuse(forward, `router ${this.name} refused the exec: ${event.event.value.reason}; nothing ran`);
         return;
+      case "output": {
+        const { hostname, stream, data } = event.event.value;
+        const index = forward.hosts.findIndex((host, i) => host.hostname === hostname && !forward.settled[i]);
+        if (index >= 0) forward.onOutput?.(index, stream, data);
+        return;
+      }
       case "outcome": {
         forward.accepted = true;
         const { hostname } = event.event.value;

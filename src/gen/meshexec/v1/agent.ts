@@ -22,6 +22,45 @@ export const protobufPackage = "meshexec.v1";
 
 export const protobufFileName = "meshexec/v1/agent.proto";
 
+export enum OutputStream {
+  OUTPUT_STREAM_UNSPECIFIED = 0,
+  OUTPUT_STREAM_STDOUT = 1,
+  OUTPUT_STREAM_STDERR = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function outputStreamFromJSON(object: any): OutputStream {
+  switch (object) {
+    case 0:
+    case "OUTPUT_STREAM_UNSPECIFIED":
+      return OutputStream.OUTPUT_STREAM_UNSPECIFIED;
+    case 1:
+    case "OUTPUT_STREAM_STDOUT":
+      return OutputStream.OUTPUT_STREAM_STDOUT;
+    case 2:
+    case "OUTPUT_STREAM_STDERR":
+      return OutputStream.OUTPUT_STREAM_STDERR;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OutputStream.UNRECOGNIZED;
+  }
+}
+
+export function outputStreamToJSON(object: OutputStream): string {
+  switch (object) {
+    case OutputStream.OUTPUT_STREAM_UNSPECIFIED:
+      return "OUTPUT_STREAM_UNSPECIFIED";
+    case OutputStream.OUTPUT_STREAM_STDOUT:
+      return "OUTPUT_STREAM_STDOUT";
+    case OutputStream.OUTPUT_STREAM_STDERR:
+      return "OUTPUT_STREAM_STDERR";
+    case OutputStream.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum ExecFailureReason {
   EXEC_FAILURE_REASON_UNSPECIFIED = 0,
   EXEC_FAILURE_REASON_CONTAINER_NOT_FOUND = 1,
@@ -94,10 +133,12 @@ export function execFailureReasonToJSON(object: ExecFailureReason): string {
 
 /** AgentMessage is what an agent sends. The first message on a stream must be a hello. */
 export interface AgentMessage {
-  kind: { $case: "hello"; value: AgentHello } | { $case: "heartbeat"; value: AgentHeartbeat } | {
-    $case: "execReply";
-    value: AgentExecReply;
-  } | undefined;
+  kind:
+    | { $case: "hello"; value: AgentHello }
+    | { $case: "heartbeat"; value: AgentHeartbeat }
+    | { $case: "execReply"; value: AgentExecReply }
+    | { $case: "execOutput"; value: AgentExecOutput }
+    | undefined;
 }
 
 export interface AgentHello {
@@ -153,6 +194,13 @@ export interface AgentExecRequest {
    * token's claim must hold at least one glob.
    */
   allowedContainers: string[];
+  /**
+   * Send the command's output up the stream as it is written (exec_output), besides the whole
+   * kept output in the reply. Set only for a caller that streams; the others do not pay for it.
+   */
+  streamOutput: boolean;
+  /** Written to the command's standard input, which is then closed. Empty: stdin stays closed. */
+  stdin: Buffer;
 }
 
 export interface TraceContext {
@@ -167,6 +215,18 @@ export interface TraceContext {
  */
 export interface AgentCancelExec {
   requestId: string;
+}
+
+/**
+ * A piece of an exec's output as the command wrote it, only when the request asked for it
+ * (stream_output). Coalesced by the agent: at most one per exec and stream every 50 ms or
+ * 16 KiB, in order per stream, all before the exec's reply; never past the agent's output cap.
+ */
+export interface AgentExecOutput {
+  requestId: string;
+  stream: OutputStream;
+  /** Raw bytes: a multi-byte character may be split across two pieces. */
+  data: Buffer;
 }
 
 export interface AgentExecReply {
@@ -207,6 +267,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         break;
       case "execReply":
         AgentExecReply.encode(message.kind.value, writer.uint32(26).fork()).join();
+        break;
+      case "execOutput":
+        AgentExecOutput.encode(message.kind.value, writer.uint32(34).fork()).join();
         break;
     }
     return writer;
@@ -249,6 +312,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.kind = { $case: "execReply", value: AgentExecReply.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = { $case: "execOutput", value: AgentExecOutput.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -271,6 +342,10 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "execReply", value: AgentExecReply.fromJSON(object.execReply) }
         : isSet(object.exec_reply)
         ? { $case: "execReply", value: AgentExecReply.fromJSON(object.exec_reply) }
+        : isSet(object.execOutput)
+        ? { $case: "execOutput", value: AgentExecOutput.fromJSON(object.execOutput) }
+        : isSet(object.exec_output)
+        ? { $case: "execOutput", value: AgentExecOutput.fromJSON(object.exec_output) }
         : undefined,
     };
   },
@@ -283,6 +358,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.heartbeat = AgentHeartbeat.toJSON(message.kind.value);
     } else if (message.kind?.$case === "execReply") {
       obj.execReply = AgentExecReply.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "execOutput") {
+      obj.execOutput = AgentExecOutput.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -745,6 +822,8 @@ function createBaseAgentExecRequest(): AgentExecRequest {
     timeoutMs: 0,
     trace: undefined,
     allowedContainers: [],
+    streamOutput: false,
+    stdin: Buffer.alloc(0),
   };
 }
 
@@ -773,6 +852,12 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
     }
     for (const v of message.allowedContainers) {
       writer.uint32(66).string(v!);
+    }
+    if (message.streamOutput !== false) {
+      writer.uint32(72).bool(message.streamOutput);
+    }
+    if (message.stdin.length !== 0) {
+      writer.uint32(82).bytes(message.stdin);
     }
     return writer;
   },
@@ -854,6 +939,22 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
             message.allowedContainers.push(reader.string());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.streamOutput = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.stdin = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -896,6 +997,12 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
         : globalThis.Array.isArray(object?.allowed_containers)
         ? object.allowed_containers.map((e: any) => globalThis.String(e))
         : [],
+      streamOutput: isSet(object.streamOutput)
+        ? globalThis.Boolean(object.streamOutput)
+        : isSet(object.stream_output)
+        ? globalThis.Boolean(object.stream_output)
+        : false,
+      stdin: isSet(object.stdin) ? Buffer.from(bytesFromBase64(object.stdin)) : Buffer.alloc(0),
     };
   },
 
@@ -924,6 +1031,12 @@ export const AgentExecRequest: MessageFns<AgentExecRequest> = {
     }
     if (message.allowedContainers?.length) {
       obj.allowedContainers = message.allowedContainers;
+    }
+    if (message.streamOutput !== false) {
+      obj.streamOutput = message.streamOutput;
+    }
+    if (message.stdin.length !== 0) {
+      obj.stdin = base64FromBytes(message.stdin);
     }
     return obj;
   },
@@ -1082,6 +1195,100 @@ export const AgentCancelExec: MessageFns<AgentCancelExec> = {
     const obj: any = {};
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+};
+
+function createBaseAgentExecOutput(): AgentExecOutput {
+  return { requestId: "", stream: 0, data: Buffer.alloc(0) };
+}
+
+export const AgentExecOutput: MessageFns<AgentExecOutput> = {
+  encode(message: AgentExecOutput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.stream !== 0) {
+      writer.uint32(16).int32(message.stream);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(26).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentExecOutput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentExecOutput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.stream = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentExecOutput {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      stream: isSet(object.stream) ? outputStreamFromJSON(object.stream) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: AgentExecOutput): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.stream !== 0) {
+      obj.stream = outputStreamToJSON(message.stream);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
     }
     return obj;
   },
@@ -1474,6 +1681,14 @@ export const AgentServiceClient = makeGenericClientConstructor(
   service: typeof AgentServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

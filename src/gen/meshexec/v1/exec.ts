@@ -51,7 +51,22 @@ export interface ExecContainerRequest {
    * The same key with the same request from the same subject within 24 h returns the same job
    * without running anything again; with a different request it is ALREADY_EXISTS.
    */
-  idempotencyKey?: string | undefined;
+  idempotencyKey?:
+    | string
+    | undefined;
+  /**
+   * Written to the command's standard input, which is then closed; at most 1 MiB. Absent: stdin
+   * stays closed. One or the other of stdin and stdin_base64.
+   */
+  stdin?:
+    | string
+    | undefined;
+  /** The same for binary data: bytes, which JSON (REST) carries as base64. */
+  stdinBase64?:
+    | Buffer
+    | undefined;
+  /** StreamExecContainer only: leave out the output events, sending results alone (REST ?output=false). */
+  omitOutput?: boolean | undefined;
 }
 
 export interface ExecContainerResponse {
@@ -86,10 +101,34 @@ export interface HostResult {
 }
 
 export interface StreamExecContainerResponse {
-  event: { $case: "accepted"; value: ExecAccepted } | { $case: "result"; value: HostResult } | {
-    $case: "summary";
-    value: ExecSummary;
-  } | undefined;
+  event:
+    | { $case: "accepted"; value: ExecAccepted }
+    | { $case: "result"; value: HostResult }
+    | { $case: "summary"; value: ExecSummary }
+    | { $case: "output"; value: ExecOutput }
+    | { $case: "outputDropped"; value: OutputDropped }
+    | undefined;
+}
+
+/**
+ * A piece of one host's output as the command wrote it: in order per host and stream, all
+ * before that host's result, env values masked as in results, never past the output caps.
+ */
+export interface ExecOutput {
+  hostname: string;
+  /** "stdout" or "stderr". */
+  stream: string;
+  data: string;
+}
+
+/**
+ * The caller read the stream too slowly: the output waiting to be sent passed the router's
+ * bound for one call, so this call gets no more output events. Results and the summary still
+ * come, each result with its host's whole kept output. Sent once.
+ */
+export interface OutputDropped {
+  /** The bound that was passed, in bytes. */
+  queueLimitBytes: number;
 }
 
 export interface ExecAccepted {
@@ -156,6 +195,9 @@ function createBaseExecContainerRequest(): ExecContainerRequest {
     timeoutSeconds: undefined,
     async: undefined,
     idempotencyKey: undefined,
+    stdin: undefined,
+    stdinBase64: undefined,
+    omitOutput: undefined,
   };
 }
 
@@ -184,6 +226,15 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
     }
     if (message.idempotencyKey !== undefined) {
       writer.uint32(66).string(message.idempotencyKey);
+    }
+    if (message.stdin !== undefined) {
+      writer.uint32(74).string(message.stdin);
+    }
+    if (message.stdinBase64 !== undefined) {
+      writer.uint32(82).bytes(message.stdinBase64);
+    }
+    if (message.omitOutput !== undefined) {
+      writer.uint32(88).bool(message.omitOutput);
     }
     return writer;
   },
@@ -265,6 +316,30 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.stdin = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.stdinBase64 = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.omitOutput = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -303,6 +378,17 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : undefined,
+      stdin: isSet(object.stdin) ? globalThis.String(object.stdin) : undefined,
+      stdinBase64: isSet(object.stdinBase64)
+        ? Buffer.from(bytesFromBase64(object.stdinBase64))
+        : isSet(object.stdin_base64)
+        ? Buffer.from(bytesFromBase64(object.stdin_base64))
+        : undefined,
+      omitOutput: isSet(object.omitOutput)
+        ? globalThis.Boolean(object.omitOutput)
+        : isSet(object.omit_output)
+        ? globalThis.Boolean(object.omit_output)
+        : undefined,
     };
   },
 
@@ -331,6 +417,15 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
     }
     if (message.idempotencyKey !== undefined) {
       obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.stdin !== undefined) {
+      obj.stdin = message.stdin;
+    }
+    if (message.stdinBase64 !== undefined) {
+      obj.stdinBase64 = base64FromBytes(message.stdinBase64);
+    }
+    if (message.omitOutput !== undefined) {
+      obj.omitOutput = message.omitOutput;
     }
     return obj;
   },
@@ -653,6 +748,12 @@ export const StreamExecContainerResponse: MessageFns<StreamExecContainerResponse
       case "summary":
         ExecSummary.encode(message.event.value, writer.uint32(26).fork()).join();
         break;
+      case "output":
+        ExecOutput.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "outputDropped":
+        OutputDropped.encode(message.event.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -694,6 +795,22 @@ export const StreamExecContainerResponse: MessageFns<StreamExecContainerResponse
             message.event = { $case: "summary", value: ExecSummary.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = { $case: "output", value: ExecOutput.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "outputDropped", value: OutputDropped.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -714,6 +831,12 @@ export const StreamExecContainerResponse: MessageFns<StreamExecContainerResponse
         ? { $case: "result", value: HostResult.fromJSON(object.result) }
         : isSet(object.summary)
         ? { $case: "summary", value: ExecSummary.fromJSON(object.summary) }
+        : isSet(object.output)
+        ? { $case: "output", value: ExecOutput.fromJSON(object.output) }
+        : isSet(object.outputDropped)
+        ? { $case: "outputDropped", value: OutputDropped.fromJSON(object.outputDropped) }
+        : isSet(object.output_dropped)
+        ? { $case: "outputDropped", value: OutputDropped.fromJSON(object.output_dropped) }
         : undefined,
     };
   },
@@ -726,6 +849,164 @@ export const StreamExecContainerResponse: MessageFns<StreamExecContainerResponse
       obj.result = HostResult.toJSON(message.event.value);
     } else if (message.event?.$case === "summary") {
       obj.summary = ExecSummary.toJSON(message.event.value);
+    } else if (message.event?.$case === "output") {
+      obj.output = ExecOutput.toJSON(message.event.value);
+    } else if (message.event?.$case === "outputDropped") {
+      obj.outputDropped = OutputDropped.toJSON(message.event.value);
+    }
+    return obj;
+  },
+};
+
+function createBaseExecOutput(): ExecOutput {
+  return { hostname: "", stream: "", data: "" };
+}
+
+export const ExecOutput: MessageFns<ExecOutput> = {
+  encode(message: ExecOutput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostname !== "") {
+      writer.uint32(10).string(message.hostname);
+    }
+    if (message.stream !== "") {
+      writer.uint32(18).string(message.stream);
+    }
+    if (message.data !== "") {
+      writer.uint32(26).string(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecOutput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecOutput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecOutput {
+    return {
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      data: isSet(object.data) ? globalThis.String(object.data) : "",
+    };
+  },
+
+  toJSON(message: ExecOutput): unknown {
+    const obj: any = {};
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.data !== "") {
+      obj.data = message.data;
+    }
+    return obj;
+  },
+};
+
+function createBaseOutputDropped(): OutputDropped {
+  return { queueLimitBytes: 0 };
+}
+
+export const OutputDropped: MessageFns<OutputDropped> = {
+  encode(message: OutputDropped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queueLimitBytes !== 0) {
+      writer.uint32(8).uint32(message.queueLimitBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OutputDropped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOutputDropped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.queueLimitBytes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OutputDropped {
+    return {
+      queueLimitBytes: isSet(object.queueLimitBytes)
+        ? globalThis.Number(object.queueLimitBytes)
+        : isSet(object.queue_limit_bytes)
+        ? globalThis.Number(object.queue_limit_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: OutputDropped): unknown {
+    const obj: any = {};
+    if (message.queueLimitBytes !== 0) {
+      obj.queueLimitBytes = Math.round(message.queueLimitBytes);
     }
     return obj;
   },
@@ -1471,8 +1752,9 @@ export const ExecServiceService = {
     responseDeserialize: (value: Buffer): ExecContainerResponse => ExecContainerResponse.decode(value),
   },
   /**
-   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
-   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   * The same exec, streamed: first the job id and the hosts selected, then each host's output as
+   * its command writes it (unless omit_output) and each host's result as soon as that host
+   * finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
    */
   streamExecContainer: {
     path: "/meshexec.v1.ExecService/StreamExecContainer" as const,
@@ -1517,8 +1799,9 @@ export interface ExecServiceServer extends UntypedServiceImplementation {
    */
   execContainer: handleUnaryCall<ExecContainerRequest, ExecContainerResponse>;
   /**
-   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
-   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   * The same exec, streamed: first the job id and the hosts selected, then each host's output as
+   * its command writes it (unless omit_output) and each host's result as soon as that host
+   * finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
    */
   streamExecContainer: handleServerStreamingCall<ExecContainerRequest, StreamExecContainerResponse>;
   /** Lists the whole fleet: this router's agents, and in a mesh every other router's, each naming its router. */
@@ -1552,8 +1835,9 @@ export interface ExecServiceClient extends Client {
     callback: (error: ServiceError | null, response: ExecContainerResponse) => void,
   ): ClientUnaryCall;
   /**
-   * The same exec, streamed: first the job id and the hosts selected, then each host's result as
-   * soon as that host finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
+   * The same exec, streamed: first the job id and the hosts selected, then each host's output as
+   * its command writes it (unless omit_output) and each host's result as soon as that host
+   * finishes, then a summary. The REST edge serves it as ?stream=true (NDJSON).
    */
   streamExecContainer(
     request: ExecContainerRequest,
@@ -1610,6 +1894,14 @@ export const ExecServiceClient = makeGenericClientConstructor(
   service: typeof ExecServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000);

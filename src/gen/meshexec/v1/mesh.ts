@@ -7,7 +7,14 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
-import { AgentExecRequest, ExecCompleted, ExecFailed } from "./agent.js";
+import {
+  AgentExecRequest,
+  ExecCompleted,
+  ExecFailed,
+  OutputStream,
+  outputStreamFromJSON,
+  outputStreamToJSON,
+} from "./agent.js";
 
 export const protobufPackage = "meshexec.v1";
 
@@ -51,7 +58,7 @@ export interface ForwardEvent {
     /** One host's final outcome, as soon as it is known. */
     { $case: "outcome"; value: ForwardHostOutcome }
     | //
-    /** A piece of a host's live output (room for streamed output; the outcome still carries all of it). */
+    /** A piece of a host's live output, when the order asks for it (stream_output); the outcome still carries all of it. */
     { $case: "output"; value: ForwardOutput }
     | undefined;
 }
@@ -87,8 +94,7 @@ export interface ForwardUnanswered {
 
 export interface ForwardOutput {
   hostname: string;
-  /** "stdout" or "stderr". */
-  stream: string;
+  stream: OutputStream;
   data: Buffer;
 }
 
@@ -749,7 +755,7 @@ export const ForwardUnanswered: MessageFns<ForwardUnanswered> = {
 };
 
 function createBaseForwardOutput(): ForwardOutput {
-  return { hostname: "", stream: "", data: Buffer.alloc(0) };
+  return { hostname: "", stream: 0, data: Buffer.alloc(0) };
 }
 
 export const ForwardOutput: MessageFns<ForwardOutput> = {
@@ -757,8 +763,8 @@ export const ForwardOutput: MessageFns<ForwardOutput> = {
     if (message.hostname !== "") {
       writer.uint32(10).string(message.hostname);
     }
-    if (message.stream !== "") {
-      writer.uint32(18).string(message.stream);
+    if (message.stream !== 0) {
+      writer.uint32(16).int32(message.stream);
     }
     if (message.data.length !== 0) {
       writer.uint32(26).bytes(message.data);
@@ -788,11 +794,11 @@ export const ForwardOutput: MessageFns<ForwardOutput> = {
             continue;
           }
           case 2: {
-            if (tag !== 18) {
+            if (tag !== 16) {
               break;
             }
 
-            message.stream = reader.string();
+            message.stream = reader.int32() as any;
             continue;
           }
           case 3: {
@@ -818,7 +824,7 @@ export const ForwardOutput: MessageFns<ForwardOutput> = {
   fromJSON(object: any): ForwardOutput {
     return {
       hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
-      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      stream: isSet(object.stream) ? outputStreamFromJSON(object.stream) : 0,
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
     };
   },
@@ -828,8 +834,8 @@ export const ForwardOutput: MessageFns<ForwardOutput> = {
     if (message.hostname !== "") {
       obj.hostname = message.hostname;
     }
-    if (message.stream !== "") {
-      obj.stream = message.stream;
+    if (message.stream !== 0) {
+      obj.stream = outputStreamToJSON(message.stream);
     }
     if (message.data.length !== 0) {
       obj.data = base64FromBytes(message.data);
