@@ -97,12 +97,7 @@ export const routerCommand = defineCommand({
             "a router in a mesh keeps jobs and audit in PostgreSQL with the other routers: set --database-url too",
           );
         }
-        if (!nats && flags["database-url"]) {
-          throw invalidArgument(
-            "--database-url without --nats",
-            "PostgreSQL is for a mesh of routers, which find each other's agents on NATS: set --nats too, or leave both out for SQLite",
-          );
-        }
+        // The reverse is allowed: routers sharing only PostgreSQL share records, each serving its own agents.
         return nats;
       },
       stores: () => storeConfigOf(flags),
