@@ -94,7 +94,7 @@ describe("several routers: presence and forwarding on NATS", function () {
     expect(lines.body.results[0].stdout).to.equal("r1\nr2\nr3\n");
   });
 
-  it("streams each host's result across routers as it finishes", async () => {
+  it("streams each host's live output and result across routers as they come", async () => {
     const response = await fetch(`${stack.gatewayUrl}/node/_all/container/docker/${box}/exec?stream=true`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -111,6 +111,13 @@ describe("several routers: presence and forwarding on NATS", function () {
       events
         .filter((e) => e.type === "result")
         .map((e) => e.result.hostname)
+        .sort(),
+    ).to.deep.equal(ALL);
+    // Live output crosses the hop too: every host's stdout arrives as an output event.
+    expect(
+      events
+        .filter((e) => e.type === "output" && e.stream === "stdout")
+        .map((e) => e.hostname)
         .sort(),
     ).to.deep.equal(ALL);
     expect(events.at(-1)).to.include({ type: "summary", targeted: 6, ok: 6 });
