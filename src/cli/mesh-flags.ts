@@ -6,7 +6,10 @@ import type { NatsOptions } from "../router/index.js";
 const ROUTER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The machine's hostname as a router name: other characters (a domain's dots) become "-". */
-export const DEFAULT_ROUTER_NAME = osHostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64) || "router";
+export const DEFAULT_ROUTER_NAME =
+  osHostname()
+    .replace(/[^A-Za-z0-9_-]/g, "-")
+    .slice(0, 64) || "router";
 
 /** How a router joins a mesh of routers (README "Running several routers"). */
 export const meshFlags = {
@@ -41,7 +44,10 @@ export function natsOptionsOf(flags: FlagValues<typeof meshFlags>): NatsOptions 
     if (stray) throw invalidArgument(`--${stray} without --nats`, `--${stray} configures the mesh's NATS connection; set --nats to the NATS servers too`);
     return undefined;
   }
-  const servers = flags.nats.split(",").map((server) => server.trim()).filter(Boolean);
+  const servers = flags.nats
+    .split(",")
+    .map((server) => server.trim())
+    .filter(Boolean);
   const bad = servers.find((server) => !/^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(server) && !/^[^\s:/]+:\d+$/.test(server));
   if (servers.length === 0 || bad !== undefined) {
     throw invalidArgument("invalid --nats", `expected nats://HOST:PORT (or tls://, or HOST:PORT), comma separated; got ${quoteForMessage(bad ?? flags.nats)}`);

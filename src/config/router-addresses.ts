@@ -11,7 +11,10 @@ export interface RouterAddress {
 
 /** --router for agents and the edge: HOST:PORT, or several comma separated. Each is checked. */
 export function parseRouterAddresses(flag: string, value: string): string[] {
-  const addresses = value.split(",").map((address) => address.trim()).filter(Boolean);
+  const addresses = value
+    .split(",")
+    .map((address) => address.trim())
+    .filter(Boolean);
   if (addresses.length === 0) parseHostPort(flag, value);
   addresses.forEach((address) => parseHostPort(flag, address));
   return addresses;

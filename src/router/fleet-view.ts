@@ -77,7 +77,11 @@ export class FleetView {
   private refuseIfUntrusted(purpose: string): void {
     const cause = this.remote?.untrustedBecause();
     if (cause) {
-      throw new MeshError(GrpcStatus.UNAVAILABLE, "fleet view unavailable", `cannot ${purpose}: ${cause}; the other routers' agents are unknown, so nothing ran`);
+      throw new MeshError(
+        GrpcStatus.UNAVAILABLE,
+        "fleet view unavailable",
+        `cannot ${purpose}: ${cause}; the other routers' agents are unknown, so nothing ran`,
+      );
     }
   }
 

@@ -34,11 +34,7 @@ export class AgentRegistry {
       const sameAgent = existing.identity.instanceId === session.identity.instanceId;
       const quiet = Date.now() - existing.lastHeardAt > this.staleAfterMs;
       if (!sameAgent && !quiet) {
-        throw new MeshError(
-          GrpcStatus.ALREADY_EXISTS,
-          "hostname already connected",
-          `another live agent is connected as "${session.hostname}"`,
-        );
+        throw new MeshError(GrpcStatus.ALREADY_EXISTS, "hostname already connected", `another live agent is connected as "${session.hostname}"`);
       }
     }
     this.sessions.set(session.hostname, session);

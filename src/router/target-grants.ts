@@ -25,11 +25,12 @@ export function authorizeTarget(grant: TargetGrant | undefined, target: Target, 
   }
   const outside = sessions.filter((session) => !allowed(session));
   if (outside.length === 0) return sessions;
-  const named = outside.slice(0, NAMED_OUTSIDE_HOSTS).map((s) => s.hostname).join(", ");
+  const named = outside
+    .slice(0, NAMED_OUTSIDE_HOSTS)
+    .map((s) => s.hostname)
+    .join(", ");
   const more = outside.length > NAMED_OUTSIDE_HOSTS ? ` and ${outside.length - NAMED_OUTSIDE_HOSTS} more` : "";
-  throw targetNotAllowed(
-    `target "${describeTarget(target)}" reaches ${named}${more}, outside the token's "${GRANT_CLAIMS.targets}" claim; nothing ran`,
-  );
+  throw targetNotAllowed(`target "${describeTarget(target)}" reaches ${named}${more}, outside the token's "${GRANT_CLAIMS.targets}" claim; nothing ran`);
 }
 
 function targetNotAllowed(details: string): MeshError {

@@ -123,7 +123,10 @@ export class FleetPresence implements RemoteHosts {
     await this.startWatches();
     this.loaded = true;
     this.timers = [
-      setInterval(() => void this.heartbeat().catch((err) => this.deps.log.warn({ err: (err as Error).message }, "router heartbeat not written")), ROUTER_HEARTBEAT_MS),
+      setInterval(
+        () => void this.heartbeat().catch((err) => this.deps.log.warn({ err: (err as Error).message }, "router heartbeat not written")),
+        ROUTER_HEARTBEAT_MS,
+      ),
       setInterval(() => {
         this.publishStateChanges();
         this.retryDeletes();
@@ -178,7 +181,11 @@ export class FleetPresence implements RemoteHosts {
       );
     }
     if (held.instanceId !== session.identity.instanceId) {
-      throw new MeshError(GrpcStatus.ALREADY_EXISTS, "hostname already connected", `another live agent is connected as "${session.hostname}", to router ${held.host.router}`);
+      throw new MeshError(
+        GrpcStatus.ALREADY_EXISTS,
+        "hostname already connected",
+        `another live agent is connected as "${session.hostname}", to router ${held.host.router}`,
+      );
     }
   }
 
@@ -221,7 +228,9 @@ export class FleetPresence implements RemoteHosts {
       } else if (entry && value && value.router !== this.deps.routerName && new Date(value.connectedSince) > session.connectedSince) {
         this.takenOver(session, `a newer connection to router ${value.router}`);
       } else {
-        published.revision = entry ? await this.agents.update(published.key, this.entryOf(session), entry.revision) : await this.agents.create(published.key, this.entryOf(session));
+        published.revision = entry
+          ? await this.agents.update(published.key, this.entryOf(session), entry.revision)
+          : await this.agents.create(published.key, this.entryOf(session));
       }
     } catch {
       // JetStream still unavailable, or someone wrote between the read and the write: next heartbeat.
@@ -263,7 +272,8 @@ export class FleetPresence implements RemoteHosts {
       this.undeleted.delete(session);
     } catch (err) {
       published.revision = undefined;
-      if (!this.undeleted.has(session)) this.deps.log.warn({ hostname: session.hostname, err: (err as Error).message }, "agent presence not deleted yet; trying again");
+      if (!this.undeleted.has(session))
+        this.deps.log.warn({ hostname: session.hostname, err: (err as Error).message }, "agent presence not deleted yet; trying again");
       this.undeleted.set(session, published);
     }
   }

@@ -58,7 +58,12 @@ export function fitToPayload(run: ExecCompleted, budgetBytes: number): ExecCompl
   const half = Math.max(0, Math.floor(budgetBytes / 2));
   const cut = (text: string) => {
     const bytes = Buffer.from(text, "utf8");
-    return bytes.length <= half ? undefined : bytes.subarray(0, half).toString("utf8").replace(/\uFFFD$/, "");
+    return bytes.length <= half
+      ? undefined
+      : bytes
+          .subarray(0, half)
+          .toString("utf8")
+          .replace(/\uFFFD$/, "");
   };
   const stdout = cut(run.stdout);
   const stderr = cut(run.stderr);
