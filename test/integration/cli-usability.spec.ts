@@ -191,20 +191,21 @@ describe("meshexec's client commands, as a new user meets them (child processes 
     });
   });
 
+  // Label targets: one host on a terminal would follow its output instead of drawing the progress line.
   describe("on a terminal", () => {
     it("Ctrl-C while waiting prints the job's id and exits 130", async () => {
-      const running = startCli(["exec", "--container", box, "--target", "use-b", "--", "sleep", "30"], env, { tty: true });
+      const running = startCli(["exec", "--container", box, "--target", "role:db", "--", "sleep", "30"], env, { tty: true });
       await waitFor("the progress line", () => running.output().stdout.includes("0/1 hosts done"));
       running.type("\x03");
       const run = await running.done;
       expect(run.code, context(run)).to.equal(130);
       const [, jobId] = /meshexec exec: interrupted; job ([0-9a-f-]{36}): see what it did with: meshexec job \1\r?\n/.exec(run.stdout) ?? [];
       expect(jobId, context(run)).to.be.a("string");
-      expect(await api(`/job/${jobId}`)).to.have.property("target", "use-b");
+      expect(await api(`/job/${jobId}`)).to.have.property("target", "role:db");
     });
 
     it("the progress line counts elapsed time against the time limit while no host is done", async () => {
-      const run = await runCli(["exec", "--container", box, "--target", "use-a", "--timeout", "30s", "--", "sleep", "3"], env, { tty: true });
+      const run = await runCli(["exec", "--container", box, "--target", "role:web", "--timeout", "30s", "--", "sleep", "3"], env, { tty: true });
       expect(run.code, context(run)).to.equal(0);
       expect(run.stdout).to.contain("meshexec exec: 0/1 hosts done, 0s elapsed (time limit 30s)");
       // Redrawn each second while the command sleeps, not only when a host finishes.
