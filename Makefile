@@ -32,6 +32,7 @@ uninstall:
 # OpenAPI document the edge serves, against Redocly's recommended rules (redocly.yaml; offline, no telemetry).
 lint: $(NODE_MODULES)
 	npx eslint --cache --cache-location dist/.eslintcache .
+	npx prettier --check --cache --cache-location dist/.prettiercache .
 	npx tsx scripts/write-openapi.ts dist/openapi.json
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx redocly lint dist/openapi.json
 

@@ -103,12 +103,15 @@ export function lintConfig(root) {
       rules: {
         "no-restricted-syntax": [
           "error",
-          ...["ImportDeclaration[importKind='value']", "ExportNamedDeclaration[exportKind='value']", "ExportAllDeclaration[exportKind='value']", "ImportExpression"].map(
-            (node) => ({
-              selector: `${node}[source.value=/(^|\\/)gateway\\//]`,
-              message: "The CLI client takes only types from gateway/ (import type): a value import would load the edge into every client command.",
-            }),
-          ),
+          ...[
+            "ImportDeclaration[importKind='value']",
+            "ExportNamedDeclaration[exportKind='value']",
+            "ExportAllDeclaration[exportKind='value']",
+            "ImportExpression",
+          ].map((node) => ({
+            selector: `${node}[source.value=/(^|\\/)gateway\\//]`,
+            message: "The CLI client takes only types from gateway/ (import type): a value import would load the edge into every client command.",
+          })),
         ],
       },
     },

@@ -12,7 +12,12 @@ export class AgentMetrics {
   private readonly duration: Histogram<"outcome">;
 
   constructor(registry: Registry, state: AgentState) {
-    this.execs = new Counter({ name: "meshexec_agent_execs_total", help: "Execs this agent answered, by outcome.", labelNames: ["outcome"], registers: [registry] });
+    this.execs = new Counter({
+      name: "meshexec_agent_execs_total",
+      help: "Execs this agent answered, by outcome.",
+      labelNames: ["outcome"],
+      registers: [registry],
+    });
     this.duration = new Histogram({
       name: "meshexec_agent_exec_duration_seconds",
       help: "Time from an exec request to its reply, by outcome.",

@@ -45,7 +45,9 @@ export class BenchChild {
   }
 
   static start(name: string, script: string, args: string[], options: ChildOptions = {}): BenchChild {
-    const profile = options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir, "--cpu-prof-name", `${name.replace(/\W+/g, "-")}.cpuprofile`] : [];
+    const profile = options.cpuProfileDir
+      ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir, "--cpu-prof-name", `${name.replace(/\W+/g, "-")}.cpuprofile`]
+      : [];
     const child = spawn(process.execPath, [...profile, script, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -24,7 +24,14 @@ export class BenchContainers {
 
   async removeAll(): Promise<number> {
     const found = await this.docker.listContainers({ all: true, filters: { label: [LABEL] } });
-    await Promise.all(found.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      found.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     return found.length;
   }
 }

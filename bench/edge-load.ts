@@ -47,7 +47,9 @@ await Promise.all(
 );
 const { user, system } = process.cpuUsage();
 const cpuMsPerRequest = (user + system) / 1000 / allCompleted;
-process.stdout.write(`${JSON.stringify({ msg: "load done", requestsPerSecond: completed / (spec.durationMs / 1000), completed, allCompleted, cpuMsPerRequest, errors, firstError })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ msg: "load done", requestsPerSecond: completed / (spec.durationMs / 1000), completed, allCompleted, cpuMsPerRequest, errors, firstError })}\n`,
+);
 process.exit(0);
 
 function callerFor(spec: LoadSpec): () => Promise<void> {

@@ -23,7 +23,10 @@ interface Profile {
   samples: number[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "25" }, folded: { type: "string" }, svg: { type: "string" }, inclusive: { type: "boolean" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: "string", default: "25" }, folded: { type: "string" }, svg: { type: "string" }, inclusive: { type: "boolean" } },
+});
 const profile = JSON.parse(readFileSync(positionals[0], "utf8")) as Profile;
 const msPerSample = (profile.endTime - profile.startTime) / 1000 / Math.max(profile.samples.length, 1);
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));

@@ -10,7 +10,11 @@ export class RestCaller {
   private readonly agent: Agent;
   private readonly url: URL;
 
-  constructor(baseUrl: string, private readonly token: string, maxSockets = 1) {
+  constructor(
+    baseUrl: string,
+    private readonly token: string,
+    maxSockets = 1,
+  ) {
     this.url = new URL(baseUrl);
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }

@@ -36,7 +36,12 @@ function hasWrk(): boolean {
 }
 
 /** Requests/s of 2xx answers to POST …/exec, `connections` kept-alive connections on 2 threads. */
-export async function wrkExec(url: string, token: string, connections: number, seconds: number): Promise<{ requestsPerSecond: number; requests: number; non2xx: number; socketErrors: string }> {
+export async function wrkExec(
+  url: string,
+  token: string,
+  connections: number,
+  seconds: number,
+): Promise<{ requestsPerSecond: number; requests: number; non2xx: number; socketErrors: string }> {
   const script = join(tmpdir(), `meshexec-bench-${process.pid}.lua`);
   writeFileSync(
     script,

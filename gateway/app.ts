@@ -52,9 +52,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
     auditEdgeRefusals(router, deps.log),
     requireScope(verifier, "ExecContainer"),
     requireJsonContent,
-    limitBody(execLimits.maxBodyBytes, (c) =>
-      httpErrorResponse(c, 413, "request body too large", `the body must be at most ${execLimits.maxBodyBytes} bytes`),
-    ),
+    limitBody(execLimits.maxBodyBytes, (c) => httpErrorResponse(c, 413, "request body too large", `the body must be at most ${execLimits.maxBodyBytes} bytes`)),
     execRoute(router),
   );
   app.get("/agents", requireScope(verifier, "ListAgents"), listAgentsRoute(router));

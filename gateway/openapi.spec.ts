@@ -140,7 +140,9 @@ describe("OpenAPI document (GET /openapi.json)", () => {
   it("lists each operation's documented errors, every one in the ErrorBody shape with the trace headers", () => {
     expect(operations.map((o) => o.operation.operationId).sort()).to.deep.equal(Object.keys(DOCUMENTED_ERRORS).sort());
     for (const { path, operation } of operations) {
-      const errors = Object.keys(operation.responses).map(Number).filter((status) => status >= 400);
+      const errors = Object.keys(operation.responses)
+        .map(Number)
+        .filter((status) => status >= 400);
       expect(errors, path).to.deep.equal(DOCUMENTED_ERRORS[operation.operationId]);
       for (const status of errors) {
         const response = operation.responses[status];
@@ -156,7 +158,8 @@ describe("OpenAPI document (GET /openapi.json)", () => {
     for (const { path, operation } of operations) {
       const successes = Object.entries(operation.responses).filter(([status]) => Number(status) < 400);
       expect(successes, path).to.not.be.empty;
-      for (const [status, response] of successes) expect(Object.keys(response.headers ?? {}), `${path} ${status}`).to.include.members(["x-request-id", "traceparent"]);
+      for (const [status, response] of successes)
+        expect(Object.keys(response.headers ?? {}), `${path} ${status}`).to.include.members(["x-request-id", "traceparent"]);
     }
   });
 

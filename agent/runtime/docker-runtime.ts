@@ -97,7 +97,9 @@ type Ending = "stream-ended" | "process-exited" | "timeout" | "cancelled";
  */
 async function waitForEnding(stream: Duplex, exec: Docker.Exec, timeoutMs: number, signal: AbortSignal): Promise<Ending> {
   const done = new AbortController();
-  const streamEnded = Promise.race([once(stream, "end"), once(stream, "close")]).catch(() => undefined).then(() => "stream-ended" as const);
+  const streamEnded = Promise.race([once(stream, "end"), once(stream, "close")])
+    .catch(() => undefined)
+    .then(() => "stream-ended" as const);
   const timedOut = sleep(timeoutMs, done.signal).then(() => "timeout" as const);
   const cancelled = new Promise<"cancelled">((resolve) => {
     if (signal.aborted) resolve("cancelled");
@@ -165,9 +167,13 @@ export function describeDockerError(err: unknown, containerId: string): RuntimeF
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

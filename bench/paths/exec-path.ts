@@ -17,5 +17,6 @@ export const BENCH_COMMAND = ["echo", "hello"];
 
 /** A path that answered fast but wrong would make a fine-looking number, so every answer is checked. */
 export function checkRan(path: string, stdout: string, exitCode: number | null | undefined, expected = "hello\n"): void {
-  if (stdout !== expected || exitCode !== 0) throw new Error(`${path}: expected ${JSON.stringify(expected)} and exit 0, got ${JSON.stringify(stdout)} and exit ${exitCode}`);
+  if (stdout !== expected || exitCode !== 0)
+    throw new Error(`${path}: expected ${JSON.stringify(expected)} and exit 0, got ${JSON.stringify(stdout)} and exit ${exitCode}`);
 }

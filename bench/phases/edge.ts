@@ -46,10 +46,17 @@ export async function measureEdge(
     await wrkExec(url, token, connections, WARMUP_SECONDS);
     const meter = new CpuMeter(mesh);
     const measured = await wrkExec(url, token, connections, seconds);
-    rest = { requestsPerSecond: measured.requestsPerSecond, errors: measured.non2xx + (measured.socketErrors ? 1 : 0), cpuMsPerRequest: meter.perUnit(measured.requests) };
+    rest = {
+      requestsPerSecond: measured.requestsPerSecond,
+      errors: measured.non2xx + (measured.socketErrors ? 1 : 0),
+      cpuMsPerRequest: meter.perUnit(measured.requests),
+    };
   } else {
     progress("edge: wrk unavailable; REST load comes from the Node load generator");
-    rest = await nodeLoad({ via: "rest", address: gatewayUrl, token, target: hostname, connections, warmupMs: WARMUP_SECONDS * 1000, durationMs: seconds * 1000 }, mesh);
+    rest = await nodeLoad(
+      { via: "rest", address: gatewayUrl, token, target: hostname, connections, warmupMs: WARMUP_SECONDS * 1000, durationMs: seconds * 1000 },
+      mesh,
+    );
   }
   progress(`edge: REST at ${connections} connections: ${round(rest.requestsPerSecond, 0)} req/s${rest.errors ? `, ${rest.errors} errors` : ""}`);
   const grpc = await nodeLoad(

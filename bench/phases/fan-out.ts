@@ -57,7 +57,12 @@ export async function measureFanOut(mesh: Mesh, token: string, fleetSizes: numbe
     const fleet: BenchChild[] = [];
     for (let first = 0; first < n; first += AGENTS_PER_PROCESS) {
       const count = Math.min(AGENTS_PER_PROCESS, n - first);
-      fleet.push(BenchChild.start(`noop-agents-${n}-${first}`, NOOP_AGENTS, [String(router.port), String(first), String(count)], { env: { MESHEXEC_AGENT_TOKEN: mesh.joinToken }, cpuProfileDir: mesh.cpuProfileDir }));
+      fleet.push(
+        BenchChild.start(`noop-agents-${n}-${first}`, NOOP_AGENTS, [String(router.port), String(first), String(count)], {
+          env: { MESHEXEC_AGENT_TOKEN: mesh.joinToken },
+          cpuProfileDir: mesh.cpuProfileDir,
+        }),
+      );
     }
     const caller = new GrpcCaller(`127.0.0.1:${router.port}`, token);
     try {

@@ -65,7 +65,9 @@ export async function measureThroughput(
       total.seconds += window.seconds;
       total.rates.push(rate);
       total.firstError ??= window.firstError;
-      progress(`throughput: ${path.id} at concurrency ${concurrency}: ${rate} execs/s${window.errors ? `, ${window.errors} errors (${window.firstError})` : ""}`);
+      progress(
+        `throughput: ${path.id} at concurrency ${concurrency}: ${rate} execs/s${window.errors ? `, ${window.errors} errors (${window.firstError})` : ""}`,
+      );
     };
     let floorCallerMicros = 0;
     const meshCpu = new Map<string, number>();

@@ -14,10 +14,19 @@ export function auditEdgeRefusals(router: RouterClient, log: Logger): Middleware
   return async (c, next) => {
     await next();
     if (c.res.status < 400 || c.get("routerCalled") || !router.canRecordRefusals) return;
-    const body = (await c.res.clone().json().catch(() => ({}))) as Partial<ErrorBody>;
+    const body = (await c.res
+      .clone()
+      .json()
+      .catch(() => ({}))) as Partial<ErrorBody>;
     router
       .recordEdgeRefusal(
-        { target: c.req.param("hostname") ?? "", containerId: c.req.param("id") ?? "", subject: c.get("subject") ?? "", httpStatus: c.res.status, error: body.error ?? "" },
+        {
+          target: c.req.param("hostname") ?? "",
+          containerId: c.req.param("id") ?? "",
+          subject: c.get("subject") ?? "",
+          httpStatus: c.res.status,
+          error: body.error ?? "",
+        },
         // The edge's own token, never the caller's: that may be what was refused.
         { trace: c.get("trace"), clientAddress: clientAddressOf(c), deadlineMs: 2_000 },
       )

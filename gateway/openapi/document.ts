@@ -32,7 +32,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: "HS256, RS256 or ES256 as the edge is configured; exp, sub and iat (or nbf) required, living at most --max-token-ttl. Scopes come from the scope claim (space separated) or permissions (an array).",
+          description:
+            "HS256, RS256 or ES256 as the edge is configured; exp, sub and iat (or nbf) required, living at most --max-token-ttl. Scopes come from the scope claim (space separated) or permissions (an array).",
         },
       },
     },

@@ -74,7 +74,12 @@ const flag = (name: string, description: string): ParameterObject => ({
 });
 
 const pageParameters: ParameterObject[] = [
-  { name: "limit", in: "query", description: "Page size; 0 or absent means the default.", schema: { type: "integer", minimum: 1, maximum: PAGE_SIZE.max, default: PAGE_SIZE.default } },
+  {
+    name: "limit",
+    in: "query",
+    description: "Page size; 0 or absent means the default.",
+    schema: { type: "integer", minimum: 1, maximum: PAGE_SIZE.max, default: PAGE_SIZE.default },
+  },
   { name: "cursor", in: "query", description: "The next_cursor of the previous page.", schema: { type: "string" } },
 ];
 
@@ -88,7 +93,8 @@ const exec = guarded("ExecContainer", {
       name: "target",
       in: "path",
       required: true,
-      description: "A hostname (RFC 1123, at most 253 characters); _any (exactly one healthy agent, the least busy); _all (every agent); or key:value (every agent whose label key is value, each side [A-Za-z0-9_.-]+). Other names starting with _ are reserved.",
+      description:
+        "A hostname (RFC 1123, at most 253 characters); _any (exactly one healthy agent, the least busy); _all (every agent); or key:value (every agent whose label key is value, each side [A-Za-z0-9_.-]+). Other names starting with _ are reserved.",
       schema: { type: "string", minLength: 1 },
     },
     {
@@ -104,7 +110,8 @@ const exec = guarded("ExecContainer", {
     {
       name: "Idempotency-Key",
       in: "header",
-      description: "The same key with the same request from the same subject within 24 h returns the same job without running anything again; with a different request it is a 409.",
+      description:
+        "The same key with the same request from the same subject within 24 h returns the same job without running anything again; with a different request it is a 409.",
       schema: { type: "string", pattern: IDEMPOTENCY_KEY.source },
     },
   ],
@@ -115,20 +122,30 @@ const exec = guarded("ExecContainer", {
   },
   success: {
     202: jsonResponse("One result per targeted host, sorted by hostname; with async, the job id and no results yet.", "ExecResponse"),
-    200: ndjsonResponse("With stream=true: one JSON object per line (the schema is one line's). accepted first, then output as the commands write it and one result per host as it finishes, then summary; or error as the last line when the exec fails after this status was sent.", {
-      oneOf: [schemaRef("StreamAccepted"), schemaRef("StreamOutput"), schemaRef("StreamOutputDropped"), schemaRef("StreamResult"), schemaRef("StreamSummary"), schemaRef("StreamError")],
-      discriminator: {
-        propertyName: "type",
-        mapping: {
-          accepted: "#/components/schemas/StreamAccepted",
-          output: "#/components/schemas/StreamOutput",
-          output_dropped: "#/components/schemas/StreamOutputDropped",
-          result: "#/components/schemas/StreamResult",
-          summary: "#/components/schemas/StreamSummary",
-          error: "#/components/schemas/StreamError",
+    200: ndjsonResponse(
+      "With stream=true: one JSON object per line (the schema is one line's). accepted first, then output as the commands write it and one result per host as it finishes, then summary; or error as the last line when the exec fails after this status was sent.",
+      {
+        oneOf: [
+          schemaRef("StreamAccepted"),
+          schemaRef("StreamOutput"),
+          schemaRef("StreamOutputDropped"),
+          schemaRef("StreamResult"),
+          schemaRef("StreamSummary"),
+          schemaRef("StreamError"),
+        ],
+        discriminator: {
+          propertyName: "type",
+          mapping: {
+            accepted: "#/components/schemas/StreamAccepted",
+            output: "#/components/schemas/StreamOutput",
+            output_dropped: "#/components/schemas/StreamOutputDropped",
+            result: "#/components/schemas/StreamResult",
+            summary: "#/components/schemas/StreamSummary",
+            error: "#/components/schemas/StreamError",
+          },
         },
       },
-    }),
+    ),
   },
   errors: {
     ...routerCallErrors,
@@ -193,9 +210,18 @@ const listAudit = guarded("ListAudit", {
 
 const revokeToken = guarded("RevokeToken", {
   summary: "Revoke a caller token by its jti",
-  description: "The router refuses the token from its next call on, even one it verified before. Revoking a jti again is not an error. Kept until the longest a token may live (--max-token-ttl) has passed.",
+  description:
+    "The router refuses the token from its next call on, even one it verified before. Revoking a jti again is not an error. Kept until the longest a token may live (--max-token-ttl) has passed.",
   tags: ["tokens"],
-  parameters: [{ name: "jti", in: "path", required: true, description: "The token's jti claim (meshexec token prints it).", schema: { type: "string", minLength: 1, maxLength: 128 } }],
+  parameters: [
+    {
+      name: "jti",
+      in: "path",
+      required: true,
+      description: "The token's jti claim (meshexec token prints it).",
+      schema: { type: "string", minLength: 1, maxLength: 128 },
+    },
+  ],
   success: { 200: jsonResponse("The token is revoked.", "RevokedToken") },
   errors: { ...routerCallErrors, 400: "jti is not 1 to 128 printable ASCII characters." },
 });

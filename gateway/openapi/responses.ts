@@ -19,7 +19,8 @@ export const headers = {
     schema: { type: "string", pattern: "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$" },
   },
   WwwAuthenticate: {
-    description: 'RFC 6750: "Bearer" without credentials, with error="invalid_token" for a token that did not verify, error="insufficient_scope" for one without the scope.',
+    description:
+      'RFC 6750: "Bearer" without credentials, with error="invalid_token" for a token that did not verify, error="insufficient_scope" for one without the scope.',
     required: true,
     schema: { type: "string", pattern: "^Bearer" },
   },
@@ -47,9 +48,7 @@ export function ndjsonResponse(description: string, line: JsonSchema): ResponseO
 export function errorResponses(meanings: ErrorMeanings): Record<string, ResponseObject> {
   const all: ErrorMeanings = { ...meanings, 500: "Anything else: an internal error." };
   return Object.fromEntries(
-    (Object.keys(all).map(Number) as ErrorStatus[])
-      .sort((a, b) => a - b)
-      .map((status) => [String(status), errorResponse(all[status] as string, status)]),
+    (Object.keys(all).map(Number) as ErrorStatus[]).sort((a, b) => a - b).map((status) => [String(status), errorResponse(all[status] as string, status)]),
   );
 }
 

@@ -19,7 +19,12 @@ export function getJobRoute(router: RouterClient): Handler<EdgeEnv> {
 
 export function listJobsRoute(router: RouterClient): Handler<EdgeEnv> {
   return async (c) => {
-    const request = { target: c.req.query("target") ?? "", status: c.req.query("status") ?? "", limit: wholeNumberQuery(c, "limit"), cursor: c.req.query("cursor") ?? "" };
+    const request = {
+      target: c.req.query("target") ?? "",
+      status: c.req.query("status") ?? "",
+      limit: wholeNumberQuery(c, "limit"),
+      cursor: c.req.query("cursor") ?? "",
+    };
     return c.json(jobListToHttp(await router.listJobs(request, routerCallContext(c, READ_DEADLINE_MS))));
   };
 }

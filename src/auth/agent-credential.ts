@@ -44,8 +44,7 @@ export function agentGrantOf(principal: Principal): AgentGrant {
   const claim = principal.claims[AGENT_CLAIM] as { hostname?: unknown; labels?: unknown } | undefined;
   const hostname = claim?.hostname;
   const labels = claim?.labels;
-  const labelsOk =
-    typeof labels === "object" && labels !== null && !Array.isArray(labels) && Object.values(labels).every((value) => typeof value === "string");
+  const labelsOk = typeof labels === "object" && labels !== null && !Array.isArray(labels) && Object.values(labels).every((value) => typeof value === "string");
   if (typeof hostname !== "string" || !labelsOk || principal.subject !== agentSubjectOf(hostname)) {
     throw new MeshError(
       GrpcStatus.PERMISSION_DENIED,

@@ -91,6 +91,8 @@ describe("grantClaimsOf (meshexec token --target/--container)", () => {
     expect(execGrantsOf(claims).containers).to.deep.equal(["app-*"]);
   });
   it("refuses a bad pattern as INVALID_ARGUMENT before anything is signed", () => {
-    expect(() => grantClaimsOf(["web-(1|2)"], [])).to.throw(MeshError).with.property("code", GrpcStatus.INVALID_ARGUMENT);
+    expect(() => grantClaimsOf(["web-(1|2)"], []))
+      .to.throw(MeshError)
+      .with.property("code", GrpcStatus.INVALID_ARGUMENT);
   });
 });

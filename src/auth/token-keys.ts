@@ -38,9 +38,7 @@ export function loadVerificationKey(config: TokenKeyConfig): VerificationKey {
 
 /** Only the algorithms of the keys the file holds are accepted, so no token can pick another. */
 function algorithmsOfJwks(jwks: JSONWebKeySet): string[] {
-  const algorithms = new Set(
-    (jwks.keys ?? []).map((jwk) => jwk.alg ?? (jwk.kty === "RSA" ? "RS256" : jwk.kty === "EC" && jwk.crv === "P-256" ? "ES256" : "")),
-  );
+  const algorithms = new Set((jwks.keys ?? []).map((jwk) => jwk.alg ?? (jwk.kty === "RSA" ? "RS256" : jwk.kty === "EC" && jwk.crv === "P-256" ? "ES256" : "")));
   const usable = [...algorithms].filter((alg) => alg === "RS256" || alg === "ES256");
   if (usable.length === 0) throw invalidArgument("invalid --jwt-jwks", "the JWKS file holds no RS256 or ES256 (P-256) key");
   return usable;

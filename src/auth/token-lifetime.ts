@@ -34,7 +34,12 @@ export function checkMintTtl(ttlMs: number, maxLifetimeMs: number): void {
 
 /** "30 d", "1.5 d", "90 s": in the largest unit it reaches, to one decimal at most. */
 function describeSpan(ms: number): string {
-  const units: Array<[string, number]> = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]];
+  const units: Array<[string, number]> = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ];
   const [unit, size] = units.find(([, size]) => ms >= size) ?? units[units.length - 1];
   const value = ms / size;
   return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;

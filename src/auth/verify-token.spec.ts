@@ -56,7 +56,8 @@ describe("createTokenVerifier", () => {
       // A character inside the signature: the last one may only carry padding bits.
       const at = token.lastIndexOf(".") + 5;
       const forged = token.slice(0, at) + (token[at] === "A" ? "B" : "A") + token.slice(at + 1);
-      for (let i = 0; i < 2; i++) expect((await refusal(check.verify(`Bearer ${forged}`, "agent:read"), "a forged token")).code).to.equal(GrpcStatus.UNAUTHENTICATED);
+      for (let i = 0; i < 2; i++)
+        expect((await refusal(check.verify(`Bearer ${forged}`, "agent:read"), "a forged token")).code).to.equal(GrpcStatus.UNAUTHENTICATED);
     });
 
     it("refuses a cached token on its next call once its jti is revoked", async () => {

@@ -99,14 +99,18 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
 function bearerTokenOf(authorization: string | undefined): string {
   if (!authorization) throw unauthenticated("no Authorization header; send Authorization: Bearer <token>");
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-  if (!match) throw unauthenticated("the Authorization header must be \"Bearer <token>\"");
+  if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
   return match[1];
 }
 
 /** Scopes come from `scope` (space separated, OAuth 2) or from `permissions` (an array). */
 function scopesOf(payload: JWTPayload): Set<string> {
   const scopes = new Set<string>();
-  if (typeof payload.scope === "string") payload.scope.split(/\s+/).filter(Boolean).forEach((s) => scopes.add(s));
+  if (typeof payload.scope === "string")
+    payload.scope
+      .split(/\s+/)
+      .filter(Boolean)
+      .forEach((s) => scopes.add(s));
   if (Array.isArray(payload.permissions)) payload.permissions.filter((p) => typeof p === "string").forEach((p) => scopes.add(p));
   return scopes;
 }

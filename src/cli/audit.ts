@@ -26,6 +26,8 @@ export const auditCommand = defineCommand({
       shellQuote(entry.command) || "-",
       entry.error || "-",
     ]);
-    process.stdout.write(renderTable(["TIME", "SUBJECT", "HTTP", "TARGET", "CONTAINER", "JOB", "COMMAND", "ERROR"], rows) + nextPageLine("audit", value.next_cursor));
+    process.stdout.write(
+      renderTable(["TIME", "SUBJECT", "HTTP", "TARGET", "CONTAINER", "JOB", "COMMAND", "ERROR"], rows) + nextPageLine("audit", value.next_cursor),
+    );
   },
 });

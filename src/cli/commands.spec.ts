@@ -4,7 +4,9 @@ import { commands } from "./commands.js";
 
 describe("the commands' environment variables", () => {
   it("each MESHEXEC_* a client command reads means the same flag wherever it is read", async () => {
-    const loaded = await Promise.all(Object.entries(commands).map(async ([name, entry]) => ({ name, flags: (await entry.load()).flags as Record<string, FlagSpec> })));
+    const loaded = await Promise.all(
+      Object.entries(commands).map(async ([name, entry]) => ({ name, flags: (await entry.load()).flags as Record<string, FlagSpec> })),
+    );
     const readers = new Map<string, { name: string; spec: FlagSpec }[]>();
     for (const { name, flags } of loaded) {
       for (const [flag, spec] of Object.entries(flags)) {
@@ -21,7 +23,13 @@ describe("the commands' environment variables", () => {
     const mixed = clients.flatMap(({ flags }) =>
       Object.entries(flags)
         .filter(([, spec]) => spec.fromEnv !== false)
-        .map(([flag, spec]) => ({ variable: envNameOf(flag), others: readers.get(envNameOf(flag))!.filter((r) => r.spec !== spec).map((r) => r.name) }))
+        .map(([flag, spec]) => ({
+          variable: envNameOf(flag),
+          others: readers
+            .get(envNameOf(flag))!
+            .filter((r) => r.spec !== spec)
+            .map((r) => r.name),
+        }))
         .filter(({ others }) => others.length > 0),
     );
     expect(mixed).to.deep.equal([]);

@@ -12,8 +12,14 @@ export interface CommandEntry {
  */
 export const commands: Record<string, CommandEntry> = {
   router: { summary: "Serves the gRPC API to callers and holds the agents' streams.", load: async () => (await import("./router.js")).routerCommand },
-  gateway: { summary: "Serves the REST API and transcodes each call to one gRPC call on the router.", load: async () => (await import("./gateway.js")).gatewayCommand },
-  agent: { summary: "Dials out to the router and runs the execs it sends on this node's Docker engine.", load: async () => (await import("./agent.js")).agentCommand },
+  gateway: {
+    summary: "Serves the REST API and transcodes each call to one gRPC call on the router.",
+    load: async () => (await import("./gateway.js")).gatewayCommand,
+  },
+  agent: {
+    summary: "Dials out to the router and runs the execs it sends on this node's Docker engine.",
+    load: async () => (await import("./agent.js")).agentCommand,
+  },
   token: {
     summary: "Prints a signed JWT for a caller, or for one agent (--agent), as its last line; its jti goes to stderr (meshexec token revoke JTI).",
     load: async () => (await import("./token.js")).tokenCommand,
@@ -22,8 +28,14 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Revokes a caller token by its jti (meshexec token prints it): the router refuses it from its next call. Needs token:revoke.",
     load: async () => (await import("./token-revoke.js")).tokenRevokeCommand,
   },
-  dev: { summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.", load: async () => (await import("./dev.js")).devCommand },
-  exec: { summary: "Runs a command in a container on the targeted agents and prints each host's result.", load: async () => (await import("./exec.js")).execCommand },
+  dev: {
+    summary: "Runs a router, an edge and one agent for the local Docker engine, in one process.",
+    load: async () => (await import("./dev.js")).devCommand,
+  },
+  exec: {
+    summary: "Runs a command in a container on the targeted agents and prints each host's result.",
+    load: async () => (await import("./exec.js")).execCommand,
+  },
   agents: {
     summary: "Lists the agents connected to the router: hostname, labels, connected since, execs in flight.",
     load: async () => (await import("./agents.js")).agentsCommand,
@@ -32,10 +44,16 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Ends an agent's session and refuses every credential issued until now for its hostname. Needs agent:admin.",
     load: async () => (await import("./agents-revoke.js")).agentsRevokeCommand,
   },
-  job: { summary: "Prints one job: what ran, where, and each host's result, laid out as exec prints it; --wait follows a running one to its end.", load: async () => (await import("./job.js")).jobCommand },
+  job: {
+    summary: "Prints one job: what ran, where, and each host's result, laid out as exec prints it; --wait follows a running one to its end.",
+    load: async () => (await import("./job.js")).jobCommand,
+  },
   jobs: {
     summary: "Lists recent jobs of your subject (every subject's with job:read:any), newest first; meshexec job ID shows one in full.",
     load: async () => (await import("./jobs.js")).jobsCommand,
   },
-  audit: { summary: "Lists the audit log, newest first: every exec attempt, refused ones included. Needs audit:read.", load: async () => (await import("./audit.js")).auditCommand },
+  audit: {
+    summary: "Lists the audit log, newest first: every exec attempt, refused ones included. Needs audit:read.",
+    load: async () => (await import("./audit.js")).auditCommand,
+  },
 };

@@ -29,18 +29,22 @@ export interface ExecRequestBody {
 export function execRequestOf(flags: ExecFlags, command: string[]): ExecRequestBody {
   const { containerIdPattern, containerIdMaxLength, envKeyPattern, commandMaxArgs, commandArgMaxBytes, idempotencyKeyPattern } = execLimits;
   if (flags.container.length > containerIdMaxLength || !containerIdPattern.test(flags.container)) {
-    throw invalidArgument("invalid --container", `--container is a container name or id (${containerIdPattern.source}, at most ${containerIdMaxLength} characters), got ${quoteForMessage(flags.container)}`);
+    throw invalidArgument(
+      "invalid --container",
+      `--container is a container name or id (${containerIdPattern.source}, at most ${containerIdMaxLength} characters), got ${quoteForMessage(flags.container)}`,
+    );
   }
   for (const entry of flags.env) {
     // Only the key is quoted back: values may be secrets.
-    if (!entry.includes("=")) throw invalidArgument("invalid --env", "--env is KEY=VALUE; one has no \"=\"");
+    if (!entry.includes("=")) throw invalidArgument("invalid --env", '--env is KEY=VALUE; one has no "="');
     const key = entry.slice(0, entry.indexOf("="));
     if (!envKeyPattern.test(key)) throw invalidArgument("invalid --env", `--env's KEY must match ${envKeyPattern.source}, got ${quoteForMessage(key)}`);
   }
   if (flags.workdir !== undefined && !flags.workdir.startsWith("/")) {
     throw invalidArgument("invalid --workdir", `--workdir is an absolute directory, got ${quoteForMessage(flags.workdir)}`);
   }
-  if (command.length > commandMaxArgs) throw invalidArgument("command too long", `the command after -- may have at most ${commandMaxArgs} arguments, got ${command.length}`);
+  if (command.length > commandMaxArgs)
+    throw invalidArgument("command too long", `the command after -- may have at most ${commandMaxArgs} arguments, got ${command.length}`);
   const long = command.findIndex((arg) => Buffer.byteLength(arg) > commandArgMaxBytes);
   if (long >= 0) throw invalidArgument("command too long", `argument ${long + 1} after -- is over ${commandArgMaxBytes} bytes`);
   const key = flags["idempotency-key"];

@@ -17,7 +17,8 @@ import { formatSeconds } from "./output/time.js";
 const EXAMPLE = "meshexec exec --container web -- ls -l /";
 
 export const execCommand = defineCommand({
-  usage: "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [-i] [--follow] [--no-group] [--idempotency-key K] [--json] [--async] -- CMD [ARGS…]",
+  usage:
+    "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [-i] [--follow] [--no-group] [--idempotency-key K] [--json] [--async] -- CMD [ARGS…]",
   commandAfterDashDash: EXAMPLE,
   epilog: `Everything after -- is the command's argv exactly as typed: no shell, nothing split on spaces or commas.
 --json prints one document, {job_id, results}, as the API's plain (unstreamed) reply; never grouped, never followed.
@@ -32,7 +33,8 @@ ${exitCodesHelp({
   [ExitCode.hostFailed]: "the call succeeded, but some host failed, timed out or exited non-zero",
   [ExitCode.auth]: "401 or 403: the token is missing, invalid or lacks the scope, or does not allow the target or container",
   [ExitCode.notFound]: "404: no agent matches the target, or the container does not exist",
-  [ExitCode.refused]: "409 or 429: the container is not running, the idempotency key was used for another request, or the agents or your subject are at their limit; retry later",
+  [ExitCode.refused]:
+    "409 or 429: the container is not running, the idempotency key was used for another request, or the agents or your subject are at their limit; retry later",
   [ExitCode.interrupted]: "interrupted (Ctrl-C) before the results came",
 })}`,
   flags: {
@@ -58,7 +60,10 @@ ${exitCodesHelp({
       fromEnv: false,
       description: `send this command's standard input to the command's (read whole before anything runs; at most ${execLimits.stdinMaxBytes} bytes)`,
     },
-    follow: { type: "boolean", description: "print each line of output as the command writes it, prefixed with its host (default: on for one host on a terminal)" },
+    follow: {
+      type: "boolean",
+      description: "print each line of output as the command writes it, prefixed with its host (default: on for one host on a terminal)",
+    },
     ...noGroupFlag,
     ...jsonFlag,
     ...gatewayFlags,
@@ -66,7 +71,8 @@ ${exitCodesHelp({
   async run(flags, _positionals, command) {
     if (!flags.container) throw invalidArgument("missing --container", `name the container to run in with --container ID, e.g. ${EXAMPLE}`);
     if (command.length === 0) throw invalidArgument("missing command", `put the command after --, e.g. ${EXAMPLE}`);
-    if (flags.follow && (flags.json || flags.async)) throw invalidArgument("invalid --follow", "--follow prints output as it comes; --json and --async print none");
+    if (flags.follow && (flags.json || flags.async))
+      throw invalidArgument("invalid --follow", "--follow prints output as it comes; --json and --async print none");
     const body = execRequestOf({ ...flags, container: flags.container }, command);
     // Read whole before anything runs, so input past the limit is an error before any host ran the command.
     const stdin = flags.stdin ? await readStdinForExec() : undefined;
@@ -113,7 +119,9 @@ ${exitCodesHelp({
           doneText = hostsDoneText([], hosts.length || 1);
           // Live output and a progress line would overwrite each other.
           if (follow) return;
-          progress.start(() => `meshexec exec: ${doneText}, ${formatSeconds((Date.now() - startedAt) / 1000)} elapsed (time limit ${formatSeconds(body.timeout_seconds)})`);
+          progress.start(
+            () => `meshexec exec: ${doneText}, ${formatSeconds((Date.now() - startedAt) / 1000)} elapsed (time limit ${formatSeconds(body.timeout_seconds)})`,
+          );
         },
         hostDone(done, targeted) {
           follow?.result(done[done.length - 1]);

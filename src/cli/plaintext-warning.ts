@@ -11,10 +11,7 @@ export const TLS_FIX = "set --tls-cert and --tls-key, or listen on 127.0.0.1 beh
 
 export function warnIfPlaintextOffLoopback(log: Logger, serving: { what: string; host: string; listenFlag: string; fix: string }): void {
   if (isLoopback(serving.host)) return;
-  log.warn(
-    { address: serving.host, flag: `--${serving.listenFlag}` },
-    `${serving.what} is served in plaintext on a non-loopback address; ${serving.fix}`,
-  );
+  log.warn({ address: serving.host, flag: `--${serving.listenFlag}` }, `${serving.what} is served in plaintext on a non-loopback address; ${serving.fix}`);
 }
 
 function isLoopback(host: string): boolean {

@@ -1,5 +1,12 @@
 import { existsSync } from "node:fs";
-import { DEFAULT_MAX_TOKEN_TTL, createTokenVerifier, loadVerificationKey, type TokenKeyConfig, type TokenVerifier, type VerifierOptions } from "../auth/index.js";
+import {
+  DEFAULT_MAX_TOKEN_TTL,
+  createTokenVerifier,
+  loadVerificationKey,
+  type TokenKeyConfig,
+  type TokenVerifier,
+  type VerifierOptions,
+} from "../auth/index.js";
 import { formatDuration, parseDuration, parseHostPort, type FlagValues } from "../config/index.js";
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_KEEPALIVE_MS, DEFAULT_REST_ADDRESS } from "../contract/index.js";
 import { invalidArgument } from "../errors/index.js";
@@ -56,7 +63,11 @@ export const drainFlag = {
 } as const;
 
 export const keepaliveFlag = {
-  keepalive: { type: "string", default: formatDuration(DEFAULT_KEEPALIVE_MS), description: "gRPC keepalive ping interval; a dead peer is noticed within about twice this" },
+  keepalive: {
+    type: "string",
+    default: formatDuration(DEFAULT_KEEPALIVE_MS),
+    description: "gRPC keepalive ping interval; a dead peer is noticed within about twice this",
+  },
 } as const;
 
 export const storeFlags = {
@@ -76,7 +87,10 @@ export const databaseFlags = {
     description:
       "postgres://USER:PASSWORD@HOST:PORT/DATABASE: keep jobs, idempotency keys, the audit log and revocations in PostgreSQL, shared by the routers of a mesh, instead of SQLite under --data-dir; its schema is migrated at startup. The password is never logged",
   },
-  "database-ca": { type: "string", description: "PEM file of the CA that signed PostgreSQL's certificate: the connection then requires TLS and verifies the server against it" },
+  "database-ca": {
+    type: "string",
+    description: "PEM file of the CA that signed PostgreSQL's certificate: the connection then requires TLS and verifies the server against it",
+  },
 } as const;
 
 /** Where the stores are: PostgreSQL with --database-url (its URL and CA file checked here; reached and migrated when opened), else SQLite under --data-dir. */
@@ -84,7 +98,11 @@ export function storeConfigOf(flags: FlagValues<typeof storeFlags & typeof datab
   const url = flags["database-url"];
   const caFile = flags["database-ca"];
   if (!url) {
-    if (caFile) throw invalidArgument("invalid --database-ca", "--database-ca is for the --database-url connection; set --database-url too, or leave both out for SQLite");
+    if (caFile)
+      throw invalidArgument(
+        "invalid --database-ca",
+        "--database-ca is for the --database-url connection; set --database-url too, or leave both out for SQLite",
+      );
     return { dataDir: flags["data-dir"] };
   }
   if (!/^postgres(ql)?:\/\//.test(url)) {
@@ -112,7 +130,11 @@ export function auditTtlOf(flags: FlagValues<typeof storeFlags>): number {
  * each command, as a deprecated name with a warning (see FlagSpec.renamedTo).
  */
 export const grpcListenFlag = {
-  "grpc-listen": { type: "string", default: DEFAULT_GRPC_ADDRESS, description: "HOST:PORT to serve gRPC on: callers and the agents' streams (port 0: any free port)" },
+  "grpc-listen": {
+    type: "string",
+    default: DEFAULT_GRPC_ADDRESS,
+    description: "HOST:PORT to serve gRPC on: callers and the agents' streams (port 0: any free port)",
+  },
 } as const;
 
 export const restListenFlag = {
@@ -137,7 +159,12 @@ export async function startMetrics(listen: { host: string; port: number } | unde
   const registry = createMetricsRegistry();
   if (!listen) return { registry, close: async () => {} };
   const { host, port } = listen;
-  warnIfPlaintextOffLoopback(log, { what: "Prometheus metrics (no TLS, no token)", host, listenFlag: "metrics-listen", fix: "set --metrics-listen to a loopback address and scrape through a proxy" });
+  warnIfPlaintextOffLoopback(log, {
+    what: "Prometheus metrics (no TLS, no token)",
+    host,
+    listenFlag: "metrics-listen",
+    fix: "set --metrics-listen to a loopback address and scrape through a proxy",
+  });
   const server = await listenOn("metrics-listen", () => serveMetrics(host, port, registry, log));
   return { registry, close: () => server.close() };
 }

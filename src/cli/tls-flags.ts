@@ -9,7 +9,10 @@ export const servingTlsFlags = {
 } as const;
 
 export const clientCaFlag = {
-  "tls-client-ca": { type: "string", description: "PEM CA certificates; when set, every caller and agent must present a client certificate one of them signed (mTLS)" },
+  "tls-client-ca": {
+    type: "string",
+    description: "PEM CA certificates; when set, every caller and agent must present a client certificate one of them signed (mTLS)",
+  },
 } as const;
 
 type RouterDialPrefix = "" | "router-";
@@ -21,7 +24,9 @@ type RouterDialTlsFlags<P extends RouterDialPrefix> = {
 export function routerDialTlsFlags<P extends RouterDialPrefix>(prefix: P): RouterDialTlsFlags<P> {
   const flag = (description: string) => ({ type: "string", description }) as const;
   return {
-    [`${prefix}tls-ca`]: flag("PEM CA certificates to verify the router's certificate with; with a CA or a client certificate the link is TLS (default: plaintext h2c)"),
+    [`${prefix}tls-ca`]: flag(
+      "PEM CA certificates to verify the router's certificate with; with a CA or a client certificate the link is TLS (default: plaintext h2c)",
+    ),
     [`${prefix}tls-cert`]: flag(`PEM client certificate for a router that requires one (mTLS), together with --${prefix}tls-key`),
     [`${prefix}tls-key`]: flag(`PEM private key of --${prefix}tls-cert`),
     [`${prefix}tls-server-name`]: flag("the name the router's certificate must carry, when it is not the host in the router's address"),

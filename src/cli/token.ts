@@ -33,7 +33,11 @@ export const tokenCommand = defineCommand({
       fromEnv: false,
       description: "mint an agent's token instead: sub agent:HOSTNAME, the scope agent:connect only, and the one hostname it may register as",
     },
-    label: { type: "strings", fromEnv: false, description: "with --agent: a key=value label the agent may carry; its hello may carry any of these, nothing else" },
+    label: {
+      type: "strings",
+      fromEnv: false,
+      description: "with --agent: a key=value label the agent may carry; its hello may carry any of these, nothing else",
+    },
     "jwt-private-key": { type: "string", description: "PEM private key file, for RS256/ES256 tokens (instead of --jwt-secret)" },
     ...jwtFlags,
   },
@@ -54,7 +58,8 @@ export const tokenCommand = defineCommand({
       if (!isHostname(flags.agent)) throw invalidArgument("invalid --agent", `${quoteForMessage(flags.agent)} is not an RFC 1123 hostname`);
       token = await mintAgentToken(loadSigningKey(config), { ...common, hostname: flags.agent, labels: parseLabels(flags.label) });
     } else {
-      if (!flags.subject?.trim()) throw invalidArgument("missing --subject", "say who the token is for with --subject NAME, or mint an agent's with --agent HOSTNAME");
+      if (!flags.subject?.trim())
+        throw invalidArgument("missing --subject", "say who the token is for with --subject NAME, or mint an agent's with --agent HOSTNAME");
       if (flags.label.length > 0) throw invalidArgument("--label needs --agent", "labels are granted to an agent's token only");
       // Checked before signing, as the router will read them: a bad glob fails here, not on every exec.
       const extraClaims = grantClaimsOf(flags.target, flags.container);

@@ -106,7 +106,12 @@ function defaultOf(spec: FlagSpec): unknown {
 
 function fromEnvironment(spec: FlagSpec, raw: string): unknown {
   if (spec.type === "strings") {
-    return spec.envSeparator === "\n" ? raw.split("\n").filter(Boolean) : raw.split(",").map((s) => s.trim()).filter(Boolean);
+    return spec.envSeparator === "\n"
+      ? raw.split("\n").filter(Boolean)
+      : raw
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
   }
   if (spec.type === "boolean") return raw === "1" || raw.toLowerCase() === "true";
   return raw;
@@ -144,7 +149,12 @@ export function parseDuration(flag: string, value: string): number {
 
 /** The shortest way to write a whole-unit duration as parseDuration reads it: 604800000 → "7d". */
 export function formatDuration(ms: number): string {
-  const units = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const;
+  const units = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const;
   if (ms === 0) return "0s";
   const [unit, size] = units.find(([, size]) => ms % size === 0) ?? ["ms", 1];
   return `${ms / size}${unit}`;
@@ -165,13 +175,15 @@ export function parsePositiveInt(flag: string, value: string): number {
 /** A count that may be 0, such as a limit where 0 turns it off. */
 export function parseWholeNumber(flag: string, value: string): number {
   const n = Number(value);
-  if (value.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw invalidArgument(`invalid --${flag}`, `expected a whole number (0 or more), got "${value}"`);
+  if (value.trim() === "" || !Number.isSafeInteger(n) || n < 0)
+    throw invalidArgument(`invalid --${flag}`, `expected a whole number (0 or more), got "${value}"`);
   return n;
 }
 
 /** Repeated --label key=value flags, checked against the bounds the router checks an agent's hello with. */
 export function parseLabels(labels: string[]): Record<string, string> {
-  if (labels.length > agentHelloLimits.maxLabels) throw invalidArgument("invalid --label", `at most ${agentHelloLimits.maxLabels} labels, got ${labels.length}`);
+  if (labels.length > agentHelloLimits.maxLabels)
+    throw invalidArgument("invalid --label", `at most ${agentHelloLimits.maxLabels} labels, got ${labels.length}`);
   return Object.fromEntries(
     labels.map((label) => {
       const at = label.indexOf("=");

@@ -8,7 +8,8 @@ describe("agent authentication", () => {
 
   it("reads a certificate's DNS SANs as its hostnames and its urn:meshexec:label URI SANs as its labels, nothing else", () => {
     const credential = certificateCredentialOf({
-      subjectaltname: "DNS:web-1, DNS:web-1.example.com, URI:urn:meshexec:label:role=web, URI:https://example.com/x, IP Address:10.0.0.1, URI:urn:meshexec:label:broken",
+      subjectaltname:
+        "DNS:web-1, DNS:web-1.example.com, URI:urn:meshexec:label:role=web, URI:https://example.com/x, IP Address:10.0.0.1, URI:urn:meshexec:label:broken",
       valid_from: validFrom,
     });
     expect(credential).to.deep.equal({
@@ -20,7 +21,10 @@ describe("agent authentication", () => {
   });
 
   it("refuses a certificate without a DNS SAN", () => {
-    expect(() => certificateCredentialOf({ subjectaltname: "URI:urn:meshexec:label:role=web", valid_from: validFrom })).to.throw(MeshError, /names no hostname/);
+    expect(() => certificateCredentialOf({ subjectaltname: "URI:urn:meshexec:label:role=web", valid_from: validFrom })).to.throw(
+      MeshError,
+      /names no hostname/,
+    );
     expect(() => certificateCredentialOf({ subjectaltname: undefined as unknown as string, valid_from: validFrom })).to.throw(MeshError, /names no hostname/);
   });
 

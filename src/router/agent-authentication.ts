@@ -97,7 +97,9 @@ export async function authorizeHello(
   if (labels !== "any") {
     const extra = Object.entries(hello.labels).find(([key, value]) => labels[key] !== value);
     if (extra) {
-      const allowed = Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(",");
+      const allowed = Object.entries(labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(",");
       throw refusal(
         "label not allowed",
         `this agent's ${credential.kind} does not allow the label ${quoteForMessage(`${extra[0]}=${extra[1]}`)}; it allows ${allowed ? quoteForMessage(allowed) : "none"}`,

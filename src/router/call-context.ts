@@ -20,7 +20,11 @@ type CallWithMetadata = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "ge
  * separate metadata key. Anyone can send x-forwarded-for; only a token with `audit:record` makes
  * the router believe it.
  */
-export async function callContextOf(call: CallWithMetadata, verifier: TokenVerifier, edgeAuthorization = first(call.metadata, EDGE_AUTHORIZATION_METADATA)): Promise<CallContext> {
+export async function callContextOf(
+  call: CallWithMetadata,
+  verifier: TokenVerifier,
+  edgeAuthorization = first(call.metadata, EDGE_AUTHORIZATION_METADATA),
+): Promise<CallContext> {
   const forwardedFor = first(call.metadata, "x-forwarded-for");
   const peer = call.getPeer();
   const believed = forwardedFor !== undefined && (await isEdge(verifier, edgeAuthorization));

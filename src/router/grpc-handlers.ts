@@ -13,7 +13,10 @@ export function unaryHandler<Req, Res>(log: Logger, handle: (call: ServerUnaryCa
 }
 
 /** Adapts an async server-streaming handler to grpc-js: it ends the stream when the handler is done. */
-export function serverStreamHandler<Req, Res>(log: Logger, handle: (call: ServerWritableStream<Req, Res>) => Promise<void>): handleServerStreamingCall<Req, Res> {
+export function serverStreamHandler<Req, Res>(
+  log: Logger,
+  handle: (call: ServerWritableStream<Req, Res>) => Promise<void>,
+): handleServerStreamingCall<Req, Res> {
   return (call) => {
     handle(call).then(
       () => call.end(),

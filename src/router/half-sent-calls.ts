@@ -56,7 +56,9 @@ export function guardHalfSentCalls(deps: { verifier: TokenVerifier; audit: Audit
       start: (next) => {
         waiting = setTimeout(() => {
           const seconds = REQUEST_MESSAGE_WITHIN_MS / 1000;
-          refuse(new MeshError(GrpcStatus.DEADLINE_EXCEEDED, "request not received", `the request message did not arrive within ${seconds} s of the call's headers`));
+          refuse(
+            new MeshError(GrpcStatus.DEADLINE_EXCEEDED, "request not received", `the request message did not arrive within ${seconds} s of the call's headers`),
+          );
         }, REQUEST_MESSAGE_WITHIN_MS);
         next({
           onReceiveMetadata: (metadata, nextMetadata) => void authenticate(metadata, nextMetadata),

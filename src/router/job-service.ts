@@ -30,7 +30,13 @@ export function createJobService(deps: { jobs: JobStore; verifier: TokenVerifier
         throw invalidArgument("invalid status", `status must be one of ${JOB_STATUSES.join(", ")}, got "${status.slice(0, 40)}"`);
       }
       const subject = principal.scopes.has(READ_ANY_JOB_SCOPE) ? undefined : principal.subject;
-      const page = await jobs.list({ subject, target: target || undefined, status: (status || undefined) as JobStatus | undefined, limit: pageLimitOf(limit), cursor: cursor || undefined });
+      const page = await jobs.list({
+        subject,
+        target: target || undefined,
+        status: (status || undefined) as JobStatus | undefined,
+        limit: pageLimitOf(limit),
+        cursor: cursor || undefined,
+      });
       return { jobs: page.items.map(jobOf), nextCursor: page.nextCursor ?? "" };
     }),
   };

@@ -39,7 +39,10 @@ describe("KeptOutput", () => {
     const run = kept(keeper.keep(completed("TOKEN=hunter22\nA=1\nthe answer is 1\n", "got hunter22")));
     expect(run.stdout).to.equal("TOKEN=***\nA=***\nthe answer is 1\n");
     expect(run.stderr).to.equal("got ***");
-    const failed: HostOutcome = { $case: "failed", value: { reason: ExecFailureReason.EXEC_FAILURE_REASON_UNSPECIFIED, message: 'invalid env "TOKEN=hunter22"' } };
+    const failed: HostOutcome = {
+      $case: "failed",
+      value: { reason: ExecFailureReason.EXEC_FAILURE_REASON_UNSPECIFIED, message: 'invalid env "TOKEN=hunter22"' },
+    };
     expect((keeper.keep(failed) as { value: { message: string } }).value.message).to.equal('invalid env "TOKEN=***"');
   });
 

@@ -23,7 +23,8 @@ export function limitRequestSize<S extends ServiceDefinition>(service: S, limitB
       name,
       {
         ...method,
-        requestDeserialize: (buffer: Buffer) => (buffer.length > limitBytes ? new OversizedMessage(buffer.length, limitBytes) : method.requestDeserialize(buffer)),
+        requestDeserialize: (buffer: Buffer) =>
+          buffer.length > limitBytes ? new OversizedMessage(buffer.length, limitBytes) : method.requestDeserialize(buffer),
       },
     ]),
   ) as S;

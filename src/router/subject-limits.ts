@@ -59,7 +59,11 @@ export class SubjectLimits {
     }
     if (ratePerSecond > 0 && state.tokens < 1) {
       const waitSeconds = Math.ceil((1 - state.tokens) / ratePerSecond);
-      throw limited("rate limited", `subject "${subject}" may start ${ratePerSecond} execs per second, ${this.config.burst} at once (--rate-limit, --rate-limit-burst)`, waitSeconds);
+      throw limited(
+        "rate limited",
+        `subject "${subject}" may start ${ratePerSecond} execs per second, ${this.config.burst} at once (--rate-limit, --rate-limit-burst)`,
+        waitSeconds,
+      );
     }
     if (ratePerSecond > 0) state.tokens -= 1;
     state.running += 1;

@@ -14,7 +14,10 @@ describe("parseTarget", () => {
 
   for (const bad of ["", "_other", "_", "a:b:c", ":v", "k:", "-lead", "trail-", "a..b", "a b", `${"a".repeat(64)}.com`, `${"a.".repeat(127)}ab`, "k:v/w"]) {
     it(`rejects ${JSON.stringify(bad.length > 30 ? bad.slice(0, 30) + "…" : bad)} as INVALID_ARGUMENT naming the target`, () => {
-      expect(() => parseTarget(bad)).to.throw(MeshError).with.property("details").that.matches(/target|selector/);
+      expect(() => parseTarget(bad))
+        .to.throw(MeshError)
+        .with.property("details")
+        .that.matches(/target|selector/);
     });
   }
 

@@ -2,11 +2,7 @@ import { execLimits, labelProblem } from "../contract/index.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 
 /** What an exec's `target` selects. */
-export type Target =
-  | { kind: "host"; hostname: string }
-  | { kind: "any" }
-  | { kind: "all" }
-  | { kind: "label"; key: string; value: string };
+export type Target = { kind: "host"; hostname: string } | { kind: "any" } | { kind: "all" } | { kind: "label"; key: string; value: string };
 
 const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const MAX_HOSTNAME_LENGTH = execLimits.targetMaxLength;

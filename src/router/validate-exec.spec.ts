@@ -28,7 +28,10 @@ describe("validateExecRequest", () => {
   ];
   for (const [what, change, details] of cases) {
     it(`rejects ${what}`, () => {
-      expect(() => validateExecRequest({ ...good, ...change })).to.throw(MeshError).with.property("details").that.matches(details);
+      expect(() => validateExecRequest({ ...good, ...change }))
+        .to.throw(MeshError)
+        .with.property("details")
+        .that.matches(details);
     });
   }
 

@@ -1,6 +1,16 @@
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
 import { AUDIT_PRUNE_FLOOR_MS, AUDIT_PRUNE_REFUSED, type AuditEntry, type AuditLog, type NewAuditEntry } from "./audit-log.js";
-import { IDEMPOTENCY_WINDOW_MS, type IdempotencyClaim, type JobQuery, type KeyedJob, type JobRecord, type JobStatus, type JobStore, type NewJob, type Page } from "./job-store.js";
+import {
+  IDEMPOTENCY_WINDOW_MS,
+  type IdempotencyClaim,
+  type JobQuery,
+  type KeyedJob,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+  type NewJob,
+  type Page,
+} from "./job-store.js";
 import { decodeCursor, pageOf } from "./paging.js";
 
 /** In-memory JobStore for unit tests of the logic above it; nothing survives the process. */
@@ -33,7 +43,13 @@ export class MemoryJobStore implements JobStore {
   async list(query: JobQuery): Promise<Page<JobRecord>> {
     const below = query.cursor ? decodeCursor(query.cursor) : Infinity;
     const rows = this.jobs
-      .filter((j) => j.seq < below && (!query.subject || j.subject === query.subject) && (!query.target || j.target === query.target) && (!query.status || j.status === query.status))
+      .filter(
+        (j) =>
+          j.seq < below &&
+          (!query.subject || j.subject === query.subject) &&
+          (!query.target || j.target === query.target) &&
+          (!query.status || j.status === query.status),
+      )
       .reverse()
       .slice(0, query.limit + 1);
     return pageOf(rows, query.limit, (row) => row);
@@ -78,7 +94,10 @@ export class MemoryAuditLog implements AuditLog {
 
   async list(query: { limit: number; cursor?: string }): Promise<Page<AuditEntry>> {
     const below = query.cursor ? decodeCursor(query.cursor) : Infinity;
-    const rows = this.entries.filter((e) => e.seq < below).reverse().slice(0, query.limit + 1);
+    const rows = this.entries
+      .filter((e) => e.seq < below)
+      .reverse()
+      .slice(0, query.limit + 1);
     return pageOf(rows, query.limit, ({ seq: _seq, ...entry }) => entry);
   }
 

@@ -1,6 +1,16 @@
 import type Database from "better-sqlite3";
 import type { HostResult } from "../gen/meshexec/v1/exec.js";
-import { IDEMPOTENCY_WINDOW_MS, type IdempotencyClaim, type JobQuery, type JobRecord, type JobStatus, type JobStore, type KeyedJob, type NewJob, type Page } from "./job-store.js";
+import {
+  IDEMPOTENCY_WINDOW_MS,
+  type IdempotencyClaim,
+  type JobQuery,
+  type JobRecord,
+  type JobStatus,
+  type JobStore,
+  type KeyedJob,
+  type NewJob,
+  type Page,
+} from "./job-store.js";
 import { decodeCursor, pageOf } from "./paging.js";
 import type { WriteBatch } from "./write-batch.js";
 

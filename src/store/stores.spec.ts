@@ -60,7 +60,13 @@ let postgres: TestPostgres | undefined;
 const backends: Array<{ name: string; open: () => Promise<TestStores>; before?: () => Promise<void>; after?: () => Promise<void> }> = [
   {
     name: "memory",
-    open: async () => ({ jobs: new MemoryJobStore(), audit: new MemoryAuditLog(), tokenRevocations: new MemoryTokenRevocations(), agentRevocations: new MemoryAgentRevocations(), close: async () => {} }),
+    open: async () => ({
+      jobs: new MemoryJobStore(),
+      audit: new MemoryAuditLog(),
+      tokenRevocations: new MemoryTokenRevocations(),
+      agentRevocations: new MemoryAgentRevocations(),
+      close: async () => {},
+    }),
   },
   {
     name: "SQLite",
@@ -93,7 +99,10 @@ for (const { name, open, before: setUp, after: tearDown } of backends) {
       await stores.jobs.addResults("j1", [result("a", "failed"), result("a")]);
       await stores.jobs.finish("j1", "completed");
       const found = (await stores.jobs.get("j1"))!;
-      expect(found.results.map((r) => [r.hostname, r.status])).to.deep.equal([["a", "ok"], ["b", "ok"]]);
+      expect(found.results.map((r) => [r.hostname, r.status])).to.deep.equal([
+        ["a", "ok"],
+        ["b", "ok"],
+      ]);
       expect(found).to.include({ status: "completed", subject: "alice", router: "r1" });
       expect(found.envKeys).to.deep.equal(["A"]);
       expect(found.finishedAt).to.be.instanceOf(Date);
@@ -304,7 +313,7 @@ describe("PostgreSQL itself, below the stores", function () {
     await expectRejection(openPostgresStores({ url, caFile: another.ca }), /certificate/);
   });
 
-  it("answers UNAVAILABLE \"database unavailable\" while the server is down, never showing the password, and works again once it is back", async () => {
+  it('answers UNAVAILABLE "database unavailable" while the server is down, never showing the password, and works again once it is back', async () => {
     const url = await server.createDatabase();
     const stores = await openPostgresStores({ url });
     try {
@@ -316,7 +325,9 @@ describe("PostgreSQL itself, below the stores", function () {
       );
       expect(refusal).to.be.instanceOf(MeshError);
       expect(refusal).to.include({ code: GrpcStatus.UNAVAILABLE, error: "database unavailable" });
-      expect((refusal as MeshError).message).to.include(`127.0.0.1:${server.port}`).and.not.include(server.password);
+      expect((refusal as MeshError).message)
+        .to.include(`127.0.0.1:${server.port}`)
+        .and.not.include(server.password);
       await expectRejection(openPostgresStores({ url }), /database unavailable/);
       await server.start();
       expect((await stores.jobs.get("before"))?.id).to.equal("before");

@@ -55,13 +55,12 @@ export function grpcDialCredentials(files: DialTlsFiles): DialCredentials {
   const pair = readKeyPair(files);
   const ca = files.ca === undefined ? undefined : readPem("CA", files.ca);
   if (!pair && !ca) {
-    if (files.serverName) throw invalidArgument("incomplete TLS settings", "a TLS server name needs a CA or a client certificate: the link is plaintext without them");
+    if (files.serverName)
+      throw invalidArgument("incomplete TLS settings", "a TLS server name needs a CA or a client certificate: the link is plaintext without them");
     return plaintextDial;
   }
   checkUsable({ ...pair, ca });
-  const options: ChannelOptions = files.serverName
-    ? { "grpc.ssl_target_name_override": files.serverName, "grpc.default_authority": files.serverName }
-    : {};
+  const options: ChannelOptions = files.serverName ? { "grpc.ssl_target_name_override": files.serverName, "grpc.default_authority": files.serverName } : {};
   return { credentials: credentials.createSsl(ca ?? null, pair?.key ?? null, pair?.cert ?? null), options };
 }
 

@@ -13,7 +13,16 @@ import { TestContainers } from "../support/test-containers.js";
 import { EDGE_SCOPE, TestStack } from "../support/test-stack.js";
 import { waitFor } from "../support/wait-for.js";
 
-type AuditRow = { subject: string; source_address: string; target: string; container_id: string; command: string[]; grpc_code: string; request_id: string; error: string };
+type AuditRow = {
+  subject: string;
+  source_address: string;
+  target: string;
+  container_id: string;
+  command: string[];
+  grpc_code: string;
+  request_id: string;
+  error: string;
+};
 
 const MiB = 1024 * 1024;
 /** The router's cap on what it keeps of each host's stream in this spec (the agents' own default is 1 MiB). */
@@ -153,7 +162,11 @@ describe("attacks on the router's write and memory paths", function () {
       for (const size of [execLimits.maxBodyBytes + MiB / 2, 30 * MiB]) {
         const reply = await callExec({ target: "ab-1", containerId: box, command: ["echo", "x".repeat(size)] }, { authorization: token });
         expect(reply.code, `${size} bytes`).to.equal(status.RESOURCE_EXHAUSTED);
-        expect(reply.details).to.match(new RegExp(`message too large: a /meshexec\\.v1\\.ExecService/ExecContainer request message may be at most ${execLimits.maxBodyBytes} bytes|Received message larger than max`));
+        expect(reply.details).to.match(
+          new RegExp(
+            `message too large: a /meshexec\\.v1\\.ExecService/ExecContainer request message may be at most ${execLimits.maxBodyBytes} bytes|Received message larger than max`,
+          ),
+        );
       }
       // Just under the limit is fine: the router gets to validate it.
       const fits = await callExec({ target: "ab-1", containerId: box, command: ["echo", "x".repeat(60_000)] }, { authorization: token });
@@ -190,7 +203,11 @@ describe("attacks on the router's write and memory paths", function () {
           expect(ended.code).to.equal(status.RESOURCE_EXHAUSTED);
           expect(ended.details).to.match(refusedBy);
           // Past the server-wide limit grpc-js refuses from the length prefix, before any of it is read or logged.
-          if (size < MiB) await stack.router.waitForLog("oversized message refused", (line) => line.method === "/meshexec.v1.AgentService/Connect" && Number(line.bytes) > size);
+          if (size < MiB)
+            await stack.router.waitForLog(
+              "oversized message refused",
+              (line) => line.method === "/meshexec.v1.AgentService/Connect" && Number(line.bytes) > size,
+            );
         } finally {
           rogue.close();
         }
@@ -320,7 +337,9 @@ describe("defaults that fail closed", function () {
   it("warns when the router serves plaintext off loopback, and serves no reflection with --no-reflection", async () => {
     const router = spawn("router", ["router", "--grpc-listen", "0.0.0.0:0", "--data-dir", `/tmp/meshexec-${randomUUID()}`, "--no-reflection"]);
     const port = await router.listeningPort("router listening");
-    const warning = await router.waitForLog("the gRPC API and the agents' streams is served in plaintext on a non-loopback address; set --tls-cert and --tls-key, or listen on 127.0.0.1 behind a proxy that terminates TLS");
+    const warning = await router.waitForLog(
+      "the gRPC API and the agents' streams is served in plaintext on a non-loopback address; set --tls-cert and --tls-key, or listen on 127.0.0.1 behind a proxy that terminates TLS",
+    );
     expect(warning).to.include({ flag: "--grpc-listen", level: 40 });
     const session = connectHttp2(`http://127.0.0.1:${port}`);
     try {
@@ -340,7 +359,9 @@ describe("defaults that fail closed", function () {
 
   it("warns at startup when the edge has no token of its own, naming the flag", async () => {
     const gateway = spawn("gateway", ["gateway", "--rest-listen", "127.0.0.1:0", "--router", "127.0.0.1:1"]);
-    await gateway.waitForLog("no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's");
+    await gateway.waitForLog(
+      "no --router-token: the router refuses the edge's reports, so requests the edge refuses itself are not audited, and the router records the edge's address instead of the client's",
+    );
   });
 
   it("refuses an --audit-ttl shorter than the day the audit log keeps every entry", async () => {

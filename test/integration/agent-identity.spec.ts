@@ -51,7 +51,11 @@ describe("per-agent identity", function () {
     const token = minted.stdout.trim();
     stack.agentTokens.push(token);
     const payload = decodeJwt(token);
-    expect(payload).to.deep.include({ sub: "agent:web-7", scope: "agent:connect", meshexec_agent: { hostname: "web-7", labels: { role: "web", "example.com/zone": "east" } } });
+    expect(payload).to.deep.include({
+      sub: "agent:web-7",
+      scope: "agent:connect",
+      meshexec_agent: { hostname: "web-7", labels: { role: "web", "example.com/zone": "east" } },
+    });
     expect(payload.exp! - payload.iat!).to.equal(30 * 86_400);
     await stack.startAgent({ hostname: "web-7", labels: { role: "web" } }, { token });
 
@@ -204,7 +208,12 @@ describe("revoking an agent", function () {
   it("ends the session, fails its exec in flight naming the revocation, refuses its token even after a router restart, audits it, and admits a newly minted one", async () => {
     const admin = await stack.token(ADMIN_SCOPES);
     const running = stack.exec("rev-1", box, { command: ["sleep", "30"] });
-    await waitFor("the exec to be in flight on rev-1", async () => (await stack.request("GET", "/agents", { token: admin })).body.agents.find((a: { hostname: string; in_flight: number }) => a.hostname === "rev-1")?.in_flight === 1);
+    await waitFor(
+      "the exec to be in flight on rev-1",
+      async () =>
+        (await stack.request("GET", "/agents", { token: admin })).body.agents.find((a: { hostname: string; in_flight: number }) => a.hostname === "rev-1")
+          ?.in_flight === 1,
+    );
 
     const revoked = await stack.request("POST", "/agents/rev-1/revoke", { token: admin, headers: { "x-request-id": "revoke-rev-1" } });
     expect(revoked.status).to.equal(200);
@@ -278,7 +287,9 @@ describe("how a router admits agents at startup", function () {
     const joinToken = randomBytes(24).toString("base64url");
     const router = await stack.startRouter(0, ["--insecure-join-token", joinToken]);
     processes.push(router);
-    const warning = await router.waitForLog("insecure join token: any agent holding it may register as any hostname with any labels and take over a join-token session; mint per-agent tokens (meshexec token --agent) instead");
+    const warning = await router.waitForLog(
+      "insecure join token: any agent holding it may register as any hostname with any labels and take over a join-token session; mint per-agent tokens (meshexec token --agent) instead",
+    );
     expect(warning).to.include({ level: 40, flag: "--insecure-join-token" });
     expect(JSON.stringify(router.logs)).to.not.include(joinToken);
 

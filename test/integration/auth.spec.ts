@@ -49,7 +49,13 @@ interface Expected {
  * Makes the same call over REST and over gRPC, with the same credentials, and checks both
  * answers: the status, the shape, WWW-Authenticate on a 401, and the same message on both.
  */
-async function expectBoth(stack: TestStack, grpc: GrpcCaller, call: { exec?: { target: string; container: string } }, presented: Presented, expected: Expected) {
+async function expectBoth(
+  stack: TestStack,
+  grpc: GrpcCaller,
+  call: { exec?: { target: string; container: string } },
+  presented: Presented,
+  expected: Expected,
+) {
   const headers: Record<string, string> = presented === undefined ? {} : { authorization: presented };
   const credentials = presented === undefined ? undefined : { authorization: presented };
   let rest: HttpReply;
@@ -118,29 +124,124 @@ describe("authentication and authorization (real router, edge and agent)", funct
     { name: "Bearer with nothing after it", presented: async () => "Bearer", exec: { http: 401 }, agents: { http: 401 } },
     { name: "a garbage token", presented: async () => bearer("garbage"), exec: { http: 401, details: "malformed" }, agents: { http: 401 } },
     { name: "three parts of garbage", presented: async () => bearer("a.b.c"), exec: { http: 401 }, agents: { http: 401 } },
-    { name: "a token signed with the wrong key", presented: async () => bearer(await sign(wrongKey, "HS256", claims())), exec: { http: 401, details: "signature" }, agents: { http: 401 } },
-    { name: "a token with a tampered payload", presented: async () => {
+    {
+      name: "a token signed with the wrong key",
+      presented: async () => bearer(await sign(wrongKey, "HS256", claims())),
+      exec: { http: 401, details: "signature" },
+      agents: { http: 401 },
+    },
+    {
+      name: "a token with a tampered payload",
+      presented: async () => {
         const [header, , signature] = (await sign(secretKey(), "HS256", claims({ scope: READ }))).split(".");
         return bearer(`${header}.${Buffer.from(JSON.stringify(claims())).toString("base64url")}.${signature}`);
-      }, exec: { http: 401, details: "signature" }, agents: { http: 401 } },
-    { name: "an expired token (past the 30 s skew)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: now() - 45 }))), exec: { http: 401, details: "expired" }, agents: { http: 401 } },
-    { name: "a token expired less than 30 s ago (within the skew)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: now() - 15 }))), exec: { http: 202 }, agents: { http: 200 } },
-    { name: "a token not yet valid (nbf past the 30 s skew)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ nbf: now() + 45 }))), exec: { http: 401, details: "not yet valid" }, agents: { http: 401 } },
-    { name: "a token valid in less than 30 s (within the skew)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ nbf: now() + 15 }))), exec: { http: 202 }, agents: { http: 200 } },
-    { name: "a token without exp", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: undefined }))), exec: { http: 401, details: '"exp"' }, agents: { http: 401 } },
-    { name: "a token without sub", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ sub: undefined }))), exec: { http: 401, details: '"sub"' }, agents: { http: 401 } },
-    { name: "a token with an empty sub", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ sub: "" }))), exec: { http: 401, details: '"sub"' }, agents: { http: 401 } },
-    { name: "a token living 10 years (past --max-token-ttl)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: now() + 3650 * 86_400 }))), exec: { http: 401, details: "--max-token-ttl" }, agents: { http: 401 } },
-    { name: "a token without iat nor nbf (its lifetime unknown)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ iat: undefined }))), exec: { http: 401, details: '"iat"' }, agents: { http: 401 } },
+      },
+      exec: { http: 401, details: "signature" },
+      agents: { http: 401 },
+    },
+    {
+      name: "an expired token (past the 30 s skew)",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: now() - 45 }))),
+      exec: { http: 401, details: "expired" },
+      agents: { http: 401 },
+    },
+    {
+      name: "a token expired less than 30 s ago (within the skew)",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: now() - 15 }))),
+      exec: { http: 202 },
+      agents: { http: 200 },
+    },
+    {
+      name: "a token not yet valid (nbf past the 30 s skew)",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ nbf: now() + 45 }))),
+      exec: { http: 401, details: "not yet valid" },
+      agents: { http: 401 },
+    },
+    {
+      name: "a token valid in less than 30 s (within the skew)",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ nbf: now() + 15 }))),
+      exec: { http: 202 },
+      agents: { http: 200 },
+    },
+    {
+      name: "a token without exp",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: undefined }))),
+      exec: { http: 401, details: '"exp"' },
+      agents: { http: 401 },
+    },
+    {
+      name: "a token without sub",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ sub: undefined }))),
+      exec: { http: 401, details: '"sub"' },
+      agents: { http: 401 },
+    },
+    {
+      name: "a token with an empty sub",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ sub: "" }))),
+      exec: { http: 401, details: '"sub"' },
+      agents: { http: 401 },
+    },
+    {
+      name: "a token living 10 years (past --max-token-ttl)",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ exp: now() + 3650 * 86_400 }))),
+      exec: { http: 401, details: "--max-token-ttl" },
+      agents: { http: 401 },
+    },
+    {
+      name: "a token without iat nor nbf (its lifetime unknown)",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ iat: undefined }))),
+      exec: { http: 401, details: '"iat"' },
+      agents: { http: 401 },
+    },
     { name: "alg: none", presented: async () => bearer(unsignedToken(claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
-    { name: "HS512 with the right secret (not the configured algorithm)", presented: async () => bearer(await sign(secretKey(), "HS512", claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
-    { name: "RS256 (not the configured algorithm)", presented: async () => bearer(await sign(rsa.privateKey, "RS256", claims())), exec: { http: 401, details: "algorithm" }, agents: { http: 401 } },
-    { name: "scope agent:read only", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: READ }))), exec: { http: 403, details: EXEC }, agents: { http: 200 } },
-    { name: "scope docker:execute only", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: EXEC }))), exec: { http: 202 }, agents: { http: 403, details: READ } },
-    { name: "a scope that only starts like the one needed", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: `${EXEC}x ${READ}x` }))), exec: { http: 403, details: EXEC }, agents: { http: 403, details: READ } },
-    { name: "no scope at all", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: undefined }))), exec: { http: 403, details: EXEC }, agents: { http: 403, details: READ } },
-    { name: "scopes in permissions (an array)", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: undefined, permissions: [EXEC, READ] }))), exec: { http: 202 }, agents: { http: 200 } },
-    { name: "docker:execute in permissions only", presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: undefined, permissions: [EXEC] }))), exec: { http: 202 }, agents: { http: 403, details: READ } },
+    {
+      name: "HS512 with the right secret (not the configured algorithm)",
+      presented: async () => bearer(await sign(secretKey(), "HS512", claims())),
+      exec: { http: 401, details: "algorithm" },
+      agents: { http: 401 },
+    },
+    {
+      name: "RS256 (not the configured algorithm)",
+      presented: async () => bearer(await sign(rsa.privateKey, "RS256", claims())),
+      exec: { http: 401, details: "algorithm" },
+      agents: { http: 401 },
+    },
+    {
+      name: "scope agent:read only",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: READ }))),
+      exec: { http: 403, details: EXEC },
+      agents: { http: 200 },
+    },
+    {
+      name: "scope docker:execute only",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: EXEC }))),
+      exec: { http: 202 },
+      agents: { http: 403, details: READ },
+    },
+    {
+      name: "a scope that only starts like the one needed",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: `${EXEC}x ${READ}x` }))),
+      exec: { http: 403, details: EXEC },
+      agents: { http: 403, details: READ },
+    },
+    {
+      name: "no scope at all",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: undefined }))),
+      exec: { http: 403, details: EXEC },
+      agents: { http: 403, details: READ },
+    },
+    {
+      name: "scopes in permissions (an array)",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: undefined, permissions: [EXEC, READ] }))),
+      exec: { http: 202 },
+      agents: { http: 200 },
+    },
+    {
+      name: "docker:execute in permissions only",
+      presented: async () => bearer(await sign(secretKey(), "HS256", claims({ scope: undefined, permissions: [EXEC] }))),
+      exec: { http: 202 },
+      agents: { http: 403, details: READ },
+    },
     { name: "a good token", presented: async () => bearer(await sign(secretKey(), "HS256", claims())), exec: { http: 202 }, agents: { http: 200 } },
   ];
 
@@ -233,30 +334,31 @@ describe("authentication and authorization (real router, edge and agent)", funct
   });
 
   // A describe of its own, so that it runs after the others and sees everything they sent.
-  describe("logs", () => it("no process logs a token, an Authorization header, an agent's token or an env value", async () => {
-    const secret = `env-secret-${randomUUID()}`;
-    const token = await stack.token();
-    sent.add(secret).add(token).add(stack.secret);
-    stack.agentTokens.forEach((agentToken) => sent.add(agentToken));
-    const ran = await stack.exec("node-a", box, { command: ["true"], env: [`API_KEY=${secret}`] }, { token });
-    expect(ran.status).to.equal(202);
-    expectErrorShape(await stack.exec("node-a", box, { command: ["true"], env: [`BAD KEY=${secret}`] }, { token }), 400);
-    expectErrorShape(await stack.request("POST", execPath("node-a", box), { token: secret, json: { command: ["true"] } }), 401);
-    const grpcRan = await grpc.exec({ target: "node-a", containerId: box, command: ["true"], env: [`API_KEY=${secret}`] }, token);
-    expect(grpcRan.code).to.equal(status.OK);
-    await stack.router.waitForLog("exec", (l) => l.jobId === ran.body.job_id);
-    await stack.router.waitForLog("exec", (l) => l.jobId === grpcRan.response!.jobId);
+  describe("logs", () =>
+    it("no process logs a token, an Authorization header, an agent's token or an env value", async () => {
+      const secret = `env-secret-${randomUUID()}`;
+      const token = await stack.token();
+      sent.add(secret).add(token).add(stack.secret);
+      stack.agentTokens.forEach((agentToken) => sent.add(agentToken));
+      const ran = await stack.exec("node-a", box, { command: ["true"], env: [`API_KEY=${secret}`] }, { token });
+      expect(ran.status).to.equal(202);
+      expectErrorShape(await stack.exec("node-a", box, { command: ["true"], env: [`BAD KEY=${secret}`] }, { token }), 400);
+      expectErrorShape(await stack.request("POST", execPath("node-a", box), { token: secret, json: { command: ["true"] } }), 401);
+      const grpcRan = await grpc.exec({ target: "node-a", containerId: box, command: ["true"], env: [`API_KEY=${secret}`] }, token);
+      expect(grpcRan.code).to.equal(status.OK);
+      await stack.router.waitForLog("exec", (l) => l.jobId === ran.body.job_id);
+      await stack.router.waitForLog("exec", (l) => l.jobId === grpcRan.response!.jobId);
 
-    const logged = stack.processes.map((p) => ({ name: p.name, text: JSON.stringify(p.logs) + p.stderr }));
-    expect(logged.map((p) => p.name)).to.include.members(["router", "gateway", "agent node-a", "agent intruder"]);
-    for (const { name, text } of logged) {
-      expect(text, name).to.not.match(/Bearer /i);
-      for (const value of sent) {
-        const needle = value.replace(/^Bearer /, "");
-        if (needle.length >= 8) expect(text.includes(needle), `${name} logged ${needle.slice(0, 12)}…`).to.equal(false);
+      const logged = stack.processes.map((p) => ({ name: p.name, text: JSON.stringify(p.logs) + p.stderr }));
+      expect(logged.map((p) => p.name)).to.include.members(["router", "gateway", "agent node-a", "agent intruder"]);
+      for (const { name, text } of logged) {
+        expect(text, name).to.not.match(/Bearer /i);
+        for (const value of sent) {
+          const needle = value.replace(/^Bearer /, "");
+          if (needle.length >= 8) expect(text.includes(needle), `${name} logged ${needle.slice(0, 12)}…`).to.equal(false);
+        }
       }
-    }
-  }));
+    }));
 });
 
 describe("authentication with RS256/ES256 keys, issuer and audience", function () {
@@ -266,7 +368,12 @@ describe("authentication with RS256/ES256 keys, issuer and audience", function (
   before(async () => {
     writeFileSync(files.rsaPublic, rsaPublicPem);
     writeFileSync(files.rsaPrivate, rsa.privateKey.export({ type: "pkcs8", format: "pem" }));
-    const jwks = { keys: [{ ...(await exportJWK(rsa.publicKey)), kid: "rsa-1", use: "sig" }, { ...(await exportJWK(ec.publicKey)), kid: "ec-1", use: "sig" }] };
+    const jwks = {
+      keys: [
+        { ...(await exportJWK(rsa.publicKey)), kid: "rsa-1", use: "sig" },
+        { ...(await exportJWK(ec.publicKey)), kid: "ec-1", use: "sig" },
+      ],
+    };
     writeFileSync(files.jwks, JSON.stringify(jwks));
   });
 
@@ -281,7 +388,11 @@ describe("authentication with RS256/ES256 keys, issuer and audience", function (
       cases: [
         { name: "RS256 signed with the matching private key", token: () => sign(rsa.privateKey, "RS256", goodClaims()), expected: { http: 200 } },
         { name: "RS256 signed with another key", token: () => sign(otherRsa.privateKey, "RS256", goodClaims()), expected: { http: 401, details: "signature" } },
-        { name: "HS256 keyed with the public key's PEM (algorithm confusion)", token: () => sign(new TextEncoder().encode(rsaPublicPem), "HS256", goodClaims()), expected: { http: 401, details: "algorithm" } },
+        {
+          name: "HS256 keyed with the public key's PEM (algorithm confusion)",
+          token: () => sign(new TextEncoder().encode(rsaPublicPem), "HS256", goodClaims()),
+          expected: { http: 401, details: "algorithm" },
+        },
         { name: "ES256", token: () => sign(ec.privateKey, "ES256", goodClaims()), expected: { http: 401, details: "algorithm" } },
         { name: "alg: none", token: async () => unsignedToken(goodClaims()), expected: { http: 401, details: "algorithm" } },
         { name: "expired", token: () => sign(rsa.privateKey, "RS256", goodClaims({ exp: now() - 45 })), expected: { http: 401, details: "expired" } },
@@ -301,13 +412,23 @@ describe("authentication with RS256/ES256 keys, issuer and audience", function (
     },
     {
       name: "an issuer and an audience",
-      options: () => ({ auth: { args: ["--jwt-issuer", "https://id.example", "--jwt-audience", "meshexec"], issuer: "https://id.example", audience: "meshexec" } }),
+      options: () => ({
+        auth: { args: ["--jwt-issuer", "https://id.example", "--jwt-audience", "meshexec"], issuer: "https://id.example", audience: "meshexec" },
+      }),
       cases: [
         { name: "the right iss and aud", token: () => signHs(goodClaims({ iss: "https://id.example", aud: "meshexec" })), expected: { http: 200 } },
         { name: "aud among several", token: () => signHs(goodClaims({ iss: "https://id.example", aud: ["other", "meshexec"] })), expected: { http: 200 } },
-        { name: "the wrong audience", token: () => signHs(goodClaims({ iss: "https://id.example", aud: "someone-else" })), expected: { http: 401, details: '"aud"' } },
+        {
+          name: "the wrong audience",
+          token: () => signHs(goodClaims({ iss: "https://id.example", aud: "someone-else" })),
+          expected: { http: 401, details: '"aud"' },
+        },
         { name: "no audience", token: () => signHs(goodClaims({ iss: "https://id.example" })), expected: { http: 401, details: '"aud"' } },
-        { name: "the wrong issuer", token: () => signHs(goodClaims({ iss: "https://evil.example", aud: "meshexec" })), expected: { http: 401, details: '"iss"' } },
+        {
+          name: "the wrong issuer",
+          token: () => signHs(goodClaims({ iss: "https://evil.example", aud: "meshexec" })),
+          expected: { http: 401, details: '"iss"' },
+        },
       ],
     },
   ];
@@ -340,7 +461,22 @@ describe("authentication with RS256/ES256 keys, issuer and audience", function (
     try {
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        [CLI, "token", "--subject", "ci", "--scope", READ, "--ttl", "5m", "--jwt-private-key", files.rsaPrivate, "--jwt-issuer", "https://id.example", "--jwt-audience", "meshexec"],
+        [
+          CLI,
+          "token",
+          "--subject",
+          "ci",
+          "--scope",
+          READ,
+          "--ttl",
+          "5m",
+          "--jwt-private-key",
+          files.rsaPrivate,
+          "--jwt-issuer",
+          "https://id.example",
+          "--jwt-audience",
+          "meshexec",
+        ],
         { env: { PATH: process.env.PATH } },
       );
       const token = stdout.trim();

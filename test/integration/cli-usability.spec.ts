@@ -65,7 +65,9 @@ describe("meshexec's client commands, as a new user meets them (child processes 
     it("MESHEXEC_TARGET still sets exec's --target", async () => {
       const run = await exec([], ["true"], { MESHEXEC_TARGET: "use-b" });
       expect(run.code, context(run)).to.equal(0);
-      expect(run.stdout).to.match(/^use-b\s+ok\s+0\s/m).and.not.to.contain("use-a");
+      expect(run.stdout)
+        .to.match(/^use-b\s+ok\s+0\s/m)
+        .and.not.to.contain("use-a");
     });
 
     it("MESHEXEC_TARGET, _CONTAINER, _AGENT and _LABEL do not restrict a token minted with meshexec token", async () => {
@@ -80,13 +82,17 @@ describe("meshexec's client commands, as a new user meets them (child processes 
     });
 
     it("MESHEXEC_IDEMPOTENCY_KEY is not read: two execs are two jobs", async () => {
-      const [first, second] = [await exec([], ["true"], { MESHEXEC_IDEMPOTENCY_KEY: "k-env" }), await exec([], ["true"], { MESHEXEC_IDEMPOTENCY_KEY: "k-env" })];
+      const [first, second] = [
+        await exec([], ["true"], { MESHEXEC_IDEMPOTENCY_KEY: "k-env" }),
+        await exec([], ["true"], { MESHEXEC_IDEMPOTENCY_KEY: "k-env" }),
+      ];
       expect(JOB_ID.exec(first.stdout)![1], context(second)).not.to.equal(JOB_ID.exec(second.stdout)![1]);
     });
 
     it("--help says which flags are command line only, and main --help states the rule", async () => {
       const jobs = await meshexec(["jobs", "--help"]);
-      for (const flag of ["target", "status", "limit", "cursor"]) expect(jobs.stdout).to.match(new RegExp(`--${flag} VALUE\\n.*\\n\\s+env: none: command line only\\n`));
+      for (const flag of ["target", "status", "limit", "cursor"])
+        expect(jobs.stdout).to.match(new RegExp(`--${flag} VALUE\\n.*\\n\\s+env: none: command line only\\n`));
       expect(jobs.stdout).to.match(/--gateway VALUE\n.*\n\s+env: MESHEXEC_GATEWAY\n/);
       const main = await meshexec(["--help"]);
       expect(main.code, context(main)).to.equal(0);
@@ -96,16 +102,25 @@ describe("meshexec's client commands, as a new user meets them (child processes 
 
   describe("bad flags are named in the CLI's terms, with their limits, before any call", () => {
     // An unreachable edge: a flag that got as far as a call would exit 6, not 2.
-    const refused = (args: string[], command = ["true"]) => meshexec(["exec", "--container", box, ...args, "--", ...command], { MESHEXEC_GATEWAY: UNREACHABLE });
+    const refused = (args: string[], command = ["true"]) =>
+      meshexec(["exec", "--container", box, ...args, "--", ...command], { MESHEXEC_GATEWAY: UNREACHABLE });
 
     it("--timeout past 1h, under 1s or fractional", async () => {
-      expectOneLineError(await refused(["--timeout", "2h"]), 2, /^meshexec exec: invalid --timeout: --timeout is a whole number of seconds from 1s to 1h, got "2h"$/m);
+      expectOneLineError(
+        await refused(["--timeout", "2h"]),
+        2,
+        /^meshexec exec: invalid --timeout: --timeout is a whole number of seconds from 1s to 1h, got "2h"$/m,
+      );
       expectOneLineError(await refused(["--timeout", "0"]), 2, /invalid --timeout: .* from 1s to 1h, got "0"/);
       expectOneLineError(await refused(["--timeout", "1.5s"]), 2, /invalid --timeout: .*got "1.5s"/);
     });
 
     it("--container, --env, --workdir and --idempotency-key", async () => {
-      expectOneLineError(await meshexec(["exec", "--container", "bad/name", "--", "true"], { MESHEXEC_GATEWAY: UNREACHABLE }), 2, /invalid --container: --container is a container name or id/);
+      expectOneLineError(
+        await meshexec(["exec", "--container", "bad/name", "--", "true"], { MESHEXEC_GATEWAY: UNREACHABLE }),
+        2,
+        /invalid --container: --container is a container name or id/,
+      );
       expectOneLineError(await refused(["--env", "NO_EQUALS"]), 2, /invalid --env: --env is KEY=VALUE/);
       expectOneLineError(await refused(["--env", "1X=secret"]), 2, /invalid --env: --env's KEY must match .*, got "1X"$/m);
       expect((await refused(["--env", "1X=secret"])).stderr).not.to.contain("secret");
@@ -116,7 +131,11 @@ describe("meshexec's client commands, as a new user meets them (child processes 
     it("jobs --limit and --status", async () => {
       const jobs = (args: string[]) => meshexec(["jobs", ...args], { MESHEXEC_GATEWAY: UNREACHABLE });
       expectOneLineError(await jobs(["--limit", "500"]), 2, /^meshexec jobs: invalid --limit: --limit is 1 to 100, got 500$/m);
-      expectOneLineError(await jobs(["--status", "done"]), 2, /^meshexec jobs: invalid --status: --status is one of running, completed, partial_failure, failed, got "done"$/m);
+      expectOneLineError(
+        await jobs(["--status", "done"]),
+        2,
+        /^meshexec jobs: invalid --status: --status is one of running, completed, partial_failure, failed, got "done"$/m,
+      );
     });
   });
 
@@ -124,7 +143,14 @@ describe("meshexec's client commands, as a new user meets them (child processes 
     for (const command of [["uname"], ["ls", "-l"], ["ls", "-l", "--all", "/"]]) {
       it(`\`exec --container c ${command.join(" ")}\` gets the hint to put it after --`, async () => {
         const run = await meshexec(["exec", "--container", box, ...command], { MESHEXEC_GATEWAY: UNREACHABLE });
-        expectOneLineError(run, 2, new RegExp(`^meshexec exec: command before --: "${command[0]}" is not a flag; put the command after --, e\\.g\\. meshexec exec --container web -- ls -l /$`, "m"));
+        expectOneLineError(
+          run,
+          2,
+          new RegExp(
+            `^meshexec exec: command before --: "${command[0]}" is not a flag; put the command after --, e\\.g\\. meshexec exec --container web -- ls -l /$`,
+            "m",
+          ),
+        );
       });
     }
 
@@ -149,9 +175,13 @@ describe("meshexec's client commands, as a new user meets them (child processes 
     it("--help lists the exit codes jobs uses, not exec's", async () => {
       const jobs = await meshexec(["jobs", "--help"]);
       expect(jobs.stdout).to.match(/^\s+0 {2}the page was listed, even an empty one$/m);
-      expect(jobs.stdout).not.to.match(/^\s+1 {2}/m).and.not.to.contain("every targeted host");
+      expect(jobs.stdout)
+        .not.to.match(/^\s+1 {2}/m)
+        .and.not.to.contain("every targeted host");
       const exec = await meshexec(["exec", "--help"]);
-      expect(exec.stdout).to.match(/^\s+0 {2}every targeted host ran the command and it exited 0$/m).and.to.match(/^\s+130 {2}interrupted/m);
+      expect(exec.stdout)
+        .to.match(/^\s+0 {2}every targeted host ran the command and it exited 0$/m)
+        .and.to.match(/^\s+130 {2}interrupted/m);
     });
   });
 
@@ -163,7 +193,9 @@ describe("meshexec's client commands, as a new user meets them (child processes 
       expect(run.code, context(run)).to.equal(0);
       const lines = run.stdout.trimEnd().split("\n");
       expect(lines[0]).to.match(/^TIME\s+SUBJECT\s+HTTP\s+TARGET\s+CONTAINER\s+JOB\s+COMMAND\s+ERROR$/);
-      expect(lines[1]).to.match(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ \\(\\d+s ago\\)\\s+test\\s+202\\s+use-a\\s+${box}\\s+[0-9a-f-]{36}\\s+echo ${marker}\\s+-$`));
+      expect(lines[1]).to.match(
+        new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ \\(\\d+s ago\\)\\s+test\\s+202\\s+use-a\\s+${box}\\s+[0-9a-f-]{36}\\s+echo ${marker}\\s+-$`),
+      );
       const [, cursor] = /\nmore: meshexec audit --cursor (\S+)\n$/.exec(run.stdout) ?? [];
       expect(cursor, context(run)).to.be.a("string");
       const next = await meshexec(["audit", "--limit", "1", "--cursor", cursor]);
@@ -233,21 +265,33 @@ describe("meshexec's client commands, as a new user meets them (child processes 
 
     it("meshexec --help loads no command's module", async () => {
       const loaded = await modulesLoaded(["--help"]);
-      expect(loaded.some((url) => url.endsWith("/cli/main.js")), loaded.join("\n")).to.equal(true);
+      expect(
+        loaded.some((url) => url.endsWith("/cli/main.js")),
+        loaded.join("\n"),
+      ).to.equal(true);
       expect(loaded.filter((url) => /\/cli\/(router|gateway|agent|dev|exec|jobs|audit)\.js$/.test(url))).to.deep.equal([]);
     });
 
     it("a client command loads grpc-js's status codes only, not its HTTP/2 stack (~35 ms)", async () => {
       for (const command of ["jobs", "exec"]) {
         const loaded = await modulesLoaded([command, "--help"]);
-        expect(loaded.some((url) => url.endsWith(`/cli/${command}.js`)), loaded.join("\n")).to.equal(true);
-        expect(loaded.filter((url) => url.includes("/node_modules/")).map((url) => url.replace(/.*\/node_modules\//, ""))).to.deep.equal(["@grpc/grpc-js/build/src/constants.js"]);
+        expect(
+          loaded.some((url) => url.endsWith(`/cli/${command}.js`)),
+          loaded.join("\n"),
+        ).to.equal(true);
+        expect(loaded.filter((url) => url.includes("/node_modules/")).map((url) => url.replace(/.*\/node_modules\//, ""))).to.deep.equal([
+          "@grpc/grpc-js/build/src/constants.js",
+        ]);
       }
     });
   });
 
   it("a --gateway naming the router's gRPC port says what is likely wrong, exit 6", async () => {
     const run = await exec([], ["true"], { MESHEXEC_GATEWAY: `http://${stack.routerAddress}` });
-    expectOneLineError(run, 6, /^meshexec exec: cannot reach the edge at http:\/\/127\.0\.0\.1:\d+: HPE_\w+ \(it answered something that is not HTTP\/1\.1: is --gateway the edge's REST address, and not the router's gRPC port\?\)$/m);
+    expectOneLineError(
+      run,
+      6,
+      /^meshexec exec: cannot reach the edge at http:\/\/127\.0\.0\.1:\d+: HPE_\w+ \(it answered something that is not HTTP\/1\.1: is --gateway the edge's REST address, and not the router's gRPC port\?\)$/m,
+    );
   });
 });

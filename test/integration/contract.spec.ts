@@ -40,7 +40,11 @@ const badInputs: BadInput[] = [
     (target) => ({ name: `target ${JSON.stringify(target)}`, target, field: "target" }),
   ),
   { name: "a 254-character hostname", target: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(62)}`, field: "target" },
-  ...["", "-x", ".x", "_x", "a/b", "a b", "a:b", "ü", "a".repeat(129)].map((id) => ({ name: `container id ${JSON.stringify(id.slice(0, 20))}`, id, field: "container_id" })),
+  ...["", "-x", ".x", "_x", "a/b", "a b", "a:b", "ü", "a".repeat(129)].map((id) => ({
+    name: `container id ${JSON.stringify(id.slice(0, 20))}`,
+    id,
+    field: "container_id",
+  })),
   { name: "no command", body: {}, field: "command" },
   { name: "an empty command", body: { command: [] }, field: "command" },
   { name: "an empty program", body: { command: [""] }, field: "command[0]" },
@@ -66,7 +70,12 @@ const badInputs: BadInput[] = [
     restOnly: true as const,
   })),
   { name: "unknown fields, named", body: { command: ["true"], cmd: ["ls"], Env: [] }, field: '"cmd", "Env"', restOnly: true },
-  ...(["[]", '"command"', "42", "null", "true"] as const).map((raw) => ({ name: `a body of ${raw}`, rawBody: raw, field: "JSON object", restOnly: true as const })),
+  ...(["[]", '"command"', "42", "null", "true"] as const).map((raw) => ({
+    name: `a body of ${raw}`,
+    rawBody: raw,
+    field: "JSON object",
+    restOnly: true as const,
+  })),
   ...["{", "{'command':['true']}", '{"command":["true"],}', "", "   ", '{"command":["tr\u0001ue"]}'].map((raw) => ({
     name: `malformed JSON ${JSON.stringify(raw)}`,
     rawBody: raw,

@@ -25,17 +25,13 @@ describe("exec under faults", function () {
 
   const runningIn = async (box: string, needle: string) => (await containers.countRunning(box, needle)) > 0;
   const waitUntilRunning = (box: string, needle: string) => waitFor(`"${needle}" to run in ${box}`, () => runningIn(box, needle));
-  const waitUntilGone = (box: string, needle: string) =>
-    waitFor(`"${needle}" to be gone from ${box}`, async () => !(await runningIn(box, needle)), 15_000);
+  const waitUntilGone = (box: string, needle: string) => waitFor(`"${needle}" to be gone from ${box}`, async () => !(await runningIn(box, needle)), 15_000);
 
   describe("time limits, output caps and streams that outlive the process", () => {
     let stack: TestStack;
     let box: string;
     before(async () => {
-      [stack, box] = await Promise.all([
-        TestStack.start([{ hostname: "t-a" }, { hostname: "t-b", args: ["--output-limit", "65536"] }]),
-        containers.start(),
-      ]);
+      [stack, box] = await Promise.all([TestStack.start([{ hostname: "t-a" }, { hostname: "t-b", args: ["--output-limit", "65536"] }]), containers.start()]);
     });
     after(() => stack?.stop());
 
@@ -246,10 +242,7 @@ describe("exec under faults", function () {
     let stack: TestStack;
     let box: string;
     before(async () => {
-      [stack, box] = await Promise.all([
-        TestStack.start([{ hostname: "q-a", args: ["--max-in-flight", "1", "--max-queued", "1"] }]),
-        containers.start(),
-      ]);
+      [stack, box] = await Promise.all([TestStack.start([{ hostname: "q-a", args: ["--max-in-flight", "1", "--max-queued", "1"] }]), containers.start()]);
     });
     after(() => stack?.stop());
 

@@ -22,7 +22,9 @@ function prng(seed: number) {
   const pick = <T>(items: readonly T[]): T => items[int(items.length)];
   const chance = (p: number) => next() < p;
   const string = (maxLength: number, alphabet?: string) =>
-    Array.from({ length: int(maxLength + 1) }, () => (alphabet ? alphabet[int(alphabet.length)] : String.fromCodePoint(pick([int(128), int(0x800), 0x4e00 + int(100), 0x1f600 + int(50)])))).join("");
+    Array.from({ length: int(maxLength + 1) }, () =>
+      alphabet ? alphabet[int(alphabet.length)] : String.fromCodePoint(pick([int(128), int(0x800), 0x4e00 + int(100), 0x1f600 + int(50)])),
+    ).join("");
   return { int, pick, chance, string };
 }
 type Random = ReturnType<typeof prng>;
@@ -49,7 +51,9 @@ function randomJson(r: Random, depth = 0): unknown {
     case 4:
       return Array.from({ length: r.int(4) }, () => randomJson(r, depth + 1));
     default:
-      return Object.fromEntries(Array.from({ length: r.int(4) }, () => [r.pick(["command", "env", "working_dir", "timeout_seconds", r.string(8)]), randomJson(r, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: r.int(4) }, () => [r.pick(["command", "env", "working_dir", "timeout_seconds", r.string(8)]), randomJson(r, depth + 1)]),
+      );
   }
 }
 
@@ -77,7 +81,9 @@ function randomBody(r: Random): string | undefined {
     case 4:
       return Array.from({ length: r.int(40) }, () => String.fromCharCode(r.int(256))).join("");
     case 5:
-      return r.chance(0.5) ? `{"command":["true"]}${" ".repeat(execLimits.maxBodyBytes + r.int(100_000))}` : JSON.stringify({ command: ["true", "x".repeat(64 * 1024 + r.int(3))] });
+      return r.chance(0.5)
+        ? `{"command":["true"]}${" ".repeat(execLimits.maxBodyBytes + r.int(100_000))}`
+        : JSON.stringify({ command: ["true", "x".repeat(64 * 1024 + r.int(3))] });
     default:
       return nearlyValid();
   }
@@ -120,9 +126,25 @@ function randomRequest(r: Random, tokens: readonly string[], box: string): FuzzR
   ]);
   const method = r.pick(["POST", "POST", "POST", "POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND", "FOO"]);
   const headers: Record<string, string> = {};
-  const authorization = r.pick([...tokens.map((t) => `Bearer ${t}`), ...tokens.map((t) => `Bearer ${t}`), "", "Bearer", `Bearer ${r.string(30, NAME_CHARS)}`, `Basic ${r.string(10, "abc")}`, `bearer ${tokens[0]}`]);
+  const authorization = r.pick([
+    ...tokens.map((t) => `Bearer ${t}`),
+    ...tokens.map((t) => `Bearer ${t}`),
+    "",
+    "Bearer",
+    `Bearer ${r.string(30, NAME_CHARS)}`,
+    `Basic ${r.string(10, "abc")}`,
+    `bearer ${tokens[0]}`,
+  ]);
   if (authorization) headers.authorization = authorization;
-  const contentType = r.pick(["application/json", "application/json", "application/json; charset=utf-8", "text/plain", "application/vnd.api+json", "", r.string(20, "abc/;= ")]);
+  const contentType = r.pick([
+    "application/json",
+    "application/json",
+    "application/json; charset=utf-8",
+    "text/plain",
+    "application/vnd.api+json",
+    "",
+    r.string(20, "abc/;= "),
+  ]);
   if (contentType) headers["content-type"] = contentType;
   if (r.chance(0.1)) headers[`x-${r.string(8, "abcdef")}`] = r.string(30, NAME_CHARS);
   if (r.chance(0.01)) headers["x-oversized"] = "x".repeat(20 * 1024);
@@ -170,7 +192,8 @@ function checkAnswer(request: { method: string; path: string }, reply: HttpReply
   const body = reply.body;
   if (reply.status === 202) return Array.isArray(body?.results) && typeof body.job_id === "string" ? undefined : "202 without results";
   if (reply.status === 200) {
-    const ok = request.method === "GET" && ((request.path === "/agents" && Array.isArray(body?.agents)) || (request.path === "/health" && body?.status === "ok"));
+    const ok =
+      request.method === "GET" && ((request.path === "/agents" && Array.isArray(body?.agents)) || (request.path === "/health" && body?.status === "ok"));
     return ok ? undefined : "unexpected 200";
   }
   const wellFormed =
@@ -238,7 +261,9 @@ describe("fuzz: random and malformed requests against the real edge and router",
   it("answers malformed HTTP from a raw socket in the same shape", async () => {
     for (const raw of RAW_REQUESTS) {
       const reply = await rawExchange(stack.gatewayPort, raw);
-      expect(checkAnswer({ method: "", path: "" }, reply), `${JSON.stringify(raw.slice(0, 60))} → ${reply.status} ${JSON.stringify(reply.body)}`).to.equal(undefined);
+      expect(checkAnswer({ method: "", path: "" }, reply), `${JSON.stringify(raw.slice(0, 60))} → ${reply.status} ${JSON.stringify(reply.body)}`).to.equal(
+        undefined,
+      );
       expect(reply.status).to.be.oneOf([400, 431]);
     }
   });

@@ -104,12 +104,20 @@ describe("service-mesh citizenship: streaming, trace context, health, readiness,
   it("continues the caller's trace: echoes it, and every process logs the request id and trace id", async () => {
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const requestId = `trace-test-${Date.now()}`;
-    const reply = await stack.exec("m-a", box, { command: ["true"] }, { headers: { "x-request-id": requestId, traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    const reply = await stack.exec(
+      "m-a",
+      box,
+      { command: ["true"] },
+      { headers: { "x-request-id": requestId, traceparent: `00-${traceId}-00f067aa0ba902b7-01` } },
+    );
     expect(reply.status).to.equal(202);
     expect(reply.headers.get("x-request-id")).to.equal(requestId);
     expect(reply.headers.get("traceparent")).to.match(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     for (const process of [stack.gateway, stack.router, stack.agents.get("m-a")!]) {
-      await process.waitForLog(process === stack.gateway ? "request" : process === stack.router ? "exec" : "exec finished", (l) => l.requestId === requestId && l.traceId === traceId);
+      await process.waitForLog(
+        process === stack.gateway ? "request" : process === stack.router ? "exec" : "exec finished",
+        (l) => l.requestId === requestId && l.traceId === traceId,
+      );
     }
   });
 
@@ -121,8 +129,16 @@ describe("service-mesh citizenship: streaming, trace context, health, readiness,
 
   it("implements grpc.health.v1 Check and Watch, for the server and each service", async () => {
     const health = new Health(stack.routerAddress, credentials.createInsecure()) as unknown as HealthClient;
-    const check = (service: string) => new Promise<string>((resolve, reject) => health.check({ service }, (err, res) => (err ? reject(err) : resolve(res.status))));
-    for (const service of ["", "meshexec.v1.ExecService", "meshexec.v1.AgentService", "meshexec.v1.JobService", "meshexec.v1.AuditService", "meshexec.agents"]) {
+    const check = (service: string) =>
+      new Promise<string>((resolve, reject) => health.check({ service }, (err, res) => (err ? reject(err) : resolve(res.status))));
+    for (const service of [
+      "",
+      "meshexec.v1.ExecService",
+      "meshexec.v1.AgentService",
+      "meshexec.v1.JobService",
+      "meshexec.v1.AuditService",
+      "meshexec.agents",
+    ]) {
       expect(await check(service), service).to.equal("SERVING");
     }
     const watch = health.watch({ service: "meshexec.v1.ExecService" });
@@ -163,7 +179,9 @@ describe("service-mesh citizenship: streaming, trace context, health, readiness,
     expect(router).to.match(/meshexec_exec_duration_seconds_count\{status="ok"\} [1-9]/);
     expect(router).to.match(/meshexec_fanout_hosts_bucket\{le="2"\} [1-9]/);
     const edge = await scrape(metricsPorts.gateway);
-    expect(edge).to.match(/http_requests_total\{method="POST",route="\/node\/:hostname\{\[\^\/\]\*\}\/container\/docker\/:id\{\[\^\/\]\*\}\/exec",code="202"\} [1-9]/);
+    expect(edge).to.match(
+      /http_requests_total\{method="POST",route="\/node\/:hostname\{\[\^\/\]\*\}\/container\/docker\/:id\{\[\^\/\]\*\}\/exec",code="202"\} [1-9]/,
+    );
     expect(edge).to.match(/http_request_duration_seconds_count\{method="POST",route="\/node\/.*",code="202"\} [1-9]/);
     const agent = await scrape(metricsPorts.agent);
     expect(agent).to.match(/meshexec_agent_execs_total\{outcome="ok"\} [1-9]/);

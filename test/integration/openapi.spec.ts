@@ -26,7 +26,9 @@ describe("OpenAPI document, against a real stack", function () {
     expect(reply.status).to.equal(200);
     expect(reply.headers.get("content-type")).to.match(/^application\/json/);
     expect(reply.body.openapi).to.match(/^3\.1\.\d+$/);
-    expect(Object.keys(reply.body.paths).sort()).to.deep.equal([EXEC, "/agents", "/agents/{hostname}/revoke", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready", "/tokens/{jti}/revoke"].sort());
+    expect(Object.keys(reply.body.paths).sort()).to.deep.equal(
+      [EXEC, "/agents", "/agents/{hostname}/revoke", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready", "/tokens/{jti}/revoke"].sort(),
+    );
     contract.expectDocumented("get", "/openapi.json", reply);
   });
 
@@ -69,7 +71,10 @@ describe("OpenAPI document, against a real stack", function () {
   it("describes a real streamed exec, line by line", async () => {
     const reply = await stack.exec("_all", box, { command: ["echo", "x"] }, { query: "stream=true" });
     expect(reply.status).to.equal(200);
-    const types = (reply.body as string).trimEnd().split("\n").map((line) => JSON.parse(line).type);
+    const types = (reply.body as string)
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line).type);
     // Each host's output line comes before its result; the hosts' lines interleave as they run.
     expect(types.filter((type) => type !== "output")).to.deep.equal(["accepted", "result", "result", "summary"]);
     expect(types.filter((type) => type === "output")).to.have.length(2);

@@ -106,7 +106,9 @@ describe("gRPC server reflection and the descriptor set", function () {
     expect(files[0].dependency).to.deep.equal(importsOf("meshexec/v1/exec.proto"));
     expect(files.map((file) => file.name)).to.include.members(files.flatMap((file) => file.dependency));
 
-    const described = loadFileDescriptorSetFromBuffer(Buffer.from(toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files }))), { arrays: true });
+    const described = loadFileDescriptorSetFromBuffer(Buffer.from(toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files }))), {
+      arrays: true,
+    });
     const ExecService = service(loadPackageDefinition(described), "meshexec.v1.ExecService");
     const client = new ExecService(stack.routerAddress, credentials.createInsecure());
     const metadata = new Metadata();

@@ -102,10 +102,14 @@ describe("results without an exit code, against the OpenAPI document, every way 
     contract.expectBodyDocumented("post", EXEC, 202, cliReply, "meshexec exec --json");
 
     const jobPath = `/job/${accepted.body.job_id}`;
-    const job = await waitFor("the async job to finish", async () => {
-      const reply = await stack.request("GET", jobPath, { token });
-      return reply.body.status !== "running" && reply;
-    }, 30_000);
+    const job = await waitFor(
+      "the async job to finish",
+      async () => {
+        const reply = await stack.request("GET", jobPath, { token });
+        return reply.body.status !== "running" && reply;
+      },
+      30_000,
+    );
     contract.expectDocumented("get", JOB, job);
     const cliJob = parsedCliJson(await runCli(["job", "--json", accepted.body.job_id], cliEnv));
     contract.expectBodyDocumented("get", JOB, 200, cliJob, "meshexec job --json");
@@ -141,7 +145,10 @@ describe("results without an exit code, against the OpenAPI document, every way 
   function expectResults(answers: Answers, expected: Expected[]): void {
     for (const [way, results] of Object.entries(answers)) {
       const context = `${way}: ${JSON.stringify(results)}`;
-      expect(results.map((r) => r.hostname), context).to.deep.equal(expected.map((e) => e.hostname));
+      expect(
+        results.map((r) => r.hostname),
+        context,
+      ).to.deep.equal(expected.map((e) => e.hostname));
       results.forEach((result, i) => {
         const { status, exitCode, error } = expected[i];
         expect(result.status, context).to.equal(status);

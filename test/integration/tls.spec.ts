@@ -87,7 +87,10 @@ describe("TLS and mTLS on every link", function () {
 
       await stack.spawnAgent({ hostname: "not-cert-agent", args: certArgs(certs.agent) }, { token: null });
       await stack.router.waitForLog("agent refused", (l) => l.code === "PERMISSION_DENIED" && l.asked === "not-cert-agent" && l.allowed === "cert-agent");
-      await stack.spawnAgent({ hostname: "cert-agent-2", labels: { role: "web" }, args: certArgs(certs.issueAgent("cert-agent-2", { role: "cert" })) }, { token: null });
+      await stack.spawnAgent(
+        { hostname: "cert-agent-2", labels: { role: "web" }, args: certArgs(certs.issueAgent("cert-agent-2", { role: "cert" })) },
+        { token: null },
+      );
       await stack.router.waitForLog("agent refused", (l) => l.code === "PERMISSION_DENIED" && l.asked === "role=web" && l.allowed === "role=cert");
       await stack.spawnAgent({ hostname: "no-san", args: certArgs(certs.client) }, { token: null });
       await stack.router.waitForLog("agent refused", (l) => String(l.reason).includes("names no hostname (DNS SAN)"));
@@ -114,7 +117,10 @@ describe("TLS and mTLS on every link", function () {
 
     it("serves a gRPC caller with a client certificate and refuses one without", async () => {
       const ca = readFileSync(certs.ca);
-      const withCert = new GrpcCaller(`localhost:${stack.routerPort}`, credentials.createSsl(ca, readFileSync(certs.client.key), readFileSync(certs.client.cert)));
+      const withCert = new GrpcCaller(
+        `localhost:${stack.routerPort}`,
+        credentials.createSsl(ca, readFileSync(certs.client.key), readFileSync(certs.client.cert)),
+      );
       const withoutCert = new GrpcCaller(`localhost:${stack.routerPort}`, credentials.createSsl(ca));
       try {
         const ok = await withCert.exec({ target: "mtls-a", containerId: box, command: ["echo", "caller"] }, await stack.token());
@@ -130,7 +136,20 @@ describe("TLS and mTLS on every link", function () {
     it("serves the edge over HTTPS with its certificate", async () => {
       const gateway = MeshexecProcess.spawn(
         "https gateway",
-        ["gateway", "--rest-listen", "127.0.0.1:0", "--router", stack.routerAddress, ...serving(), "--router-tls-ca", certs.ca, "--router-tls-cert", certs.client.cert, "--router-tls-key", certs.client.key],
+        [
+          "gateway",
+          "--rest-listen",
+          "127.0.0.1:0",
+          "--router",
+          stack.routerAddress,
+          ...serving(),
+          "--router-tls-ca",
+          certs.ca,
+          "--router-tls-cert",
+          certs.client.cert,
+          "--router-tls-key",
+          certs.client.key,
+        ],
         { MESHEXEC_JWT_SECRET: stack.secret },
       );
       extraProcesses.push(gateway);

@@ -59,7 +59,10 @@ describe("tokens with a lifecycle, job visibility and per-subject limits (real r
       expect(overGrpc).to.include({ code: status.UNAUTHENTICATED, details: "the token has been revoked" });
 
       const audit = (await stack.request("GET", "/audit?limit=100", { token: admin })).body.entries;
-      expect(audit.find((e: { command: string[] }) => e.command.join(" ") === `token revoke ${jti}`)).to.include({ subject: "security-officer", http_status: 200 });
+      expect(audit.find((e: { command: string[] }) => e.command.join(" ") === `token revoke ${jti}`)).to.include({
+        subject: "security-officer",
+        http_status: 200,
+      });
 
       await stack.router.stop("SIGTERM");
       await stack.startRouter(stack.routerPort, ["--rate-limit", "1", "--rate-limit-burst", "3", "--max-concurrent-execs", "1"]);
@@ -70,7 +73,9 @@ describe("tokens with a lifecycle, job visibility and per-subject limits (real r
     });
 
     it("needs token:revoke, says what a bad jti is, and takes a jti twice", async () => {
-      const lacking = await runCli(["token", "revoke", "some-jti", "--gateway", stack.gatewayUrl], { MESHEXEC_TOKEN: await tokenFor("reader", ["agent:read"]) });
+      const lacking = await runCli(["token", "revoke", "some-jti", "--gateway", stack.gatewayUrl], {
+        MESHEXEC_TOKEN: await tokenFor("reader", ["agent:read"]),
+      });
       expect(lacking.code).to.equal(3);
       expect(lacking.stderr).to.include("token:revoke");
       const admin = await tokenFor("security-officer", ["token:revoke"]);
@@ -97,7 +102,9 @@ describe("tokens with a lifecycle, job visibility and per-subject limits (real r
       expect(hidden.error).to.equal(absent.error);
       const bobsList = (await stack.request("GET", "/jobs?limit=100", { token: bob })).body.jobs;
       expect(bobsList.map((j: { job_id: string }) => j.job_id)).to.not.include(jobId);
-      expect((await stack.request("GET", "/jobs?limit=100", { token: alice })).body.jobs.every((j: { subject: string }) => j.subject === "alice")).to.equal(true);
+      expect((await stack.request("GET", "/jobs?limit=100", { token: alice })).body.jobs.every((j: { subject: string }) => j.subject === "alice")).to.equal(
+        true,
+      );
 
       const auditor = await tokenFor("auditor", ["job:read", "job:read:any"]);
       expect((await stack.request("GET", `/job/${jobId}`, { token: auditor })).body.results[0].stdout).to.equal("alice's output\n");
@@ -136,7 +143,11 @@ describe("tokens with a lifecycle, job visibility and per-subject limits (real r
 
       // Another subject is not held back by this one.
       expect((await stack.exec("t-a", box, { command: ["true"] }, { token: await tokenFor("bystander", [EXEC]) })).status).to.equal(202);
-      await waitFor("the flood subject to be let in again", async () => (await stack.exec("t-a", box, { command: ["true"] }, { token })).status === 202, 10_000);
+      await waitFor(
+        "the flood subject to be let in again",
+        async () => (await stack.exec("t-a", box, { command: ["true"] }, { token })).status === 202,
+        10_000,
+      );
     });
 
     it("counts an async job until it ends against --max-concurrent-execs", async () => {
@@ -172,7 +183,10 @@ describe("secrets and lifetimes checked at startup and at mint time", function (
       expect(code, `${run.name}: ${run.stderr}`).to.equal(2);
       expect(run.stderr.trim().split("\n"), run.name).to.have.length(1);
       expect(run.stderr).to.include("invalid --jwt-secret: an HS256 secret must be at least 32 bytes, got 9");
-      expect(run.logs.filter((line) => /listening/.test(String(line.msg))), run.name).to.deep.equal([]);
+      expect(
+        run.logs.filter((line) => /listening/.test(String(line.msg))),
+        run.name,
+      ).to.deep.equal([]);
     }
     expect(existsSync(dataDir), "the data directory").to.equal(false);
   });

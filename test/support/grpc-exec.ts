@@ -58,7 +58,13 @@ export class GrpcCaller {
           const value = err.metadata?.get(key)[0];
           return typeof value === "string" ? decodeURIComponent(value) : undefined;
         };
-        resolve({ code: err.code, message: err.details, error: part("meshexec-error"), details: part("meshexec-error-details"), retryAfter: part("retry-after") });
+        resolve({
+          code: err.code,
+          message: err.details,
+          error: part("meshexec-error"),
+          details: part("meshexec-error-details"),
+          retryAfter: part("retry-after"),
+        });
       }),
     );
   }

@@ -38,10 +38,14 @@ export class MeshexecProcess {
 
   /** Waits for a log line with this msg (and matching fields, if given). */
   waitForLog(msg: string, match: (line: LogLine) => boolean = () => true, timeoutMs = 10_000): Promise<LogLine> {
-    return waitFor(`${this.name} to log "${msg}"`, () => {
-      if (this.child.exitCode !== null) throw new Error(`${this.name} exited with ${this.child.exitCode}: ${this.stderr}`);
-      return this.logs.find((line) => line.msg === msg && match(line));
-    }, timeoutMs);
+    return waitFor(
+      `${this.name} to log "${msg}"`,
+      () => {
+        if (this.child.exitCode !== null) throw new Error(`${this.name} exited with ${this.child.exitCode}: ${this.stderr}`);
+        return this.logs.find((line) => line.msg === msg && match(line));
+      },
+      timeoutMs,
+    );
   }
 
   /** Resolves with the port the process logged it listens on. */

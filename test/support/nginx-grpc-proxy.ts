@@ -41,11 +41,14 @@ export class NginxGrpcProxy {
 
   async start(): Promise<void> {
     writeFileSync(join(this.dir, "nginx.conf"), this.config());
-    const child = spawn(NGINX, ["-p", this.dir, "-c", join(this.dir, "nginx.conf"), "-e", join(this.dir, "error.log")], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(NGINX, ["-p", this.dir, "-c", join(this.dir, "nginx.conf"), "-e", join(this.dir, "error.log")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     child.on("error", () => {}); // a missing binary shows up as exitCode below, with errorLog() explaining
     this.child = child;
     await waitFor(`nginx to accept on ${this.address}`, () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited: ${this.errorLog()} (is nginx installed? apt-get install nginx-light)`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`nginx exited: ${this.errorLog()} (is nginx installed? apt-get install nginx-light)`);
       return accepts(this.port);
     });
   }

@@ -71,7 +71,13 @@ export class OpenApiContract {
   expectBodyDocumented(method: "get" | "post", path: string, status: number, body: unknown, context = `${method.toUpperCase()} ${path} → ${status}`): void {
     const [mediaType] = Object.keys(this.responseOf(method, path, status, context).content);
     const schema = pointerTo("paths", path, method, "responses", String(status), "content", mediaType, "schema");
-    const bodies = mediaType === "application/x-ndjson" ? (body as string).trimEnd().split("\n").map((line) => JSON.parse(line)) : [body];
+    const bodies =
+      mediaType === "application/x-ndjson"
+        ? (body as string)
+            .trimEnd()
+            .split("\n")
+            .map((line) => JSON.parse(line))
+        : [body];
     bodies.forEach((item) => expect(this.problems(schema, item), `${context}\n${JSON.stringify(item)?.slice(0, 500)}`).to.deep.equal([]));
   }
 

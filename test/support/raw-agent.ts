@@ -29,10 +29,14 @@ export class RawAgentStream {
 
   /** Resolves once the router welcomed this stream; fails with the status it ended with instead. */
   welcomed(timeoutMs = 10_000): Promise<true> {
-    return waitFor("the router's welcome", () => {
-      if (this.status) throw new Error(`the stream ended: ${this.status.details}`);
-      return this.received.some((m) => m.kind?.$case === "welcome");
-    }, timeoutMs);
+    return waitFor(
+      "the router's welcome",
+      () => {
+        if (this.status) throw new Error(`the stream ended: ${this.status.details}`);
+        return this.received.some((m) => m.kind?.$case === "welcome");
+      },
+      timeoutMs,
+    );
   }
 
   /** Resolves with the status the router ended the stream with. */

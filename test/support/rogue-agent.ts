@@ -15,7 +15,11 @@ export class RogueAgent {
   private readonly stream: ClientDuplexStream<AgentMessage, RouterMessage>;
   private welcomed = false;
 
-  constructor(routerAddress: string, authorization: string, readonly hostname: string) {
+  constructor(
+    routerAddress: string,
+    authorization: string,
+    readonly hostname: string,
+  ) {
     // The real agent's client would refuse to send more than the router takes; this one sends anything.
     this.client = new AgentServiceClient(routerAddress, credentials.createInsecure(), { "grpc.max_send_message_length": -1 });
     const metadata = new Metadata();
@@ -43,7 +47,10 @@ export class RogueAgent {
         $case: "execReply",
         value: {
           requestId: exec.requestId,
-          outcome: { $case: "completed", value: { stdout, stderr: "", exitCode: 0, timedOut: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 1 } },
+          outcome: {
+            $case: "completed",
+            value: { stdout, stderr: "", exitCode: 0, timedOut: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 1 },
+          },
         },
       },
     });

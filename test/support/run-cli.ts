@@ -31,7 +31,10 @@ export function runCli(args: string[], env: Record<string, string> = {}, options
 export function startCli(args: string[], env: Record<string, string> = {}, options: { tty?: boolean; stdin?: Buffer } = {}): RunningCli {
   const argv = [process.execPath, CLI, ...args];
   const [file, ...fileArgs] = options.tty ? ["script", "--quiet", "--return", "--flush", "--command", shellQuote(argv), "/dev/null"] : argv;
-  const child = spawn(file, fileArgs, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: [options.tty || options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+  const child = spawn(file, fileArgs, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: [options.tty || options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+  });
   if (options.stdin && !options.tty) child.stdin!.end(options.stdin);
   let stdout = "";
   let stderr = "";

@@ -29,11 +29,41 @@ export function createTestCertificates(): TestCertificates {
   const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
-  openssl("req", "-x509", ...newKey, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=meshexec test CA", "-addext", "basicConstraints=critical,CA:TRUE");
+  openssl(
+    "req",
+    "-x509",
+    ...newKey,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=meshexec test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+  );
   const issue = (name: string, extensions: string): KeyPair => {
     writeFileSync(path(`${name}.ext`), extensions);
     openssl("req", ...newKey, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=meshexec test ${name}`);
-    openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-out", `${name}.pem`, "-extfile", `${name}.ext`);
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-out",
+      `${name}.pem`,
+      "-extfile",
+      `${name}.ext`,
+    );
     return { cert: path(`${name}.pem`), key: path(`${name}.key`) };
   };
   let agents = 0;

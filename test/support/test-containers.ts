@@ -30,6 +30,13 @@ export class TestContainers {
   }
 
   async removeAll(): Promise<void> {
-    await Promise.all(this.names.splice(0).map((name) => this.docker.getContainer(name).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      this.names.splice(0).map((name) =>
+        this.docker
+          .getContainer(name)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
   }
 }

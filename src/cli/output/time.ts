@@ -10,7 +10,10 @@ export function formatDuration(ms: number): string {
 export function formatInstant(iso: string | null | undefined, now = Date.now()): string {
   const at = iso ? Date.parse(iso) : NaN;
   if (Number.isNaN(at)) return "-";
-  const stamp = new Date(at).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const stamp = new Date(at)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
   return `${stamp} (${formatAge(now - at)} ago)`;
 }
 
