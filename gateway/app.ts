@@ -17,7 +17,7 @@ import type { RouterClient } from "./router-client.js";
 import { execRoute } from "./routes/exec.js";
 import { healthRoute, readyRoute, type ReadyWhen } from "./routes/health.js";
 import { openApiRoute } from "./routes/openapi.js";
-import { getJobRoute, listAgentsRoute, listAuditRoute, listJobsRoute } from "./routes/reads.js";
+import { cancelJobRoute, getJobRoute, listAgentsRoute, listAuditRoute, listJobsRoute } from "./routes/reads.js";
 import { revokeAgentRoute } from "./routes/revoke-agent.js";
 import { revokeTokenRoute } from "./routes/tokens.js";
 
@@ -58,6 +58,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<EdgeEnv> {
   app.get("/agents", requireScope(verifier, "ListAgents"), listAgentsRoute(router));
   app.post(AGENT_REVOKE_ROUTE, requireScope(verifier, "RevokeAgent"), revokeAgentRoute(router));
   app.get("/job/:id", requireScope(verifier, "GetJob"), getJobRoute(router));
+  app.post("/job/:id/cancel", requireScope(verifier, "CancelJob"), cancelJobRoute(router));
   app.get("/jobs", requireScope(verifier, "ListJobs"), listJobsRoute(router));
   app.get("/audit", requireScope(verifier, "ListAudit"), listAuditRoute(router));
   app.post(TOKEN_REVOKE_ROUTE, requireScope(verifier, "RevokeToken"), revokeTokenRoute(router));

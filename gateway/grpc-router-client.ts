@@ -136,6 +136,15 @@ export class GrpcRouterClient implements RouterClient {
     );
   }
 
+  cancelJob(jobId: string, context: RouterCallContext): Promise<Job> {
+    return this.unary(
+      (e) => e.jobs,
+      (e) => e.jobs.cancelJob,
+      { jobId },
+      context,
+    );
+  }
+
   listJobs(request: ListJobsRequest, context: RouterCallContext): Promise<ListJobsResponse> {
     return this.unary(
       (e) => e.jobs,

@@ -35,6 +35,7 @@ export interface RouterClient {
   listAgents(context: RouterCallContext): Promise<ListAgentsResponse>;
   revokeAgent(hostname: string, context: RouterCallContext): Promise<RevokeAgentResponse>;
   getJob(jobId: string, context: RouterCallContext): Promise<Job>;
+  cancelJob(jobId: string, context: RouterCallContext): Promise<Job>;
   listJobs(request: ListJobsRequest, context: RouterCallContext): Promise<ListJobsResponse>;
   listAudit(request: ListAuditRequest, context: RouterCallContext): Promise<ListAuditResponse>;
   revokeToken(jti: string, context: RouterCallContext): Promise<RevokeTokenResponse>;

@@ -19,7 +19,7 @@ import { errorBodyOf, invalidArgument, quoteForMessage, type MeshError } from ".
  * (openapi/schemas.ts) are typed against them, and the CLI's types (src/cli/client/api-types.ts) are them.
  */
 
-export const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds", "stdin", "stdin_base64"] as const;
+export const EXEC_BODY_FIELDS = ["command", "env", "working_dir", "timeout_seconds", "stdin", "stdin_base64", "max_concurrency", "max_errors"] as const;
 
 export function execRequestFromHttp(target: string, containerId: string, body: unknown): ExecContainerRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -40,6 +40,8 @@ export function execRequestFromHttp(target: string, containerId: string, body: u
     timeoutSeconds: fields.timeout_seconds === undefined ? undefined : uint32("timeout_seconds", fields.timeout_seconds),
     stdin: fields.stdin === undefined ? undefined : string("stdin", fields.stdin),
     stdinBase64: fields.stdin_base64 === undefined ? undefined : base64("stdin_base64", fields.stdin_base64),
+    maxConcurrency: fields.max_concurrency === undefined ? undefined : hostShare("max_concurrency", fields.max_concurrency),
+    maxErrors: fields.max_errors === undefined ? undefined : hostShare("max_errors", fields.max_errors),
   };
 }
 
@@ -80,8 +82,8 @@ export function streamEventToHttp({ event }: StreamExecContainerResponse) {
     case "outputDropped":
       return { type: "output_dropped" as const, queue_limit_bytes: event.value.queueLimitBytes };
     case "summary": {
-      const { jobId, targeted, ok, failed, timeout } = event.value;
-      return { type: "summary" as const, job_id: jobId, targeted, ok, failed, timeout };
+      const { jobId, targeted, ok, failed, timeout, skipped, cancelled } = event.value;
+      return { type: "summary" as const, job_id: jobId, targeted, ok, failed, timeout, skipped, cancelled };
     }
     default:
       // An event from a newer router that this edge does not know: left out of the stream.
@@ -195,6 +197,12 @@ function uint32(field: string, value: unknown): number {
 }
 
 /** Names a JSON value's type without quoting it: a misplaced value may be a secret (an env entry, a token). */
+/** max_concurrency and max_errors: a number (10) or a string ("10", "10%"), carried as the proto's string; the router checks the value. */
+function hostShare(field: string, value: unknown): string {
+  if (typeof value === "number") return String(value);
+  return string(field, value);
+}
+
 function describeJsonType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";

@@ -1,4 +1,4 @@
-import { GRANT_CLAIMS, requiredScopeByMethod, type GuardedMethod } from "../../src/auth/index.js";
+import { GRANT_CLAIMS, scopesAdmitting, type GuardedMethod } from "../../src/auth/index.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, JOB_STATUSES, PAGE_SIZE, execLimits } from "../../src/contract/index.js";
 import { IDEMPOTENCY_KEY } from "../routes/exec.js";
 import type { OperationObject, ParameterObject, PathItemObject, Reference, RequestBodyObject, ResponseObject } from "./openapi-types.js";
@@ -22,10 +22,12 @@ interface OperationSpec {
  * edge and router enforce. Its own 401 and 403 meanings, if any, follow those of every token.
  */
 function guarded(method: GuardedMethod, spec: OperationSpec): OperationObject {
-  const scope = requiredScopeByMethod[method];
-  const auth = authErrors(scope);
+  // Several scopes: any one will do, which OpenAPI says as one security requirement per scope.
+  const scopes = scopesAdmitting(method);
+  const auth = authErrors(scopes.join(" or "));
   const also = (status: 401 | 403) => [auth[status], spec.errors[status]].filter(Boolean).join(" ");
-  return operation(method, [{ [BEARER_SCHEME]: [scope] }], { ...spec, errors: { ...spec.errors, 401: also(401), 403: also(403) } });
+  const security = scopes.map((scope) => ({ [BEARER_SCHEME]: [scope] }));
+  return operation(method, security, { ...spec, errors: { ...spec.errors, 401: also(401), 403: also(403) } });
 }
 
 function unauthenticated(operationId: string, spec: OperationSpec): OperationObject {
@@ -149,7 +151,7 @@ const exec = guarded("ExecContainer", {
   },
   errors: {
     ...routerCallErrors,
-    400: "The body is not a JSON object, has unknown fields or fields of the wrong type; target, container_id, command, env (a NUL in an entry included), working_dir or timeout_seconds breaks its rule; stdin and stdin_base64 both given, stdin_base64 not base64, or stdin over its limit; async with stream; a malformed query flag or Idempotency-Key.",
+    400: "The body is not a JSON object, has unknown fields or fields of the wrong type; target, container_id, command, env (a NUL in an entry included), working_dir or timeout_seconds breaks its rule; stdin and stdin_base64 both given, stdin_base64 not base64, or stdin over its limit; max_concurrency or max_errors not 1 to 1000000 or 1% to 100%; async with stream; a malformed query flag or Idempotency-Key.",
     404: "No agent matches the target; for a hostname or _any, the container does not exist. For _all and label targets a missing container is that host's failed result instead.",
     408: `The request's headers and body did not all arrive within the edge's --request-timeout (${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s by default); the connection is closed.`,
     409: "For a hostname or _any, the container is stopped or paused; or the Idempotency-Key was used with a different request.",
@@ -185,6 +187,20 @@ const getJob = guarded("GetJob", {
   description: "A caller sees the jobs of its own subject; with the scope job:read:any, every subject's.",
   success: { 200: jsonResponse("The job, with the results of the hosts that have answered so far.", "Job") },
   errors: { ...routerCallErrors, 404: "No job has this id, or it is another subject's and the token lacks job:read:any." },
+});
+
+const cancelJob = guarded("CancelJob", {
+  summary: "Cancel a running job",
+  tags: ["jobs"],
+  parameters: [{ name: "id", in: "path", required: true, description: "The job_id an exec answered with.", schema: { type: "string" } }],
+  description:
+    'Hosts still running are killed (the process tree, as at a timeout) and end "cancelled"; hosts not started end "skipped"; the job ends "cancelled". docker:execute cancels the caller\'s own jobs; job:cancel, every subject\'s. Each cancel is an audit entry. In a mesh, the job must be cancelled through the router that runs it (the job\'s router), else 409.',
+  success: { 200: jsonResponse("The job as it ended.", "Job") },
+  errors: {
+    ...routerCallErrors,
+    404: "No job has this id, or it is another subject's and the token lacks job:cancel.",
+    409: "The job has already ended, or it runs on another router of the mesh.",
+  },
 });
 
 const listJobs = guarded("ListJobs", {
@@ -253,6 +269,7 @@ export const paths: Record<string, PathItemObject> = {
   "/agents": { get: listAgents },
   "/agents/{hostname}/revoke": { post: revokeAgent },
   "/job/{id}": { get: getJob },
+  "/job/{id}/cancel": { post: cancelJob },
   "/jobs": { get: listJobs },
   "/audit": { get: listAudit },
   "/tokens/{jti}/revoke": { post: revokeToken },

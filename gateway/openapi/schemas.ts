@@ -112,7 +112,24 @@ const execRequestProperties: Record<(typeof EXEC_BODY_FIELDS)[number], JsonSchem
     pattern: "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
     description: `The same for binary data, as standard padded base64; at most ${execLimits.stdinMaxBytes} bytes once decoded. Not with stdin.`,
   },
+  max_concurrency: hostShare(
+    "Rolling execution: at most this many hosts run at once, started in hostname order, the next as soon as one finishes. Absent: every host at once.",
+  ),
+  max_errors: hostShare(
+    'Error budget: once more hosts than this have erred (status not ok, or exit code not 0), no more hosts start; those end "skipped". Hosts already running finish. Absent: no limit.',
+  ),
 };
+
+/** max_concurrency and max_errors: a whole number, or a percentage of the targeted hosts (rounded up, at least 1). */
+function hostShare(description: string): JsonSchema {
+  return {
+    oneOf: [
+      { type: "integer", minimum: 1, maximum: 1_000_000 },
+      { type: "string", pattern: "^(?:[1-9][0-9]{0,6}|(?:[1-9][0-9]?|100)%)$" },
+    ],
+    description: `${description} A whole number (10, or "10") or a percentage of the targeted hosts ("10%", 1% to 100%, rounded up, at least 1).`,
+  };
+}
 
 const hostResult = closedObject<ReturnType<typeof hostResultToHttp>>(
   "One targeted host's outcome. Every targeted host gets exactly one.",
@@ -120,9 +137,9 @@ const hostResult = closedObject<ReturnType<typeof hostResultToHttp>>(
     hostname: string("The agent."),
     status: {
       type: "string",
-      // No shared constant holds these three: the router writes them as literals.
       enum: HOST_STATUSES,
-      description: "ok: the command ran, whatever its exit code; failed: it could not run or its agent was lost; timeout: it was killed at the time limit.",
+      description:
+        "ok: the command ran, whatever its exit code; failed: it could not run or its agent was lost; timeout: it was killed at the time limit; skipped: it was never started (max_errors spent, or the job cancelled first); cancelled: it was killed by a cancel of its job.",
     },
     stdout: string(),
     stderr: string(),
@@ -186,6 +203,8 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     ok: count("Results with status ok."),
     failed: count("Results with status failed."),
     timeout: count("Results with status timeout."),
+    skipped: count("Results with status skipped."),
+    cancelled: count("Results with status cancelled."),
   }),
   StreamError: closedObject<ReturnType<typeof streamErrorToHttp>>("The last line of a stream that failed after its 200 was sent.", {
     type: typeTag("error"),
@@ -200,7 +219,11 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     container_id: string(),
     command: strings("argv."),
     env_keys: strings("The env keys sent; their values are never stored."),
-    status: { type: "string", enum: JOB_STATUSES, description: "completed: every host ran; partial_failure: some did; failed: none did." },
+    status: {
+      type: "string",
+      enum: JOB_STATUSES,
+      description: "completed: every host ran; partial_failure: some did; failed: none did; cancelled: POST /job/{id}/cancel ended it.",
+    },
     error: string("Why the job as a whole failed, e.g. router restarted; empty otherwise."),
     hosts: strings("The hosts the target selected."),
     results: { type: "array", items: schemaRef("HostResult"), description: "One per host that has answered so far." },

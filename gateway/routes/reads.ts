@@ -17,6 +17,14 @@ export function getJobRoute(router: RouterClient): Handler<EdgeEnv> {
   return async (c) => c.json(jobToHttp(await router.getJob(c.req.param("id") ?? "", routerCallContext(c, READ_DEADLINE_MS))));
 }
 
+/** The router waits for a cancelled job to record its end (up to 10 s), so this call may take that long. */
+const CANCEL_DEADLINE_MS = 15_000;
+
+/** POST /job/{id}/cancel: one CancelJob call; any body is ignored. Answers with the job as it ended. */
+export function cancelJobRoute(router: RouterClient): Handler<EdgeEnv> {
+  return async (c) => c.json(jobToHttp(await router.cancelJob(c.req.param("id") ?? "", routerCallContext(c, CANCEL_DEADLINE_MS))));
+}
+
 export function listJobsRoute(router: RouterClient): Handler<EdgeEnv> {
   return async (c) => {
     const request = {

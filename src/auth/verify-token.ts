@@ -14,7 +14,8 @@ export interface Principal {
 
 export interface TokenVerifier {
   /** Verifies `Authorization: Bearer …` and that it grants `scope`; throws UNAUTHENTICATED or PERMISSION_DENIED. */
-  verify(authorization: string | undefined, scope: string): Promise<Principal>;
+  /** `scope`: the scope the call needs, or several of which any one will do. */
+  verify(authorization: string | undefined, scope: string | readonly string[]): Promise<Principal>;
 }
 
 const CLOCK_SKEW_SECONDS = 30;
@@ -88,8 +89,9 @@ export function createTokenVerifier(key: VerificationKey, options: VerifierOptio
   return {
     async verify(authorization, scope) {
       const principal = await principalOf(bearerTokenOf(authorization));
-      if (!principal.scopes.has(scope)) {
-        throw new MeshError(GrpcStatus.PERMISSION_DENIED, "missing scope", `this call needs the scope "${scope}"`);
+      const anyOf: readonly string[] = typeof scope === "string" ? [scope] : scope;
+      if (!anyOf.some((s) => principal.scopes.has(s))) {
+        throw new MeshError(GrpcStatus.PERMISSION_DENIED, "missing scope", `this call needs the scope ${anyOf.map((s) => `"${s}"`).join(" or ")}`);
       }
       return principal;
     },

@@ -3,6 +3,7 @@ import { Agent } from "../../agent/index.js";
 import { startGateway } from "../../gateway/index.js";
 import {
   DEFAULT_MAX_TOKEN_TTL,
+  CANCEL_ANY_JOB_SCOPE,
   READ_ANY_JOB_SCOPE,
   createTokenVerifier,
   loadSigningKey,
@@ -34,7 +35,7 @@ const DEV_AGENT_LABEL = "role=dev";
  */
 const DEV_SCOPES: string[] = [...new Set<string>(Object.values(requiredScopeByMethod))]
   .filter((scope) => scope !== requiredScopeByMethod.RecordEdgeRefusal)
-  .concat(READ_ANY_JOB_SCOPE);
+  .concat(READ_ANY_JOB_SCOPE, CANCEL_ANY_JOB_SCOPE);
 
 export const devCommand = defineCommand({
   usage: "[--rest-listen HOST:PORT] [--grpc-listen HOST:PORT] [--label key=value]…",

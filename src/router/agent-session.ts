@@ -18,7 +18,7 @@ export type HostOutcome =
   | { $case: "completed"; value: ExecCompleted }
   | { $case: "failed"; value: ExecFailed }
   /** The agent never answered: it went away, went quiet past the deadline, or the caller left. */
-  | { $case: "unanswered"; value: { status: "failed" | "timeout"; message: string } };
+  | { $case: "unanswered"; value: { status: "failed" | "timeout" | "cancelled"; message: string } };
 
 /** Told each piece of an exec's live output, when the request asked for it (streamOutput). */
 export type OnExecOutput = (stream: AgentExecOutput["stream"], data: Uint8Array) => void;
@@ -107,7 +107,7 @@ export class AgentSession implements HostLink, ExecDeliverer {
   }
 
   /** Stops waiting for an exec (its deadline passed, or the caller left) and tells the agent to cancel it. */
-  giveUp(requestId: string, status: "failed" | "timeout", message: string): void {
+  giveUp(requestId: string, status: "failed" | "timeout" | "cancelled", message: string): void {
     const i = this.indexOf(requestId);
     if (i < 0) return;
     this.send({ kind: { $case: "cancelExec", value: { requestId } } });

@@ -32,7 +32,7 @@ class FakeDeliverer implements ExecDeliverer {
     });
   }
 
-  giveUp(requestId: string, status: "failed" | "timeout", message: string): void {
+  giveUp(requestId: string, status: "failed" | "timeout" | "cancelled", message: string): void {
     this.giveUps.push({ status, message });
     const waiting = this.pending.filter((p) => p.requestId === requestId);
     this.pending = this.pending.filter((p) => p.requestId !== requestId);

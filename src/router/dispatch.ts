@@ -3,9 +3,10 @@ import { ExecFailureReason } from "../gen/meshexec/v1/agent.js";
 import { MeshError, GrpcStatus } from "../errors/index.js";
 import { execRequestOf, type ExecOrder, type ExecRequestMessage, type HostOutcome, type OnExecOutput } from "./agent-session.js";
 import type { ExecDeliverer, HostLink, OnHostOutput } from "./host-link.js";
-import { notAskedResult, toHostResult } from "./host-result.js";
+import { notAskedResult, skippedResult, toHostResult } from "./host-result.js";
 import type { KeptOutput } from "./kept-output.js";
 import { compareHostnames } from "./registry.js";
+import { JobCancellation } from "./job-cancellation.js";
 
 /** What bounds one delivery: the caller's cancellation and how long to wait for answers. */
 export interface DeliveryBounds {
@@ -23,16 +24,77 @@ export interface DispatchOptions extends DeliveryBounds {
   kept: KeptOutput;
 }
 
+/** Rolling execution, from the request's max_concurrency and max_errors, in hosts. */
+export interface RollingLimits {
+  /** At most this many hosts run at once; absent: all of them. */
+  maxConcurrency?: number;
+  /** Once more hosts than this have erred, no more start; absent: no limit. */
+  maxErrors?: number;
+}
+
 /**
- * Runs the order on every host at once: one result per host, sorted by hostname.
- * A draining agent is not asked, and gets a failed entry saying so.
+ * Runs the order on every host: at once by default, or rolling (`limits`): one result per host,
+ * sorted by hostname. A draining agent is not asked, and gets a failed entry saying so.
  */
-export async function fanOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions): Promise<HostResult[]> {
+export async function fanOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions, limits: RollingLimits = {}): Promise<HostResult[]> {
   const asked = links.filter((s) => !s.draining);
   const notAsked = links.filter((s) => s.draining).map((s) => notAskedResult(s.hostname, "the agent is draining and takes no new execs"));
   notAsked.forEach((result) => opts.onResult?.(result));
-  const results = await execOnAll(asked, order, opts);
+  // All at once, no host is ever left unstarted, so an error budget alone changes nothing.
+  const rolling = limits.maxConcurrency !== undefined && limits.maxConcurrency < asked.length;
+  const results = rolling ? await rollOut(asked, order, opts, limits.maxConcurrency!, limits.maxErrors) : await execOnAll(asked, order, opts);
   return [...results, ...notAsked].sort((a, b) => compareHostnames(a.hostname, b.hostname));
+}
+
+/** An error, for the error budget: a host whose command did not run to an exit of 0. */
+function isError(result: HostResult): boolean {
+  return result.status !== "ok" || result.exitCode !== 0;
+}
+
+/**
+ * Starts hosts in hostname order, at most `maxConcurrency` at a time, the next as soon as one
+ * finishes, until more than `maxErrors` have erred or the job is aborted; the hosts never started
+ * end "skipped", saying why. Each started host is its own delivery (its own request id and
+ * deadline, counted from its start), so a remote router's hosts are forwarded one by one as their
+ * turn comes: a batch per router would wait for its slowest host before the next could start.
+ */
+function rollOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions, maxConcurrency: number, maxErrors = Infinity): Promise<HostResult[]> {
+  const queue = [...links].sort((a, b) => compareHostnames(a.hostname, b.hostname));
+  const results: HostResult[] = [];
+  let next = 0;
+  let running = 0;
+  let errors = 0;
+  const whyNotStarted = (): string | undefined => {
+    if (opts.signal.aborted) return opts.signal.reason instanceof JobCancellation ? "not started: the job was cancelled" : "not started: the caller went away";
+    if (errors > maxErrors) return `not started: ${errors} errors exceeded max_errors ${maxErrors}`;
+    return undefined;
+  };
+  return new Promise((resolve, reject) => {
+    const startMore = () => {
+      let stopped = whyNotStarted();
+      for (; stopped === undefined && running < maxConcurrency && next < queue.length; stopped = whyNotStarted()) start(queue[next++]);
+      if (running > 0) return;
+      for (const link of queue.slice(next)) {
+        const skipped = skippedResult(link.hostname, stopped ?? "");
+        results.push(skipped);
+        opts.onResult?.(skipped);
+      }
+      next = queue.length;
+      resolve(results);
+    };
+    const start = (link: HostLink) => {
+      running++;
+      execOn(link, order, opts).then(({ outcome, elapsedMs }) => {
+        const result = toHostResult(link.hostname, outcome, elapsedMs);
+        results.push(result);
+        if (isError(result)) errors++;
+        running--;
+        opts.onResult?.(result);
+        startMore();
+      }, reject);
+    };
+    startMore();
+  });
 }
 
 /**
@@ -121,7 +183,7 @@ export function deliverEach(
     if ((link.deliverer as unknown) === link) direct.push(i);
     else grouped.set(link.deliverer, [...(grouped.get(link.deliverer) ?? []), i]);
   });
-  const giveUpAll = (status: "failed" | "timeout", message: string) => {
+  const giveUpAll = (status: "failed" | "timeout" | "cancelled", message: string) => {
     direct.forEach((i) => links[i].deliverer.giveUp(requestId, status, message));
     grouped.forEach((_, deliverer) => deliverer.giveUp(requestId, status, message));
   };
@@ -133,7 +195,10 @@ export function deliverEach(
       () => giveUpAll("timeout", `the agent did not answer within ${Math.round(bounds.answerWithinMs / 1000)} s`),
       bounds.answerWithinMs,
     );
-    const onAbort = () => giveUpAll("failed", "cancelled: the caller went away");
+    const onAbort = () =>
+      bounds.signal.reason instanceof JobCancellation
+        ? giveUpAll("cancelled", `${bounds.signal.reason.message}; the process was killed`)
+        : giveUpAll("failed", "cancelled: the caller went away");
     const settle = (i: number, outcome: HostOutcome) => {
       try {
         onOutcome(i, outcome, performance.now() - started);

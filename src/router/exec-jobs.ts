@@ -17,6 +17,8 @@ import type { HostLink } from "./host-link.js";
 import { describeTarget } from "./target.js";
 import { authorizeTarget } from "./target-grants.js";
 import type { ExecPlan } from "./validate-exec.js";
+import { hostsOfShare } from "./host-share.js";
+import type { RunningJobs } from "./job-cancellation.js";
 
 export interface ExecJobsDeps {
   /** This router's name (--name), recorded on its jobs. */
@@ -32,6 +34,8 @@ export interface ExecJobsDeps {
   hostOutputLimitBytes: number;
   /** Bytes of output kept for one exec over all its hosts. */
   totalOutputLimitBytes: number;
+  /** The jobs this router runs, which CancelJob aborts. */
+  running: RunningJobs;
 }
 
 export interface AcceptedExec {
@@ -155,7 +159,9 @@ export class ExecJobs {
   /** Starts the job's work (already recorded), telling the caller its id first. */
   private begin(job: NewJob, sessions: HostLink[], exec: AcceptedExec): Promise<ExecContainerResponse> {
     exec.onAccepted(job.id, job.hosts);
-    const done = this.deps.track(this.execute(job.id, sessions, exec));
+    const cancel = new AbortController();
+    const done = this.deps.track(this.execute(job.id, sessions, exec, cancel.signal));
+    this.deps.running.register(job.id, cancel, done);
     if (exec.async) done.catch(() => {}); // its outcome is in the job record
     return done;
   }
@@ -185,7 +191,8 @@ export class ExecJobs {
     }
   }
 
-  private async execute(jobId: string, sessions: HostLink[], exec: AcceptedExec): Promise<ExecContainerResponse> {
+  /** Runs the job; `cancelled` aborts when CancelJob cancels it. */
+  private async execute(jobId: string, sessions: HostLink[], exec: AcceptedExec, cancelled: AbortSignal): Promise<ExecContainerResponse> {
     const { plan } = exec;
     const bounds = { env: plan.env, hostOutputLimitBytes: this.deps.hostOutputLimitBytes, totalOutputLimitBytes: this.deps.totalOutputLimitBytes };
     // An async job's caller is gone: nobody to stream to.
@@ -203,7 +210,8 @@ export class ExecJobs {
     };
     const recorder = new JobRecorder(this.deps.jobs, jobId, plan.timeoutMs + RESULT_WRITE_MARGIN_MS, this.deps.log);
     const opts: DispatchOptions = {
-      signal: exec.async ? new AbortController().signal : exec.signal,
+      // An async job's caller is gone by design: only a cancel stops it.
+      signal: exec.async ? cancelled : AbortSignal.any([exec.signal, cancelled]),
       answerWithinMs: plan.timeoutMs + AGENT_ANSWER_GRACE_MS,
       onOutput: live && ((hostname, stream, data) => live.add(hostname, stream, data)),
       onResult: (result) => {
@@ -217,14 +225,18 @@ export class ExecJobs {
     let results: HostResult[];
     try {
       const singleHost = plan.target.kind === "host" || plan.target.kind === "any";
-      results = singleHost ? [await runOnOne(sessions, order, opts)] : await fanOut(sessions, order, opts);
+      const rolling = {
+        maxConcurrency: plan.maxConcurrency && hostsOfShare(plan.maxConcurrency, sessions.length),
+        maxErrors: plan.maxErrors && hostsOfShare(plan.maxErrors, sessions.length),
+      };
+      results = singleHost ? [await runOnOne(sessions, order, opts)] : await fanOut(sessions, order, opts, rolling);
     } catch (err) {
       await recorder.finish([], "failed", asMeshError(err).message).catch(() => {}); // the recorder logged it; the exec's own error is the answer
       throw err;
     }
     this.deps.metrics.observeExec(results);
     // Answered once the results are recorded: a caller told of a job can always read it back.
-    await recorder.finish(exec.async ? [] : results, jobStatusOf(results));
+    await recorder.finish(exec.async ? [] : results, cancelled.aborted ? "cancelled" : jobStatusOf(results));
     return { jobId, results };
   }
 }
@@ -242,6 +254,8 @@ function liveKeyOf(subject: string, key: string): string {
 /** Identifies "the same request" for idempotency: everything that changes what would run. */
 function requestHashOf(plan: ExecPlan): string {
   const identity: unknown[] = [describeTarget(plan.target), plan.containerId, plan.command, plan.env, plan.workingDir, plan.timeoutMs];
+  // Only when given, so the hashes of keys stored before rolling execution existed still match.
+  if (plan.maxConcurrency || plan.maxErrors) identity.push(plan.maxConcurrency ?? null, plan.maxErrors ?? null);
   // Only when there is stdin, so the hashes of keys stored before stdin existed still match.
   if (plan.stdin.length > 0) identity.push(createHash("sha256").update(plan.stdin).digest("hex"));
   return createHash("sha256").update(JSON.stringify(identity)).digest("hex");

@@ -145,6 +145,8 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
             ok: count("ok"),
             failed: count("failed"),
             timeout: count("timeout"),
+            skipped: count("skipped"),
+            cancelled: count("cancelled"),
           },
         },
       });

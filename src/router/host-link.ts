@@ -17,7 +17,7 @@ export interface ExecDeliverer {
    */
   deliver(request: ExecRequestMessage, hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void, onOutput?: OnHostOutput): void;
   /** Stops waiting for the request on every host still running it, cancels it there, and completes them with `status`. */
-  giveUp(requestId: string, status: "failed" | "timeout", message: string): void;
+  giveUp(requestId: string, status: "failed" | "timeout" | "cancelled", message: string): void;
 }
 
 /** One host as target resolution and dispatch see it, wherever its agent is connected. */

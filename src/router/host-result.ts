@@ -53,6 +53,11 @@ export function notAskedResult(hostname: string, error: string): HostResult {
   return toHostResult(hostname, { $case: "unanswered", value: { status: "failed", message: error } }, 0);
 }
 
+/** A result for a host that was targeted but never started (error budget spent, job cancelled): "skipped". */
+export function skippedResult(hostname: string, error: string): HostResult {
+  return notRun(hostname, "skipped", error, 0);
+}
+
 function describeReason(reason: ExecFailureReason): string {
   return ExecFailureReason[reason]?.replace("EXEC_FAILURE_REASON_", "").toLowerCase().replace(/_/g, " ") ?? "failed";
 }

@@ -20,6 +20,7 @@ import { ExecJobs } from "./exec-jobs.js";
 import { createExecService } from "./exec-service.js";
 import { guardHalfSentCalls } from "./half-sent-calls.js";
 import { createJobService } from "./job-service.js";
+import { RunningJobs } from "./job-cancellation.js";
 import { limitRequestSize, refuseOversizedMessages } from "./message-size-limit.js";
 import { addReflection } from "./reflection.js";
 import { AgentsReadiness, DEFAULT_READINESS, type ReadinessConfig } from "./agents-readiness.js";
@@ -165,6 +166,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       })
     : undefined;
   const fleet = new FleetView(registry, mesh?.remote);
+  const runningJobs = new RunningJobs();
   const execJobs = new ExecJobs({
     routerName: jobsRouter,
     fleet,
@@ -174,6 +176,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     log: options.log,
     hostOutputLimitBytes,
     totalOutputLimitBytes: options.maxFanoutOutputBytes ?? DEFAULT_MAX_FANOUT_OUTPUT_BYTES,
+    running: runningJobs,
   });
   const verifier = options.verifier;
   const log = options.log;
@@ -203,7 +206,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       isDraining: () => draining,
     }),
   );
-  server.addService(callerService(JobServiceService), createJobService({ jobs, verifier, log }));
+  server.addService(callerService(JobServiceService), createJobService({ jobs, verifier, log, audit, running: runningJobs, routerName: jobsRouter }));
   server.addService(callerService(TokenServiceService), createTokenService({ revocations: tokenRevocations, audit, verifier, log }));
   server.addService(callerService(AuditServiceService), createAuditService({ audit, verifier, log }));
   server.addService(limitRequestSize(agentLinkService, agentMessageLimit), {

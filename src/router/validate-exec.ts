@@ -2,6 +2,7 @@ import type { ExecContainerRequest } from "../gen/meshexec/v1/exec.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 import { execLimits } from "../contract/index.js";
 import { parseTarget, type Target } from "./target.js";
+import { parseHostShare, type HostShare } from "./host-share.js";
 
 /** An ExecContainerRequest that passed validation, with defaults applied. */
 export interface ExecPlan {
@@ -13,6 +14,10 @@ export interface ExecPlan {
   timeoutMs: number;
   /** Written to the command's stdin; empty: none (stdin stays closed). */
   stdin: Buffer;
+  /** Rolling execution: at most this share of the hosts at once; absent: all at once. */
+  maxConcurrency?: HostShare;
+  /** The error budget: absent, no limit. */
+  maxErrors?: HostShare;
 }
 
 export function validateExecRequest(request: ExecContainerRequest): ExecPlan {
@@ -24,6 +29,8 @@ export function validateExecRequest(request: ExecContainerRequest): ExecPlan {
     workingDir: validateWorkingDir(request.workingDir),
     timeoutMs: validateTimeout(request.timeoutSeconds) * 1000,
     stdin: validateStdin(request),
+    maxConcurrency: parseHostShare("max_concurrency", request.maxConcurrency),
+    maxErrors: parseHostShare("max_errors", request.maxErrors),
   };
 }
 

@@ -28,6 +28,7 @@ export class FakeRouter implements RouterClient {
   listAgents = () => this.answer<never>("listAgents", {});
   revokeAgent = (hostname: string) => this.answer<never>("revokeAgent", hostname);
   getJob = (jobId: string) => this.answer<never>("getJob", jobId);
+  cancelJob = (jobId: string) => this.answer<never>("cancelJob", jobId);
   listJobs = (request: unknown) => this.answer<never>("listJobs", request);
   listAudit = (request: unknown) => this.answer<never>("listAudit", request);
   revokeToken = (jti: string) => this.answer<never>("revokeToken", jti);

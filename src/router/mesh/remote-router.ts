@@ -85,7 +85,7 @@ export class RemoteRouter implements ExecDeliverer {
     );
   }
 
-  giveUp(requestId: string, status: "failed" | "timeout", message: string): void {
+  giveUp(requestId: string, status: "failed" | "timeout" | "cancelled", message: string): void {
     const forward = this.forwards.get(requestId);
     if (!forward) return;
     this.deps.nats.publish(cancelSubjectOf(this.name), ForwardCancel.encode({ forwardId: forward.id }).finish());

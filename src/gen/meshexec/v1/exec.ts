@@ -66,7 +66,22 @@ export interface ExecContainerRequest {
     | Buffer
     | undefined;
   /** StreamExecContainer only: leave out the output events, sending results alone (REST ?output=false). */
-  omitOutput?: boolean | undefined;
+  omitOutput?:
+    | boolean
+    | undefined;
+  /**
+   * Rolling execution: at most this many hosts run at once, in hostname order, the next starting as
+   * one finishes. A whole number ("10") or a percentage of the targeted hosts ("10%", rounded up,
+   * at least 1). Absent: every host at once. A string, so one field carries both forms.
+   */
+  maxConcurrency?:
+    | string
+    | undefined;
+  /**
+   * Error budget: once more hosts than this have erred (status not "ok", or exit code not 0), no
+   * more hosts start; those never started end "skipped". The same forms; absent: no limit.
+   */
+  maxErrors?: string | undefined;
 }
 
 export interface ExecContainerResponse {
@@ -79,7 +94,9 @@ export interface HostResult {
   hostname: string;
   /**
    * "ok": the command ran (whatever its exit code); "failed": it could not run or its agent was
-   * lost; "timeout": it was killed at the time limit. A string, so JSON transcoding matches REST.
+   * lost; "timeout": it was killed at the time limit; "skipped": it was never started (error budget
+   * spent, or job cancelled); "cancelled": it was killed by a cancel of its job. A string, so JSON
+   * transcoding matches REST.
    */
   status: string;
   stdout: string;
@@ -143,6 +160,8 @@ export interface ExecSummary {
   ok: number;
   failed: number;
   timeout: number;
+  skipped: number;
+  cancelled: number;
 }
 
 export interface ListAgentsRequest {
@@ -198,6 +217,8 @@ function createBaseExecContainerRequest(): ExecContainerRequest {
     stdin: undefined,
     stdinBase64: undefined,
     omitOutput: undefined,
+    maxConcurrency: undefined,
+    maxErrors: undefined,
   };
 }
 
@@ -235,6 +256,12 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
     }
     if (message.omitOutput !== undefined) {
       writer.uint32(88).bool(message.omitOutput);
+    }
+    if (message.maxConcurrency !== undefined) {
+      writer.uint32(98).string(message.maxConcurrency);
+    }
+    if (message.maxErrors !== undefined) {
+      writer.uint32(106).string(message.maxErrors);
     }
     return writer;
   },
@@ -340,6 +367,22 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
             message.omitOutput = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.maxConcurrency = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.maxErrors = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -389,6 +432,16 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
         : isSet(object.omit_output)
         ? globalThis.Boolean(object.omit_output)
         : undefined,
+      maxConcurrency: isSet(object.maxConcurrency)
+        ? globalThis.String(object.maxConcurrency)
+        : isSet(object.max_concurrency)
+        ? globalThis.String(object.max_concurrency)
+        : undefined,
+      maxErrors: isSet(object.maxErrors)
+        ? globalThis.String(object.maxErrors)
+        : isSet(object.max_errors)
+        ? globalThis.String(object.max_errors)
+        : undefined,
     };
   },
 
@@ -426,6 +479,12 @@ export const ExecContainerRequest: MessageFns<ExecContainerRequest> = {
     }
     if (message.omitOutput !== undefined) {
       obj.omitOutput = message.omitOutput;
+    }
+    if (message.maxConcurrency !== undefined) {
+      obj.maxConcurrency = message.maxConcurrency;
+    }
+    if (message.maxErrors !== undefined) {
+      obj.maxErrors = message.maxErrors;
     }
     return obj;
   },
@@ -1092,7 +1151,7 @@ export const ExecAccepted: MessageFns<ExecAccepted> = {
 };
 
 function createBaseExecSummary(): ExecSummary {
-  return { jobId: "", targeted: 0, ok: 0, failed: 0, timeout: 0 };
+  return { jobId: "", targeted: 0, ok: 0, failed: 0, timeout: 0, skipped: 0, cancelled: 0 };
 }
 
 export const ExecSummary: MessageFns<ExecSummary> = {
@@ -1111,6 +1170,12 @@ export const ExecSummary: MessageFns<ExecSummary> = {
     }
     if (message.timeout !== 0) {
       writer.uint32(40).uint32(message.timeout);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(48).uint32(message.skipped);
+    }
+    if (message.cancelled !== 0) {
+      writer.uint32(56).uint32(message.cancelled);
     }
     return writer;
   },
@@ -1168,6 +1233,22 @@ export const ExecSummary: MessageFns<ExecSummary> = {
             message.timeout = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.skipped = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.cancelled = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1191,6 +1272,8 @@ export const ExecSummary: MessageFns<ExecSummary> = {
       ok: isSet(object.ok) ? globalThis.Number(object.ok) : 0,
       failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
       timeout: isSet(object.timeout) ? globalThis.Number(object.timeout) : 0,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      cancelled: isSet(object.cancelled) ? globalThis.Number(object.cancelled) : 0,
     };
   },
 
@@ -1210,6 +1293,12 @@ export const ExecSummary: MessageFns<ExecSummary> = {
     }
     if (message.timeout !== 0) {
       obj.timeout = Math.round(message.timeout);
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.cancelled !== 0) {
+      obj.cancelled = Math.round(message.cancelled);
     }
     return obj;
   },

@@ -25,6 +25,10 @@ export const protobufPackage = "meshexec.v1";
 
 export const protobufFileName = "meshexec/v1/jobs.proto";
 
+export interface CancelJobRequest {
+  jobId: string;
+}
+
 export interface GetJobRequest {
   jobId: string;
 }
@@ -38,7 +42,10 @@ export interface Job {
   command: string[];
   /** The env keys sent; their values are never stored. */
   envKeys: string[];
-  /** "running", "completed" (every host ran), "partial_failure" (some did) or "failed" (none did). */
+  /**
+   * "running", "completed" (every host ran), "partial_failure" (some did), "failed" (none did) or
+   * "cancelled" (CancelJob ended it).
+   */
   status: string;
   /** Why the job as a whole failed, e.g. "router restarted". */
   error: string;
@@ -66,6 +73,70 @@ export interface ListJobsResponse {
   /** Empty on the last page. */
   nextCursor: string;
 }
+
+function createBaseCancelJobRequest(): CancelJobRequest {
+  return { jobId: "" };
+}
+
+export const CancelJobRequest: MessageFns<CancelJobRequest> = {
+  encode(message: CancelJobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelJobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelJobRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelJobRequest {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CancelJobRequest): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    return obj;
+  },
+};
 
 function createBaseGetJobRequest(): GetJobRequest {
   return { jobId: "" };
@@ -615,12 +686,32 @@ export const JobServiceService = {
     responseSerialize: (value: ListJobsResponse): Buffer => Buffer.from(ListJobsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
   },
+  /**
+   * Cancels a running job: hosts still running are killed and end "cancelled", hosts not started
+   * end "skipped", the job ends "cancelled". Needs docker:execute on one's own job, or job:cancel
+   * for anyone's. A finished job is FAILED_PRECONDITION; an unknown (or unseen) one NOT_FOUND.
+   */
+  cancelJob: {
+    path: "/meshexec.v1.JobService/CancelJob" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelJobRequest): Buffer => Buffer.from(CancelJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelJobRequest => CancelJobRequest.decode(value),
+    responseSerialize: (value: Job): Buffer => Buffer.from(Job.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Job => Job.decode(value),
+  },
 } as const;
 
 export interface JobServiceServer extends UntypedServiceImplementation {
   getJob: handleUnaryCall<GetJobRequest, Job>;
   /** Newest first. */
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
+  /**
+   * Cancels a running job: hosts still running are killed and end "cancelled", hosts not started
+   * end "skipped", the job ends "cancelled". Needs docker:execute on one's own job, or job:cancel
+   * for anyone's. A finished job is FAILED_PRECONDITION; an unknown (or unseen) one NOT_FOUND.
+   */
+  cancelJob: handleUnaryCall<CancelJobRequest, Job>;
 }
 
 export interface JobServiceClient extends Client {
@@ -651,6 +742,23 @@ export interface JobServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cancels a running job: hosts still running are killed and end "cancelled", hosts not started
+   * end "skipped", the job ends "cancelled". Needs docker:execute on one's own job, or job:cancel
+   * for anyone's. A finished job is FAILED_PRECONDITION; an unknown (or unseen) one NOT_FOUND.
+   */
+  cancelJob(request: CancelJobRequest, callback: (error: ServiceError | null, response: Job) => void): ClientUnaryCall;
+  cancelJob(
+    request: CancelJobRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  cancelJob(
+    request: CancelJobRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Job) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,24 @@
+import { invalidArgument, quoteForMessage } from "../errors/index.js";
+
+/** A number of hosts as a caller gives it: a whole number, or a percentage of the hosts targeted. */
+export type HostShare = { count: number } | { percent: number };
+
+/** Whole numbers past this are refused rather than silently meaning "all": no fleet is that large. */
+const HOST_SHARE_MAX_COUNT = 1_000_000;
+
+/** Parses `max_concurrency` or `max_errors`: "10" or "10%" (1..100). Absent: undefined. */
+export function parseHostShare(field: string, value: string | undefined): HostShare | undefined {
+  if (value === undefined) return undefined;
+  const percent = /^(\d{1,3})%$/.exec(value);
+  if (percent && Number(percent[1]) >= 1 && Number(percent[1]) <= 100) return { percent: Number(percent[1]) };
+  if (/^\d{1,7}$/.test(value) && Number(value) >= 1 && Number(value) <= HOST_SHARE_MAX_COUNT) return { count: Number(value) };
+  throw invalidArgument(
+    `invalid ${field}`,
+    `${field} must be a whole number 1 to ${HOST_SHARE_MAX_COUNT} or a percentage "1%" to "100%", got ${quoteForMessage(value.slice(0, 40))}`,
+  );
+}
+
+/** How many hosts a share is of `targeted` hosts: a percentage is rounded up, and is at least 1. */
+export function hostsOfShare(share: HostShare, targeted: number): number {
+  return "count" in share ? share.count : Math.max(1, Math.ceil((share.percent * targeted) / 100));
+}
