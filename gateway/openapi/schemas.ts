@@ -1,6 +1,6 @@
 import { execLimits } from "../../src/contract/index.js";
 import { GrpcStatus, type ErrorBody } from "../../src/errors/index.js";
-import { HOST_STATUSES, JOB_STATUSES, OUTPUT_STREAMS } from "../../src/contract/index.js";
+import { HOST_SHARE_MAX_COUNT, HOST_STATUSES, JOB_STATUSES, OUTPUT_STREAMS } from "../../src/contract/index.js";
 import type {
   EXEC_BODY_FIELDS,
   agentListToHttp,
@@ -124,7 +124,7 @@ const execRequestProperties: Record<(typeof EXEC_BODY_FIELDS)[number], JsonSchem
 function hostShare(description: string): JsonSchema {
   return {
     oneOf: [
-      { type: "integer", minimum: 1, maximum: 1_000_000 },
+      { type: "integer", minimum: 1, maximum: HOST_SHARE_MAX_COUNT },
       { type: "string", pattern: "^(?:[1-9][0-9]{0,6}|(?:[1-9][0-9]?|100)%)$" },
     ],
     description: `${description} A whole number (10, or "10") or a percentage of the targeted hosts ("10%", 1% to 100%, rounded up, at least 1).`,

@@ -48,6 +48,11 @@ export const commands: Record<string, CommandEntry> = {
     summary: "Prints one job: what ran, where, and each host's result, laid out as exec prints it; --wait follows a running one to its end.",
     load: async () => (await import("./job.js")).jobCommand,
   },
+  "job cancel": {
+    summary:
+      "Cancels a running job: running hosts are killed (cancelled), unstarted ones skipped. Your own jobs with docker:execute; anyone's with job:cancel.",
+    load: async () => (await import("./job-cancel.js")).jobCancelCommand,
+  },
   jobs: {
     summary: "Lists recent jobs of your subject (every subject's with job:read:any), newest first; meshexec job ID shows one in full.",
     load: async () => (await import("./jobs.js")).jobsCommand,

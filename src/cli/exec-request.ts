@@ -1,5 +1,5 @@
 import { parseDuration } from "../config/index.js";
-import { execLimits } from "../contract/index.js";
+import { execLimits, parseHostShare } from "../contract/index.js";
 import { invalidArgument } from "../errors/mesh-error.js";
 import { quoteForMessage } from "../errors/quote-for-message.js";
 import { formatSeconds } from "./output/time.js";
@@ -11,6 +11,8 @@ export interface ExecFlags {
   workdir?: string;
   timeout: string;
   "idempotency-key"?: string;
+  "max-concurrency"?: string;
+  "max-errors"?: string;
 }
 
 /** POST …/exec's JSON body. */
@@ -19,6 +21,8 @@ export interface ExecRequestBody {
   env: string[];
   working_dir?: string;
   timeout_seconds: number;
+  max_concurrency?: string;
+  max_errors?: string;
 }
 
 /**
@@ -51,7 +55,16 @@ export function execRequestOf(flags: ExecFlags, command: string[]): ExecRequestB
   if (key !== undefined && !idempotencyKeyPattern.test(key)) {
     throw invalidArgument("invalid --idempotency-key", "--idempotency-key is 1 to 255 printable ASCII characters, without spaces");
   }
-  return { command, env: flags.env, working_dir: flags.workdir, timeout_seconds: timeoutSecondsOf(flags.timeout) };
+  parseHostShare("--max-concurrency", flags["max-concurrency"]);
+  parseHostShare("--max-errors", flags["max-errors"]);
+  return {
+    command,
+    env: flags.env,
+    working_dir: flags.workdir,
+    timeout_seconds: timeoutSecondsOf(flags.timeout),
+    max_concurrency: flags["max-concurrency"],
+    max_errors: flags["max-errors"],
+  };
 }
 
 function timeoutSecondsOf(timeout: string): number {

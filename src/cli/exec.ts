@@ -10,6 +10,7 @@ import { jsonFlag, writeRaw } from "./output/raw-json.js";
 import { FollowOutput } from "./output/follow-output.js";
 import { noGroupFlag, renderHostResults } from "./output/host-results.js";
 import { readStdinForExec } from "./exec-stdin.js";
+import { cancelJob } from "./job-cancel.js";
 import { ProgressLine } from "./output/progress.js";
 import { renderFields } from "./output/table.js";
 import { formatSeconds } from "./output/time.js";
@@ -18,7 +19,7 @@ const EXAMPLE = "meshexec exec --container web -- ls -l /";
 
 export const execCommand = defineCommand({
   usage:
-    "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [-i] [--follow] [--no-group] [--idempotency-key K] [--json] [--async] -- CMD [ARGS…]",
+    "[--target T] --container ID [--env K=V]… [--workdir DIR] [--timeout S] [--max-concurrency N|P%] [--max-errors N|P%] [-i] [--follow] [--no-group] [--idempotency-key K] [--json] [--async] -- CMD [ARGS…]",
   commandAfterDashDash: EXAMPLE,
   epilog: `Everything after -- is the command's argv exactly as typed: no shell, nothing split on spaces or commas.
 --json prints one document, {job_id, results}, as the API's plain (unstreamed) reply; never grouped, never followed.
@@ -26,7 +27,10 @@ Hosts whose stdout, stderr and exit code are identical are printed once, under a
 (web-[01-40],db-2 (41 hosts)), as dshbak -c does; the table above stays one row per host.
 --follow prints output as it is written, each line prefixed with its host ("web-1 | …"; "!" in place of "|" marks stderr);
 it is on by default when the target is one host (a hostname or _any) and stdout is a terminal.
-Ctrl-C stops waiting, exits 130 and prints the job's id once the edge has accepted it.
+--max-concurrency runs at most that many hosts at a time (10, or 10% of the targeted hosts), in hostname order;
+--max-errors stops starting hosts once more than that many have failed or exited non-zero: the rest end "skipped".
+Ctrl-C prints the job's id, cancels the job (running hosts are killed, the rest skipped) and exits 130; a second Ctrl-C
+exits at once without waiting for the cancel.
 
 ${exitCodesHelp({
   [ExitCode.ok]: "every targeted host ran the command and it exited 0",
@@ -35,7 +39,7 @@ ${exitCodesHelp({
   [ExitCode.notFound]: "404: no agent matches the target, or the container does not exist",
   [ExitCode.refused]:
     "409 or 429: the container is not running, the idempotency key was used for another request, or the agents or your subject are at their limit; retry later",
-  [ExitCode.interrupted]: "interrupted (Ctrl-C) before the results came",
+  [ExitCode.interrupted]: "interrupted (Ctrl-C) before the results came; the job was cancelled",
 })}`,
   flags: {
     target: { type: "string", default: "_any", description: "a hostname, _any (one agent, the least busy), _all, or key:value (every agent with that label)" },
@@ -52,6 +56,16 @@ ${exitCodesHelp({
       // One key names one request: exported, it would turn every later exec into a replay of the first.
       fromEnv: false,
       description: "sent as Idempotency-Key: the same key and request within 24 h returns the first job instead of running again (1 to 255 printable ASCII)",
+    },
+    "max-concurrency": {
+      type: "string",
+      fromEnv: false,
+      description: "run at most this many hosts at once, in hostname order: a whole number, or a percentage of the targeted hosts (10%)",
+    },
+    "max-errors": {
+      type: "string",
+      fromEnv: false,
+      description: "start no more hosts once more than this many failed or exited non-zero (a number or a percentage); the rest end skipped",
     },
     async: { type: "boolean", description: "print the job id as soon as the job is accepted, without waiting; see it with meshexec job ID --wait" },
     stdin: {
@@ -97,14 +111,23 @@ ${exitCodesHelp({
     const startedAt = Date.now();
     let jobId = "";
     let doneText = "";
+    let interrupted = false;
     const stopOnInterrupt = () => {
+      interrupted = true;
       progress.clear();
-      process.stderr.write(
-        jobId
-          ? `meshexec exec: interrupted; job ${jobId}: see what it did with: meshexec job ${jobId}\n`
-          : "meshexec exec: interrupted before the edge accepted the job\n",
-      );
-      process.exit(ExitCode.interrupted);
+      if (!jobId) {
+        process.stderr.write("meshexec exec: interrupted before the edge accepted the job\n");
+        process.exit(ExitCode.interrupted);
+      }
+      process.stderr.write(`meshexec exec: interrupted; cancelling job ${jobId} (Ctrl-C again to leave it running)\n`);
+      // A second Ctrl-C leaves at once: the cancel may be waiting on a router that is slow to answer.
+      process.once("SIGINT", () => process.exit(ExitCode.interrupted));
+      cancelJob(client, jobId)
+        .then(
+          () => process.stderr.write(`meshexec exec: job ${jobId} cancelled; see what it did with: meshexec job ${jobId}\n`),
+          (err: Error) => process.stderr.write(`meshexec exec: job ${jobId} not cancelled: ${err.message}; see it with: meshexec job ${jobId}\n`),
+        )
+        .finally(() => process.exit(ExitCode.interrupted));
     };
     process.once("SIGINT", stopOnInterrupt);
     let reply: ExecResponse;
@@ -138,6 +161,8 @@ ${exitCodesHelp({
       progress.clear();
       process.off("SIGINT", stopOnInterrupt);
     }
+    // The stream of a job being cancelled ends with its cancelled results: the cancel's own outcome is what is printed.
+    if (interrupted) return;
     if (flags.json) writeRaw(JSON.stringify(reply));
     else {
       const options = { group: !flags["no-group"] && reply.results.length > 1, outputShown: follow !== undefined };

@@ -11,3 +11,4 @@ export { agentHelloLimits, labelProblem } from "./agent-limits.js";
 export { matchesAnyGlob, matchesGlob } from "./glob.js";
 export { DEFAULT_GRPC_ADDRESS, DEFAULT_REST_ADDRESS } from "./addresses.js";
 export { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_KEEPALIVE_MS } from "./link-timing.js";
+export { HOST_SHARE_MAX_COUNT, hostsOfShare, parseHostShare, type HostShare } from "./host-share.js";

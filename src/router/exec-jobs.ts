@@ -17,7 +17,7 @@ import type { HostLink } from "./host-link.js";
 import { describeTarget } from "./target.js";
 import { authorizeTarget } from "./target-grants.js";
 import type { ExecPlan } from "./validate-exec.js";
-import { hostsOfShare } from "./host-share.js";
+import { hostsOfShare } from "../contract/index.js";
 import type { RunningJobs } from "./job-cancellation.js";
 
 export interface ExecJobsDeps {

@@ -2,7 +2,7 @@ import type { ExecContainerRequest } from "../gen/meshexec/v1/exec.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 import { execLimits } from "../contract/index.js";
 import { parseTarget, type Target } from "./target.js";
-import { parseHostShare, type HostShare } from "./host-share.js";
+import { parseHostShare, type HostShare } from "../contract/index.js";
 
 /** An ExecContainerRequest that passed validation, with defaults applied. */
 export interface ExecPlan {

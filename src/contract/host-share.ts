@@ -4,9 +4,9 @@ import { invalidArgument, quoteForMessage } from "../errors/index.js";
 export type HostShare = { count: number } | { percent: number };
 
 /** Whole numbers past this are refused rather than silently meaning "all": no fleet is that large. */
-const HOST_SHARE_MAX_COUNT = 1_000_000;
+export const HOST_SHARE_MAX_COUNT = 1_000_000;
 
-/** Parses `max_concurrency` or `max_errors`: "10" or "10%" (1..100). Absent: undefined. */
+/** Parses `max_concurrency` or `max_errors` (the CLI's --max-… flags too, named by `field`): "10" or "10%" (1..100). Absent: undefined. */
 export function parseHostShare(field: string, value: string | undefined): HostShare | undefined {
   if (value === undefined) return undefined;
   const percent = /^(\d{1,3})%$/.exec(value);
