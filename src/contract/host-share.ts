@@ -1,4 +1,6 @@
-import { invalidArgument, quoteForMessage } from "../errors/index.js";
+// Not errors/index.js: that loads grpc-js, and the CLI checks its --max-… flags with this.
+import { invalidArgument } from "../errors/mesh-error.js";
+import { quoteForMessage } from "../errors/quote-for-message.js";
 
 /** A number of hosts as a caller gives it: a whole number, or a percentage of the hosts targeted. */
 export type HostShare = { count: number } | { percent: number };

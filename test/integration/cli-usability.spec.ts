@@ -134,7 +134,7 @@ describe("meshexec's client commands, as a new user meets them (child processes 
       expectOneLineError(
         await jobs(["--status", "done"]),
         2,
-        /^meshexec jobs: invalid --status: --status is one of running, completed, partial_failure, failed, got "done"$/m,
+        /^meshexec jobs: invalid --status: --status is one of running, completed, partial_failure, failed, cancelled, got "done"$/m,
       );
     });
   });
@@ -225,15 +225,19 @@ describe("meshexec's client commands, as a new user meets them (child processes 
 
   // Label targets: one host on a terminal would follow its output instead of drawing the progress line.
   describe("on a terminal", () => {
-    it("Ctrl-C while waiting prints the job's id and exits 130", async () => {
-      const running = startCli(["exec", "--container", box, "--target", "role:db", "--", "sleep", "30"], env, { tty: true });
+    it("Ctrl-C while waiting prints the job's id, cancels the job (its process killed) and exits 130", async () => {
+      const running = startCli(["exec", "--container", box, "--target", "role:db", "--", "sleep", "33"], env, { tty: true });
       await waitFor("the progress line", () => running.output().stdout.includes("0/1 hosts done"));
+      await waitFor("the sleep", async () => (await containers.countRunning(box, "sleep 33")) === 1);
       running.type("\x03");
       const run = await running.done;
       expect(run.code, context(run)).to.equal(130);
-      const [, jobId] = /meshexec exec: interrupted; job ([0-9a-f-]{36}): see what it did with: meshexec job \1\r?\n/.exec(run.stdout) ?? [];
+      const [, jobId] = /meshexec exec: job ([0-9a-f-]{36}) cancelled; see what it did with: meshexec job \1\r?\n/.exec(run.stdout) ?? [];
       expect(jobId, context(run)).to.be.a("string");
-      expect(await api(`/job/${jobId}`)).to.have.property("target", "role:db");
+      const job = await api(`/job/${jobId}`);
+      expect(job).to.include({ target: "role:db", status: "cancelled" });
+      expect(job.results[0].status).to.equal("cancelled");
+      await waitFor("the sleep killed", async () => (await containers.countRunning(box, "sleep 33")) === 0);
     });
 
     it("the progress line counts elapsed time against the time limit while no host is done", async () => {

@@ -27,7 +27,19 @@ describe("OpenAPI document, against a real stack", function () {
     expect(reply.headers.get("content-type")).to.match(/^application\/json/);
     expect(reply.body.openapi).to.match(/^3\.1\.\d+$/);
     expect(Object.keys(reply.body.paths).sort()).to.deep.equal(
-      [EXEC, "/agents", "/agents/{hostname}/revoke", "/audit", "/health", "/job/{id}", "/jobs", "/openapi.json", "/ready", "/tokens/{jti}/revoke"].sort(),
+      [
+        EXEC,
+        "/agents",
+        "/agents/{hostname}/revoke",
+        "/audit",
+        "/health",
+        "/job/{id}",
+        "/job/{id}/cancel",
+        "/jobs",
+        "/openapi.json",
+        "/ready",
+        "/tokens/{jti}/revoke",
+      ].sort(),
     );
     contract.expectDocumented("get", "/openapi.json", reply);
   });
