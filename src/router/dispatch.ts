@@ -72,7 +72,11 @@ function rollOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions, max
   return new Promise((resolve, reject) => {
     const startMore = () => {
       let stopped = whyNotStarted();
-      for (; stopped === undefined && running < maxConcurrency && next < queue.length; stopped = whyNotStarted()) start(queue[next++]);
+      while (stopped === undefined && running < maxConcurrency && next < queue.length) {
+        running++;
+        start(queue[next++]);
+        stopped = whyNotStarted();
+      }
       if (running > 0) return;
       for (const link of queue.slice(next)) {
         const skipped = skippedResult(link.hostname, stopped ?? "");
@@ -83,7 +87,6 @@ function rollOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions, max
       resolve(results);
     };
     const start = (link: HostLink) => {
-      running++;
       execOn(link, order, opts).then(({ outcome, elapsedMs }) => {
         const result = toHostResult(link.hostname, outcome, elapsedMs);
         results.push(result);
