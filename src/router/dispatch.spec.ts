@@ -4,6 +4,7 @@ import type { ExecRequestMessage, HostOutcome } from "./agent-session.js";
 import { fanOut, runOnOne, type DispatchOptions } from "./dispatch.js";
 import type { ExecDeliverer, HostLink } from "./host-link.js";
 import { KeptOutput } from "./kept-output.js";
+import { JobCancellation } from "./job-cancellation.js";
 
 const ran = (stdout: string): HostOutcome => ({
   $case: "completed",
@@ -134,5 +135,87 @@ describe("dispatch over host links", () => {
     const results = await running;
     expect(silent.giveUps).to.deep.equal([{ status: "failed", message: "cancelled: the caller went away" }]);
     expect(results.map((r) => r.error)).to.deep.equal(["cancelled: the caller went away", "cancelled: the caller went away"]);
+  });
+
+  describe("rolling (max_concurrency, max_errors)", () => {
+    const exited = (code: number): HostOutcome => ({
+      $case: "completed",
+      value: { stdout: "", stderr: "", exitCode: code, timedOut: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 1 },
+    });
+
+    /** Answers each host on a later turn of the event loop, counting how many run at once. */
+    class ProbeDeliverer extends FakeDeliverer {
+      running = 0;
+      most = 0;
+      constructor(private readonly exitCodeOf: (hostname: string) => number) {
+        super(() => undefined);
+      }
+      override deliver(_request: ExecRequestMessage, hosts: readonly HostLink[], onOutcome: (index: number, outcome: HostOutcome) => void): void {
+        this.deliveries.push(hosts.map((h) => h.hostname));
+        this.running += hosts.length;
+        this.most = Math.max(this.most, this.running);
+        setImmediate(() => {
+          this.running -= hosts.length;
+          hosts.forEach((h, i) => onOutcome(i, exited(this.exitCodeOf(h.hostname))));
+        });
+      }
+    }
+    const names = ["e", "c", "a", "d", "b"];
+
+    it("starts hosts one delivery each, in hostname order, at most max_concurrency at once", async () => {
+      const probe = new ProbeDeliverer(() => 0);
+      const results = await fanOut(
+        names.map((n) => hostOn(n, probe)),
+        order,
+        options(),
+        { maxConcurrency: 2 },
+      );
+      expect(probe.deliveries).to.deep.equal([["a"], ["b"], ["c"], ["d"], ["e"]]);
+      expect(probe.most).to.equal(2);
+      expect(results.map((r) => r.status)).to.deep.equal(["ok", "ok", "ok", "ok", "ok"]);
+    });
+
+    it("keeps one delivery per router when every host may run at once", async () => {
+      const probe = new ProbeDeliverer(() => 1);
+      await fanOut([hostOn("a", probe), hostOn("b", probe)], order, options(), { maxConcurrency: 2, maxErrors: 1 });
+      expect(probe.deliveries).to.deep.equal([["a", "b"]]);
+    });
+
+    it("starts no more hosts once the errors exceed max_errors; the rest end skipped, sorted", async () => {
+      const probe = new ProbeDeliverer((h) => (h === "a" || h === "b" ? 1 : 0));
+      const results = await fanOut(
+        names.map((n) => hostOn(n, probe)),
+        order,
+        options(),
+        { maxConcurrency: 1, maxErrors: 1 },
+      );
+      expect(probe.deliveries).to.deep.equal([["a"], ["b"]]);
+      expect(results.map((r) => [r.hostname, r.status, r.exitCode])).to.deep.equal([
+        ["a", "ok", 1],
+        ["b", "ok", 1],
+        ["c", "skipped", undefined],
+        ["d", "skipped", undefined],
+        ["e", "skipped", undefined],
+      ]);
+      expect(results[2]).to.include({ changed: false, error: "not started: 2 errors exceeded max_errors 1" });
+    });
+
+    it("on a job cancel, ends the running hosts cancelled and skips the others", async () => {
+      const silent = new FakeDeliverer(() => undefined);
+      const cancel = new AbortController();
+      const running = fanOut(
+        ["a", "b", "c"].map((n) => hostOn(n, silent)),
+        order,
+        options({ signal: cancel.signal }),
+        { maxConcurrency: 1 },
+      );
+      cancel.abort(new JobCancellation("cancelled by ops"));
+      const results = await running;
+      expect(results.map((r) => [r.hostname, r.status, r.error])).to.deep.equal([
+        ["a", "cancelled", "cancelled by ops; the process was killed"],
+        ["b", "skipped", "not started: the job was cancelled"],
+        ["c", "skipped", "not started: the job was cancelled"],
+      ]);
+    });
   });
 });
