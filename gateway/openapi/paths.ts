@@ -194,12 +194,12 @@ const cancelJob = guarded("CancelJob", {
   tags: ["jobs"],
   parameters: [{ name: "id", in: "path", required: true, description: "The job_id an exec answered with.", schema: { type: "string" } }],
   description:
-    'Hosts still running are killed (the process tree, as at a timeout) and end "cancelled"; hosts not started end "skipped"; the job ends "cancelled". docker:execute cancels the caller\'s own jobs; job:cancel, every subject\'s. Each cancel is an audit entry. In a mesh, the job must be cancelled through the router that runs it (the job\'s router), else 409.',
+    'Hosts still running are killed (the process tree, as at a timeout) and end "cancelled"; hosts not started end "skipped"; the job ends "cancelled". docker:execute cancels the caller\'s own jobs; job:cancel, every subject\'s. Each cancel is an audit entry. In a mesh, a cancel reaching another router is passed over NATS to the router coordinating the job.',
   success: { 200: jsonResponse("The job as it ended.", "Job") },
   errors: {
     ...routerCallErrors,
     404: "No job has this id, or it is another subject's and the token lacks job:cancel.",
-    409: "The job has already ended, or it runs on another router of the mesh.",
+    409: "The job has already ended, or it runs on a router this one cannot reach (no NATS).",
   },
 });
 

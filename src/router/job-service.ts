@@ -20,6 +20,8 @@ export interface JobServiceDeps {
   running: RunningJobs;
   /** This router's name as its jobs record it: a job of another router is cancelled there. */
   routerName: string;
+  /** In a mesh: asks the router coordinating a job to cancel it (true once it has, false when it runs no such job). */
+  cancelJobOn?(router: string, jobId: string, cancelledBy: string): Promise<boolean>;
 }
 
 /**
@@ -30,6 +32,12 @@ export interface JobServiceDeps {
  */
 export function createJobService(deps: JobServiceDeps): JobServiceServer {
   const { jobs, verifier, log } = deps;
+  const cancelElsewhere = async (router: string, jobId: string, cancelledBy: string) => {
+    if (!deps.cancelJobOn) {
+      throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "job on another router", `job ${jobId} runs on router ${router}, which this router cannot reach`);
+    }
+    return deps.cancelJobOn(router, jobId, cancelledBy);
+  };
   return {
     getJob: unaryHandler(log, async (call) => {
       const principal = await verifier.verify(authorizationOf(call), requiredScopeByMethod.GetJob);
@@ -64,16 +72,11 @@ export function createJobService(deps: JobServiceDeps): JobServiceServer {
         job && (job.subject === principal.subject ? principal.scopes.has(requiredScopeByMethod.CancelJob) : principal.scopes.has(CANCEL_ANY_JOB_SCOPE));
       if (!job || !mayCancel) throw new MeshError(GrpcStatus.NOT_FOUND, "job not found", `no job "${jobId.slice(0, 80)}"`);
       if (job.status !== "running") throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "job finished", `job ${job.id} has already ended ${job.status}`);
-      if (job.router !== deps.routerName) {
-        throw new MeshError(
-          GrpcStatus.FAILED_PRECONDITION,
-          "job on another router",
-          `job ${job.id} runs on router ${job.router}; cancel it through that router`,
-        );
-      }
-      // Not running here while the store said running: it ended between the two looks.
-      if (!(await deps.running.cancel(job.id, principal.subject)))
-        throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "job finished", `job ${job.id} has already ended`);
+      // Only the router coordinating the job can abort it: another router's job is cancelled there, over NATS.
+      const cancelled =
+        job.router === deps.routerName ? await deps.running.cancel(job.id, principal.subject) : await cancelElsewhere(job.router, job.id, principal.subject);
+      // Not running there while the store said running: it ended between the two looks.
+      if (!cancelled) throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "job finished", `job ${job.id} has already ended`);
       await recordAudit(deps, {
         time: new Date(),
         subject: principal.subject,

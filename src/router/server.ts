@@ -149,6 +149,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     return work.finally(() => inFlight.delete(work));
   };
   const hostOutputLimitBytes = options.agentOutputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
+  const runningJobs = new RunningJobs();
   const mesh: Mesh | undefined = options.nats
     ? await joinMesh({
         nats: options.nats,
@@ -162,11 +163,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
             (failed) => failed > 0 && options.log.warn({ router: name, jobs: failed }, "jobs of a lost router marked failed"),
             () => {},
           ),
+        cancelJobHere: (jobId, cancelledBy) => runningJobs.cancel(jobId, cancelledBy),
         log: options.log,
       })
     : undefined;
   const fleet = new FleetView(registry, mesh?.remote);
-  const runningJobs = new RunningJobs();
   const execJobs = new ExecJobs({
     routerName: jobsRouter,
     fleet,
@@ -206,7 +207,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       isDraining: () => draining,
     }),
   );
-  server.addService(callerService(JobServiceService), createJobService({ jobs, verifier, log, audit, running: runningJobs, routerName: jobsRouter }));
+  server.addService(
+    callerService(JobServiceService),
+    createJobService({ jobs, verifier, log, audit, running: runningJobs, routerName: jobsRouter, cancelJobOn: mesh?.cancelJobOn }),
+  );
   server.addService(callerService(TokenServiceService), createTokenService({ revocations: tokenRevocations, audit, verifier, log }));
   server.addService(callerService(AuditServiceService), createAuditService({ audit, verifier, log }));
   server.addService(limitRequestSize(agentLinkService, agentMessageLimit), {

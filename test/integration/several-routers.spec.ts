@@ -1,6 +1,7 @@
 import { Metadata, credentials, status } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { ExecServiceClient } from "../../src/gen/meshexec/v1/exec.js";
+import { JobServiceClient, type Job } from "../../src/gen/meshexec/v1/jobs.js";
 import { MeshStack, type MeshAgentSpec } from "../support/mesh-stack.js";
 import { MeshexecProcess } from "../support/meshexec-process.js";
 import { NatsServer } from "../support/nats-server.js";
@@ -146,6 +147,29 @@ describe("several routers: presence and forwarding on NATS", function () {
     call.cancel();
     client.close();
     await waitFor("the agent to kill it once the caller went away", async () => (await containers.countRunning(box, "sleep 307")) === 0);
+  });
+
+  it("rolls a job over other routers' hosts one at a time, and a cancel reaching another router reaches its coordinator", async () => {
+    // Coordinated by r3; role:db in hostname order starts with mesh-a2, held by r1. Cancelled through r2.
+    const started = await stack
+      .callerOf("r3")
+      .exec({ target: "role:db", containerId: box, command: ["sleep", "308"], async: true, maxConcurrency: "1" }, token);
+    expect(started.code, started.message).to.equal(status.OK);
+    await waitFor("the first host's sleep", async () => (await containers.countRunning(box, "sleep 308")) === 1);
+    const jobs = new JobServiceClient(stack.addressOf("r2"), credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set("authorization", `Bearer ${token}`);
+    const job = await new Promise<Job>((resolve, reject) =>
+      jobs.cancelJob({ jobId: started.response!.jobId }, metadata, (err, reply) => (err ? reject(err) : resolve(reply))),
+    );
+    jobs.close();
+    expect(job.status).to.equal("cancelled");
+    expect(job.results.map((r) => [r.hostname, r.status])).to.deep.equal([
+      ["mesh-a2", "cancelled"],
+      ["mesh-b2", "skipped"],
+      ["mesh-c2", "skipped"],
+    ]);
+    await waitFor("the sleep killed on r1's agent", async () => (await containers.countRunning(box, "sleep 308")) === 0);
   });
 
   it("fails the hosts of a router killed mid-exec naming it, and its agents come back on the others", async () => {

@@ -11,6 +11,11 @@ export function cancelSubjectOf(router: string): string {
   return `meshexec.router.${router}.cancel`;
 }
 
+/** Where the router coordinating a job takes cancels of it from the router that CancelJob reached. */
+export function cancelJobSubjectOf(router: string): string {
+  return `meshexec.router.${router}.cancel-job`;
+}
+
 /** Where a router that recorded an agent revocation tells the others, so the one holding the agent ends its stream. */
 export const REVOCATIONS_SUBJECT = "meshexec.revocations";
 

@@ -7,6 +7,7 @@ import { FleetPresence } from "./fleet-presence.js";
 import { ForwardServer } from "./forward-server.js";
 import { RemoteRouter } from "./remote-router.js";
 import { RevocationFeed } from "./revocation-feed.js";
+import { JobCancelRelay } from "./job-cancel-relay.js";
 
 export interface MeshDeps {
   nats: NatsConnection;
@@ -16,6 +17,8 @@ export interface MeshDeps {
   isDraining(): boolean;
   /** Told once when another router stops heartbeating: its running jobs are marked failed. */
   onRouterLost(router: string): void;
+  /** Cancels a job this router coordinates, for a CancelJob that reached another router; false when it runs no such job. */
+  cancelJobHere(jobId: string, cancelledBy: string): Promise<boolean>;
   log: Logger;
 }
 
@@ -25,6 +28,8 @@ export interface Mesh {
   remote: RemoteHosts;
   /** Tells every router an agent was revoked, so the one holding it ends its stream. */
   announceRevocation(hostname: string, message: string, revokedAt: Date): boolean;
+  /** Asks the router coordinating a job to cancel it; true once it has, false when it runs no such job. */
+  cancelJobOn(router: string, jobId: string, cancelledBy: string): Promise<boolean>;
   /** Leaves the mesh: this router's agents and liveness key are deleted, so the others forget it at once. */
   stop(): Promise<void>;
 }
@@ -63,6 +68,8 @@ export async function joinMesh(deps: MeshDeps): Promise<Mesh> {
   forwards.start();
   const revocations = new RevocationFeed({ nats, registry, revocations: deps.agentRevocations, log });
   revocations.start();
+  const cancels = new JobCancelRelay({ nats, routerName, cancelHere: deps.cancelJobHere, log });
+  cancels.start();
   log.info({ router: routerName }, "joined the mesh");
   return {
     remote: presence,
@@ -70,9 +77,11 @@ export async function joinMesh(deps: MeshDeps): Promise<Mesh> {
       revocations.publish(hostname, message, revokedAt);
       return presence.get(hostname) !== undefined;
     },
+    cancelJobOn: (router, jobId, cancelledBy) => cancels.cancelOn(router, jobId, cancelledBy),
     async stop() {
       forwards.stop();
       revocations.stop();
+      cancels.stop();
       await presence.stop();
     },
   };

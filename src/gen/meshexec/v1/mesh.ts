@@ -104,6 +104,21 @@ export interface ForwardCancel {
 }
 
 /**
+ * Sent as a NATS request on `meshexec.router.<name>.cancel-job` to the router coordinating a job
+ * (the job's router), by the router a CancelJob reached, which has checked who may cancel it.
+ */
+export interface JobCancelOrder {
+  jobId: string;
+  /** The subject that cancelled it, for the hosts' errors ("cancelled by …"). */
+  cancelledBy: string;
+}
+
+/** The coordinator's reply: whether it was running the job (and has now cancelled it and recorded its end). */
+export interface JobCancelAnswer {
+  cancelled: boolean;
+}
+
+/**
  * Published on `meshexec.revocations` by the router that recorded an agent revocation: the router
  * holding the agent ends its stream, and every router records it (until the routers share one store).
  */
@@ -903,6 +918,147 @@ export const ForwardCancel: MessageFns<ForwardCancel> = {
     const obj: any = {};
     if (message.forwardId !== "") {
       obj.forwardId = message.forwardId;
+    }
+    return obj;
+  },
+};
+
+function createBaseJobCancelOrder(): JobCancelOrder {
+  return { jobId: "", cancelledBy: "" };
+}
+
+export const JobCancelOrder: MessageFns<JobCancelOrder> = {
+  encode(message: JobCancelOrder, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.cancelledBy !== "") {
+      writer.uint32(18).string(message.cancelledBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobCancelOrder {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobCancelOrder();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cancelledBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobCancelOrder {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      cancelledBy: isSet(object.cancelledBy)
+        ? globalThis.String(object.cancelledBy)
+        : isSet(object.cancelled_by)
+        ? globalThis.String(object.cancelled_by)
+        : "",
+    };
+  },
+
+  toJSON(message: JobCancelOrder): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.cancelledBy !== "") {
+      obj.cancelledBy = message.cancelledBy;
+    }
+    return obj;
+  },
+};
+
+function createBaseJobCancelAnswer(): JobCancelAnswer {
+  return { cancelled: false };
+}
+
+export const JobCancelAnswer: MessageFns<JobCancelAnswer> = {
+  encode(message: JobCancelAnswer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cancelled !== false) {
+      writer.uint32(8).bool(message.cancelled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobCancelAnswer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobCancelAnswer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cancelled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobCancelAnswer {
+    return { cancelled: isSet(object.cancelled) ? globalThis.Boolean(object.cancelled) : false };
+  },
+
+  toJSON(message: JobCancelAnswer): unknown {
+    const obj: any = {};
+    if (message.cancelled !== false) {
+      obj.cancelled = message.cancelled;
     }
     return obj;
   },
