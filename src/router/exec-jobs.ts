@@ -18,7 +18,7 @@ import { describeTarget } from "./target.js";
 import { authorizeTarget } from "./target-grants.js";
 import type { ExecPlan } from "./validate-exec.js";
 import { hostsOfShare } from "../contract/index.js";
-import type { RunningJobs } from "./job-cancellation.js";
+import { JobCancellation, type RunningJobs } from "./job-cancellation.js";
 
 export interface ExecJobsDeps {
   /** This router's name (--name), recorded on its jobs. */
@@ -159,9 +159,15 @@ export class ExecJobs {
   /** Starts the job's work (already recorded), telling the caller its id first. */
   private begin(job: NewJob, sessions: HostLink[], exec: AcceptedExec): Promise<ExecContainerResponse> {
     exec.onAccepted(job.id, job.hosts);
-    const cancel = new AbortController();
-    const done = this.deps.track(this.execute(job.id, sessions, exec, cancel.signal));
-    this.deps.running.register(job.id, cancel, done);
+    // One signal stops the job's hosts: CancelJob aborts it (with a JobCancellation), and so does a
+    // waiting caller going away. (AbortSignal.any would do the same with a signal more per exec.)
+    const stop = new AbortController();
+    const callerLeft = () => stop.abort();
+    if (!exec.async && exec.signal.aborted) callerLeft();
+    else if (!exec.async) exec.signal.addEventListener("abort", callerLeft, { once: true });
+    const done = this.deps.track(this.execute(job.id, sessions, exec, stop.signal));
+    this.deps.running.register(job.id, stop, done);
+    done.finally(() => exec.signal.removeEventListener("abort", callerLeft)).catch(() => {});
     if (exec.async) done.catch(() => {}); // its outcome is in the job record
     return done;
   }
@@ -191,8 +197,8 @@ export class ExecJobs {
     }
   }
 
-  /** Runs the job; `cancelled` aborts when CancelJob cancels it. */
-  private async execute(jobId: string, sessions: HostLink[], exec: AcceptedExec, cancelled: AbortSignal): Promise<ExecContainerResponse> {
+  /** Runs the job until `stop` aborts: with a JobCancellation when CancelJob cancels it. */
+  private async execute(jobId: string, sessions: HostLink[], exec: AcceptedExec, stop: AbortSignal): Promise<ExecContainerResponse> {
     const { plan } = exec;
     const bounds = { env: plan.env, hostOutputLimitBytes: this.deps.hostOutputLimitBytes, totalOutputLimitBytes: this.deps.totalOutputLimitBytes };
     // An async job's caller is gone: nobody to stream to.
@@ -210,8 +216,7 @@ export class ExecJobs {
     };
     const recorder = new JobRecorder(this.deps.jobs, jobId, plan.timeoutMs + RESULT_WRITE_MARGIN_MS, this.deps.log);
     const opts: DispatchOptions = {
-      // An async job's caller is gone by design: only a cancel stops it.
-      signal: exec.async ? cancelled : AbortSignal.any([exec.signal, cancelled]),
+      signal: stop,
       answerWithinMs: plan.timeoutMs + AGENT_ANSWER_GRACE_MS,
       onOutput: live && ((hostname, stream, data) => live.add(hostname, stream, data)),
       onResult: (result) => {
@@ -236,7 +241,7 @@ export class ExecJobs {
     }
     this.deps.metrics.observeExec(results);
     // Answered once the results are recorded: a caller told of a job can always read it back.
-    await recorder.finish(exec.async ? [] : results, cancelled.aborted ? "cancelled" : jobStatusOf(results));
+    await recorder.finish(exec.async ? [] : results, stop.reason instanceof JobCancellation ? "cancelled" : jobStatusOf(results));
     return { jobId, results };
   }
 }

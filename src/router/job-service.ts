@@ -1,43 +1,23 @@
 import type { Job, JobServiceServer } from "../gen/meshexec/v1/jobs.js";
-import { CANCEL_ANY_JOB_SCOPE, READ_ANY_JOB_SCOPE, requiredScopeByMethod, scopesAdmitting, type Principal, type TokenVerifier } from "../auth/index.js";
+import { READ_ANY_JOB_SCOPE, requiredScopeByMethod, type Principal } from "../auth/index.js";
 import { GrpcStatus, MeshError, invalidArgument } from "../errors/index.js";
-import type { Logger } from "../log/index.js";
 import { JOB_STATUSES } from "../contract/index.js";
-import type { AuditLog, JobRecord, JobStatus, JobStore } from "../store/index.js";
-import { traceLogFields } from "../trace/index.js";
-import { authorizationOf, callContextOf } from "./call-context.js";
-import { recordAudit } from "./exec-audit.js";
-import type { RunningJobs } from "./job-cancellation.js";
+import type { JobRecord, JobStatus } from "../store/index.js";
+import { authorizationOf } from "./call-context.js";
+import { cancelJobHandler, type CancelJobDeps } from "./cancel-job.js";
 import { pageLimitOf } from "./page-limit.js";
 import { unaryHandler } from "./grpc-handlers.js";
 
-export interface JobServiceDeps {
-  jobs: JobStore;
-  verifier: TokenVerifier;
-  log: Logger;
-  audit: AuditLog;
-  /** The jobs this router runs, which CancelJob aborts. */
-  running: RunningJobs;
-  /** This router's name as its jobs record it: a job of another router is cancelled there. */
-  routerName: string;
-  /** In a mesh: asks the router coordinating a job to cancel it (true once it has, false when it runs no such job). */
-  cancelJobOn?(router: string, jobId: string, cancelledBy: string): Promise<boolean>;
-}
+/** GetJob and ListJobs need the store, the verifier and the log; CancelJob (cancel-job.ts) the rest. */
+export type JobServiceDeps = CancelJobDeps;
 
 /**
  * A caller sees its own subject's jobs (their output may hold what only it should read); the
  * scope job:read:any sees everyone's. Another subject's job is answered as one that does not
- * exist, so that job ids cannot be probed for. Cancelling follows the same rule, with job:cancel
- * in the place of job:read:any.
+ * exist, so that job ids cannot be probed for. CancelJob follows the same rule (cancel-job.ts).
  */
 export function createJobService(deps: JobServiceDeps): JobServiceServer {
   const { jobs, verifier, log } = deps;
-  const cancelElsewhere = async (router: string, jobId: string, cancelledBy: string) => {
-    if (!deps.cancelJobOn) {
-      throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "job on another router", `job ${jobId} runs on router ${router}, which this router cannot reach`);
-    }
-    return deps.cancelJobOn(router, jobId, cancelledBy);
-  };
   return {
     getJob: unaryHandler(log, async (call) => {
       const principal = await verifier.verify(authorizationOf(call), requiredScopeByMethod.GetJob);
@@ -63,37 +43,7 @@ export function createJobService(deps: JobServiceDeps): JobServiceServer {
       return { jobs: page.items.map(jobOf), nextCursor: page.nextCursor ?? "" };
     }),
 
-    cancelJob: unaryHandler(log, async (call) => {
-      const context = await callContextOf(call, verifier);
-      const principal = await verifier.verify(context.authorization, scopesAdmitting("CancelJob"));
-      const { jobId } = call.request;
-      const job = await jobs.get(jobId);
-      const mayCancel =
-        job && (job.subject === principal.subject ? principal.scopes.has(requiredScopeByMethod.CancelJob) : principal.scopes.has(CANCEL_ANY_JOB_SCOPE));
-      if (!job || !mayCancel) throw new MeshError(GrpcStatus.NOT_FOUND, "job not found", `no job "${jobId.slice(0, 80)}"`);
-      if (job.status !== "running") throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "job finished", `job ${job.id} has already ended ${job.status}`);
-      // Only the router coordinating the job can abort it: another router's job is cancelled there, over NATS.
-      const cancelled =
-        job.router === deps.routerName ? await deps.running.cancel(job.id, principal.subject) : await cancelElsewhere(job.router, job.id, principal.subject);
-      // Not running there while the store said running: it ended between the two looks.
-      if (!cancelled) throw new MeshError(GrpcStatus.FAILED_PRECONDITION, "job finished", `job ${job.id} has already ended`);
-      await recordAudit(deps, {
-        time: new Date(),
-        subject: principal.subject,
-        sourceAddress: context.sourceAddress,
-        target: job.target,
-        containerId: job.containerId,
-        command: ["job", "cancel", job.id],
-        grpcCode: GrpcStatus[GrpcStatus.OK],
-        httpStatus: 200,
-        jobId: job.id,
-        requestId: context.trace.requestId,
-        error: "",
-      });
-      log.info({ ...traceLogFields(context.trace), jobId: job.id, subject: principal.subject }, "job cancelled");
-      const ended = await jobs.get(job.id);
-      return jobOf(ended ?? job);
-    }),
+    cancelJob: unaryHandler(log, async (call) => jobOf(await cancelJobHandler(deps)(call))),
   };
 }
 

@@ -118,10 +118,14 @@ describe("rolling execution and cancel (router, edge, five agents, real Docker)"
       expect(results[1].error).to.equal("not started: the job was cancelled");
       await waitFor("the sleep killed", async () => (await containers.countRunning(box, "sleep 31")) === 0);
 
-      const audit = (await stack.request("GET", "/audit?limit=100", { token: admin })).body.entries;
-      expect(audit.find((e: { command: string[] }) => e.command.join(" ") === `job cancel ${jobId}`)).to.include({ subject: "test", job_id: jobId });
-
       expectErrorShape(await stack.request("POST", `/job/${jobId}/cancel`, { token: admin }), 409);
+      // Both attempts audited, newest first: the refused one too.
+      const audit = (await stack.request("GET", "/audit?limit=100", { token: admin })).body.entries;
+      const cancels = audit.filter((e: { command: string[] }) => e.command.join(" ") === `job cancel ${jobId}`);
+      expect(cancels.map((e: Record<string, unknown>) => [e.subject, e.job_id, e.http_status])).to.deep.equal([
+        ["test", jobId, 409],
+        ["test", jobId, 200],
+      ]);
     });
 
     it("is 404 for an unknown job, and for another subject's without job:cancel; job:cancel cancels anyone's", async () => {
