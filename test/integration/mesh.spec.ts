@@ -70,7 +70,7 @@ describe("service-mesh citizenship: streaming, trace context, health, readiness,
     expect(lines[2].result.stdout).to.equal("slow\n");
     // The fast host's line was in hand while the slow host was still running.
     expect(slowWasRunningAtFirstResult).to.equal(true);
-    expect(lines[3]).to.deep.equal({ type: "summary", job_id: lines[0].job_id, targeted: 2, ok: 2, failed: 0, timeout: 0 });
+    expect(lines[3]).to.deep.equal({ type: "summary", job_id: lines[0].job_id, targeted: 2, ok: 2, failed: 0, timeout: 0, skipped: 0, cancelled: 0 });
   });
 
   it("answers a refused streamed exec with its status and the error shape", async () => {
