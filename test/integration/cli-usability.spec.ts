@@ -128,6 +128,15 @@ describe("meshexec's client commands, as a new user meets them (child processes 
       expectOneLineError(await refused(["--idempotency-key", "has space"]), 2, /invalid --idempotency-key: .*1 to 255 printable ASCII/);
     });
 
+    it("--max-concurrency and --max-errors", async () => {
+      expectOneLineError(
+        await refused(["--max-concurrency", "150%"]),
+        2,
+        /^meshexec exec: invalid --max-concurrency: --max-concurrency must be a whole number 1 to 1000000 or a percentage "1%" to "100%", got "150%"$/m,
+      );
+      expectOneLineError(await refused(["--max-errors", "0"]), 2, /invalid --max-errors: .*got "0"/);
+    });
+
     it("jobs --limit and --status", async () => {
       const jobs = (args: string[]) => meshexec(["jobs", ...args], { MESHEXEC_GATEWAY: UNREACHABLE });
       expectOneLineError(await jobs(["--limit", "500"]), 2, /^meshexec jobs: invalid --limit: --limit is 1 to 100, got 500$/m);
@@ -170,6 +179,21 @@ describe("meshexec's client commands, as a new user meets them (child processes 
       expect(run.stdout).to.equal("no jobs yet\n");
       const filtered = await meshexec(["jobs", "--target", "nowhere", "--status", "failed"]);
       expect(filtered.stdout, context(filtered)).to.equal("no jobs match --target nowhere --status failed\n");
+    });
+
+    it("job cancel kills a running job and prints it cancelled; an ended one is exit 5, an unknown one exit 4", async () => {
+      const started = await exec(["--target", "use-a", "--async"], ["sleep", "34"]);
+      const [, jobId] = /job ([0-9a-f-]{36}) accepted/.exec(started.stdout) ?? [];
+      expect(jobId, context(started)).to.be.a("string");
+      await waitFor("the sleep", async () => (await containers.countRunning(box, "sleep 34")) === 1);
+      const cancel = await meshexec(["job", "cancel", jobId]);
+      expect(cancel.code, context(cancel)).to.equal(0);
+      expect(cancel.stdout)
+        .to.match(/^status +cancelled$/m)
+        .and.to.match(/^use-a +cancelled/m);
+      await waitFor("the sleep killed", async () => (await containers.countRunning(box, "sleep 34")) === 0);
+      expectOneLineError(await meshexec(["job", "cancel", jobId]), 5, /^meshexec job cancel: job finished: job .* has already ended cancelled$/m);
+      expectOneLineError(await meshexec(["job", "cancel", "no-such-job"]), 4, /^meshexec job cancel: job not found/m);
     });
 
     it("--help lists the exit codes jobs uses, not exec's", async () => {
