@@ -126,7 +126,7 @@ export const devCommand = defineCommand({
     );
     stopOnSignals(async () => {
       await agent.drain(10_000);
-      await gateway.stop(10_000);
+      await gateway.stop();
       await router.stop(1_000);
       await stores.close();
       await metrics.close();
