@@ -36,8 +36,11 @@ export interface GatewayOptions {
 export interface RunningGateway {
   port: number;
   /** Stops accepting connections and waits (up to graceMs) for requests in flight. */
-  stop(graceMs: number): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
+
+/** How long requests in flight may take to finish when the edge stops: a waiting exec's own limit is longer, and is cut. */
+const STOP_GRACE_MS = 10_000;
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const routers = await resolveRouterAddresses(parseRouterAddresses("router", options.router));
@@ -70,7 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   options.log.info({ address: `${options.host}:${port}`, port, scheme: options.https ? "https" : "http", router: options.router }, "gateway listening");
   return {
     port,
-    async stop(graceMs) {
+    async stop(graceMs = STOP_GRACE_MS) {
       await new Promise<void>((resolve) => {
         // Keep-alive connections go idle one by one as their last response is sent; close
         // each as it does instead of waiting out the keep-alive timeout.

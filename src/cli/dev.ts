@@ -127,7 +127,7 @@ export const devCommand = defineCommand({
     );
     stopOnSignals(async () => {
       await agent.drain(10_000);
-      await gateway.stop(10_000);
+      await gateway.stop();
       await router.stop(1_000);
       await stores.close();
       await metrics.close();

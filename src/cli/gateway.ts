@@ -73,7 +73,7 @@ export const gatewayCommand = defineCommand({
       }),
     );
     stopOnSignals(async () => {
-      await gateway.stop(10_000);
+      await gateway.stop();
       await metrics.close();
     });
   },

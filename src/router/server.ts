@@ -161,7 +161,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         onRouterLost: (name) =>
           void jobs.failRunningOf(name, `router lost: ${name}`).then(
             (failed) => failed > 0 && options.log.warn({ router: name, jobs: failed }, "jobs of a lost router marked failed"),
-            () => {},
+            (err) => options.log.error({ err, router: name }, "could not mark a lost router's jobs failed"),
           ),
         cancelJobHere: (jobId, cancelledBy) => runningJobs.cancel(jobId, cancelledBy),
         log: options.log,

@@ -172,9 +172,27 @@ describe("several routers: presence and forwarding on NATS", function () {
     await waitFor("the sleep killed on r1's agent", async () => (await containers.countRunning(box, "sleep 308")) === 0);
   });
 
+  it("runs one Idempotency-Key sent to all three routers at once exactly once, and gives every caller that job", async () => {
+    const marker = `/tmp/idem-${Date.now()}`;
+    const callers = ROUTERS.map((router) => stack.callerOf(router));
+    // mesh-c1 is held by r3: the calls through r1 and r2 forward to it.
+    const request = { target: "mesh-c1", containerId: box, command: ["sh", "-c", `echo ran >> ${marker}`], idempotencyKey: `idem-${marker}` };
+    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => callers[i % 3].exec(request, token)));
+    callers.forEach((caller) => caller.close());
+    for (const reply of replies) expect(reply.code, reply.message).to.equal(status.OK);
+    expect(new Set(replies.map((reply) => reply.response!.jobId)).size).to.equal(1);
+    const lines = await stack.exec("mesh-c1", box, { command: ["cat", marker] });
+    expect(lines.body.results[0].stdout).to.equal("ran\n");
+  });
+
   it("fails the hosts of a router killed mid-exec naming it, and its agents come back on the others", async () => {
     const caller = stack.callerOf("r2");
     const running = caller.exec({ target: "_all", containerId: box, command: ["sleep", "5"], timeoutSeconds: 30 }, token);
+    // A job that r1 coordinates: the routers that remain mark it failed once r1 is lost.
+    const coordinatedByR1 = stack.callerOf("r1");
+    const orphan = await coordinatedByR1.exec({ target: "mesh-b1", containerId: box, command: ["sleep", "6"], timeoutSeconds: 30, async: true }, token);
+    coordinatedByR1.close();
+    expect(orphan.code, orphan.message).to.equal(status.OK);
     await waitFor("the sleeps to run", async () => (await containers.countRunning(box, "sleep 5")) === 6);
     await stack.routers.get("r1")!.process.stop("SIGKILL");
     const reply = await running;
@@ -187,6 +205,18 @@ describe("several routers: presence and forwarding on NATS", function () {
       expect(byHost[host].error).to.match(/router lost: r1/);
     }
     for (const host of ["mesh-b1", "mesh-b2", "mesh-c1", "mesh-c2"]) expect(byHost[host].status, host).to.equal("ok");
+    // The job record, read through the edge from whichever router answers, says the same.
+    const job = await stack.request("GET", `/job/${reply.response!.jobId}`, { token });
+    expect(job.status, JSON.stringify(job.body)).to.equal(200);
+    expect(job.body.results.map((r: { hostname: string; status: string }) => `${r.hostname}:${r.status}`)).to.deep.equal(
+      reply.response!.results.map((r) => `${r.hostname}:${r.status}`),
+    );
+    const lost = await waitFor("r1's own job to be marked failed by the routers that remain", async () => {
+      const read = await stack.request("GET", `/job/${orphan.response!.jobId}`, { token });
+      return read.status === 200 && read.body.status !== "running" && read.body;
+    });
+    expect(lost).to.include({ status: "failed" });
+    expect(lost.error).to.match(/router lost: r1/);
 
     const holders = await waitFor(
       "the six agents held by the surviving routers",

@@ -439,17 +439,25 @@ export class FleetPresence implements RemoteHosts {
   private sweepStaleRouters(): void {
     // Only while this router's own heartbeat comes back: otherwise the silence is NATS's, not theirs.
     if (this.natsProblem || this.restartingWatches || Date.now() - this.ownHeartbeatSeenAt > 2 * ROUTER_HEARTBEAT_MS) return;
+    // Every router ever seen, not only those whose agents are still listed: a dead router's agents
+    // usually reconnect elsewhere before it goes stale, and the jobs it coordinated still need ending.
+    for (const router of this.routerSeenAt.keys()) {
+      if (router !== this.deps.routerName && !this.isLive(router)) this.markLost(router);
+    }
     for (const [hostname, entry] of this.remote) {
       const router = entry.host.router;
       if (this.isLive(router)) continue;
-      if (!this.lostRouters.has(router)) {
-        this.lostRouters.add(router);
-        this.deps.log.warn({ router, staleAfterMs: ROUTER_STALE_AFTER_MS }, "router lost: its agents leave the fleet view");
-        this.deps.onRouterLost(router);
-      }
+      this.markLost(router);
       this.remote.delete(hostname);
       this.agents.delete(presenceKeyOf(hostname), { previousSeq: entry.revision }).catch(() => {});
     }
+  }
+
+  private markLost(router: string): void {
+    if (this.lostRouters.has(router)) return;
+    this.lostRouters.add(router);
+    this.deps.log.warn({ router, staleAfterMs: ROUTER_STALE_AFTER_MS }, "router lost: its agents leave the fleet view");
+    this.deps.onRouterLost(router);
   }
 
   /**
