@@ -125,7 +125,7 @@ function hostShare(description: string): JsonSchema {
   return {
     oneOf: [
       { type: "integer", minimum: 1, maximum: HOST_SHARE_MAX_COUNT },
-      { type: "string", pattern: "^(?:[1-9][0-9]{0,6}|(?:[1-9][0-9]?|100)%)$" },
+      { type: "string", pattern: "^(?:[1-9][0-9]{0,5}|1000000|(?:[1-9][0-9]?|100)%)$" },
     ],
     description: `${description} A whole number (10, or "10") or a percentage of the targeted hosts ("10%", 1% to 100%, rounded up, at least 1).`,
   };

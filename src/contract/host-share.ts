@@ -11,9 +11,10 @@ export const HOST_SHARE_MAX_COUNT = 1_000_000;
 /** Parses `max_concurrency` or `max_errors` (the CLI's --max-… flags too, named by `field`): "10" or "10%" (1..100). Absent: undefined. */
 export function parseHostShare(field: string, value: string | undefined): HostShare | undefined {
   if (value === undefined) return undefined;
-  const percent = /^(\d{1,3})%$/.exec(value);
-  if (percent && Number(percent[1]) >= 1 && Number(percent[1]) <= 100) return { percent: Number(percent[1]) };
-  if (/^\d{1,7}$/.test(value) && Number(value) >= 1 && Number(value) <= HOST_SHARE_MAX_COUNT) return { count: Number(value) };
+  // No leading zeros, as the OpenAPI document's pattern says: "010" is not quietly 10.
+  const percent = /^([1-9]\d?|100)%$/.exec(value);
+  if (percent) return { percent: Number(percent[1]) };
+  if (/^[1-9]\d{0,6}$/.test(value) && Number(value) <= HOST_SHARE_MAX_COUNT) return { count: Number(value) };
   throw invalidArgument(
     `invalid ${field}`,
     `${field} must be a whole number 1 to ${HOST_SHARE_MAX_COUNT} or a percentage "1%" to "100%", got ${quoteForMessage(value.slice(0, 40))}`,
