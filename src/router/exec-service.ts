@@ -11,7 +11,8 @@ import type { ExecJobs } from "./exec-jobs.js";
 import type { AgentRegistry } from "./registry.js";
 import { agentInfoOf, type FleetView } from "./fleet-view.js";
 import { revokeAgentHandler } from "./revoke-agent.js";
-import type { ExecSlot, SubjectLimits } from "./subject-limits.js";
+import type { ExecAdmission } from "./exec-admission.js";
+import type { ExecSlot } from "./subject-limits.js";
 import { describeTarget } from "./target.js";
 import { serverStreamHandler, unaryHandler } from "./grpc-handlers.js";
 import { validateExecRequest } from "./validate-exec.js";
@@ -30,7 +31,7 @@ export interface ExecServiceDeps {
   agentRevocations: AgentRevocations;
   verifier: TokenVerifier;
   /** Per-subject rate and concurrency limits on execs. */
-  limits: SubjectLimits;
+  limits: ExecAdmission;
   log: Logger;
   /** Set while the router drains: new execs are refused with UNAVAILABLE. */
   isDraining: () => boolean;
@@ -70,7 +71,7 @@ export function createExecService(deps: ExecServiceDeps): ExecServiceServer {
       const async = call.request.async ?? false;
       const validated = validateExecRequest(call.request);
       validatedCommand = validated.command;
-      slot = deps.limits.admit(subject);
+      slot = await deps.limits.admit(subject);
       // A waiting caller's deadline bounds the exec; an async job outlives its call.
       const plan = async ? validated : { ...validated, timeoutMs: capByDeadline(validated.timeoutMs, call.getDeadline()) };
       const response = await deps.jobs.run({

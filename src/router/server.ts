@@ -25,7 +25,8 @@ import { limitRequestSize, refuseOversizedMessages } from "./message-size-limit.
 import { addReflection } from "./reflection.js";
 import { AgentsReadiness, DEFAULT_READINESS, type ReadinessConfig } from "./agents-readiness.js";
 import { AgentRegistry } from "./registry.js";
-import { SubjectLimits, type SubjectLimitsConfig } from "./subject-limits.js";
+import type { SubjectLimitsConfig } from "./subject-limits.js";
+import { execAdmissionFor } from "./exec-admission.js";
 import { createTokenService } from "./token-service.js";
 
 export interface RouterOptions {
@@ -132,6 +133,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const jobsRouter = options.stores.shared ? options.name : "";
   // Only this router's: in a mesh, other routers' running jobs are theirs (or, once they die, the survivors') to end.
   const interrupted = await jobs.failRunningOf(jobsRouter, "router restarted");
+  // Its execs that were running when it stopped are not running now: their slots of the shared limits go back.
+  await options.stores.sharedAdmissions?.releaseAllOf(jobsRouter);
   if (interrupted > 0) options.log.warn({ jobs: interrupted, router: options.name }, "jobs left running by this router's last run marked failed");
   const prune = async () => {
     await jobs.pruneBefore(new Date(Date.now() - (options.jobTtlMs ?? DEFAULT_JOB_TTL_MS)));
@@ -158,11 +161,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         agentRevocations,
         isDraining: () => draining,
         // The jobs it coordinated were running on a router that is gone: nobody will finish them.
-        onRouterLost: (name) =>
+        onRouterLost: (name) => {
           void jobs.failRunningOf(name, `router lost: ${name}`).then(
             (failed) => failed > 0 && options.log.warn({ router: name, jobs: failed }, "jobs of a lost router marked failed"),
             (err) => options.log.error({ err, router: name }, "could not mark a lost router's jobs failed"),
-          ),
+          );
+          void options.stores.sharedAdmissions?.releaseAllOf(name).then(
+            (released) => released > 0 && options.log.warn({ router: name, slots: released }, "exec slots of a lost router given back to its subjects"),
+            (err) => options.log.error({ err, router: name }, "could not give a lost router's exec slots back"),
+          );
+        },
         cancelJobHere: (jobId, cancelledBy) => runningJobs.cancel(jobId, cancelledBy),
         log: options.log,
       })
@@ -190,7 +198,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     // The first is innermost: the metrics interceptor sees the status the others answer with.
     interceptors: [grpcServerMetricsInterceptor(metricsRegistry), refuseOversizedMessages(log), guardHalfSentCalls({ verifier, audit: { audit, log } })],
   });
-  const limits = new SubjectLimits(options.subjectLimits);
+  const limits = execAdmissionFor(options.stores, options.name, options.subjectLimits, log);
   const callerService = <S extends ServiceDefinition>(service: S) => limitRequestSize(service, callerMessageLimit);
   server.addService(
     callerService(ExecServiceService),

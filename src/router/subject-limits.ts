@@ -55,15 +55,10 @@ export class SubjectLimits {
     this.refill(state, now);
     const { ratePerSecond, maxConcurrent } = this.config;
     if (maxConcurrent > 0 && state.running >= maxConcurrent) {
-      throw limited("too many execs running", `subject "${subject}" already has ${state.running} execs running, the most it may (--max-concurrent-execs)`, 1);
+      throw tooManyRunning(subject, state.running);
     }
     if (ratePerSecond > 0 && state.tokens < 1) {
-      const waitSeconds = Math.ceil((1 - state.tokens) / ratePerSecond);
-      throw limited(
-        "rate limited",
-        `subject "${subject}" may start ${ratePerSecond} execs per second, ${this.config.burst} at once (--rate-limit, --rate-limit-burst)`,
-        waitSeconds,
-      );
+      throw rateLimited(subject, this.config, Math.ceil((1 - state.tokens) / ratePerSecond));
     }
     if (ratePerSecond > 0) state.tokens -= 1;
     state.running += 1;
@@ -95,6 +90,20 @@ export class SubjectLimits {
       if (state.running === 0 && state.tokens >= this.config.burst) this.subjects.delete(subject);
     }
   }
+}
+
+/** The refusal of a subject at its --max-concurrent-execs, wherever its running execs are counted. */
+export function tooManyRunning(subject: string, running: number): MeshError {
+  return limited("too many execs running", `subject "${subject}" already has ${running} execs running, the most it may (--max-concurrent-execs)`, 1);
+}
+
+/** The refusal of a subject past its token bucket, wherever the bucket is kept. */
+export function rateLimited(subject: string, config: SubjectLimitsConfig, retryAfterSeconds: number): MeshError {
+  return limited(
+    "rate limited",
+    `subject "${subject}" may start ${config.ratePerSecond} execs per second, ${config.burst} at once (--rate-limit, --rate-limit-burst)`,
+    retryAfterSeconds,
+  );
 }
 
 function limited(error: string, details: string, retryAfterSeconds: number): MeshError {

@@ -11,6 +11,8 @@ import { PostgresAuditLog } from "./postgres-audit-log.js";
 import { PostgresDatabase, type PostgresOptions } from "./postgres-database.js";
 import { PostgresJobStore } from "./postgres-job-store.js";
 import { PostgresAgentRevocations, PostgresTokenRevocations } from "./postgres-revocations.js";
+import { PostgresSubjectAdmissions } from "./postgres-subject-admissions.js";
+import type { SharedAdmissions } from "./subject-admissions.js";
 
 export { AUDIT_PRUNE_FLOOR_MS, AUDIT_PRUNE_REFUSED, type AuditEntry, type AuditLog, type NewAuditEntry } from "./audit-log.js";
 export {
@@ -28,6 +30,7 @@ export {
 export { MemoryAuditLog, MemoryJobStore } from "./memory-store.js";
 export { MemoryAgentRevocations, type AgentRevocations } from "./agent-revocations.js";
 export { MemoryTokenRevocations, type TokenRevocations } from "./token-revocations.js";
+export type { AdmissionDecision, AdmissionLimits, SharedAdmissions } from "./subject-admissions.js";
 export { redactDatabaseUrl, type PostgresOptions } from "./postgres-database.js";
 
 export interface Stores {
@@ -35,6 +38,11 @@ export interface Stores {
   audit: AuditLog;
   agentRevocations: AgentRevocations;
   tokenRevocations: TokenRevocations;
+  /**
+   * Per-subject limits every router of the mesh shares; only with PostgreSQL. A lone router (SQLite)
+   * keeps them in memory, where they cost nothing (src/router/subject-limits.ts).
+   */
+  sharedAdmissions?: SharedAdmissions;
   /** True when several routers share these stores (PostgreSQL); SQLite is one router's. */
   shared: boolean;
   /** Where they are, for the log: a file, or the database URL without its password. */
@@ -72,6 +80,7 @@ export async function openPostgresStores(options: PostgresOptions): Promise<Stor
     audit: new PostgresAuditLog(db),
     agentRevocations: new PostgresAgentRevocations(db),
     tokenRevocations: new PostgresTokenRevocations(db),
+    sharedAdmissions: new PostgresSubjectAdmissions(db),
     shared: true,
     where: db.where,
     close: () => db.close(),

@@ -105,4 +105,29 @@ CREATE TABLE agent_revocations (
 );
 `,
   },
+  {
+    version: 2,
+    name: "per-subject limits shared by the routers",
+    sql: `
+-- One row per subject seen lately: its token bucket (tokens as of refilled_at, by the database's
+-- clock) and how many of its execs run now, across every router. admitted is the last admission's
+-- decision, for the statement that made it to return. Rows of idle subjects are deleted.
+CREATE TABLE subject_rate (
+  subject     text PRIMARY KEY,
+  tokens      double precision NOT NULL,
+  refilled_at timestamptz NOT NULL,
+  running     integer NOT NULL CHECK (running >= 0),
+  admitted    boolean NOT NULL
+);
+
+-- One row per exec running: which router holds it, so a router that restarted or was lost gives its slots back.
+CREATE TABLE subject_slots (
+  id         uuid PRIMARY KEY,
+  subject    text NOT NULL,
+  router     text NOT NULL,
+  started_at timestamptz NOT NULL
+);
+CREATE INDEX subject_slots_by_router ON subject_slots (router);
+`,
+  },
 ];

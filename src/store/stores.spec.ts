@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,8 @@ import {
   type NewJob,
   type TokenRevocations,
 } from "./index.js";
+import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import type { AdmissionLimits, SharedAdmissions } from "./subject-admissions.js";
 import { TestPostgres } from "../../test/support/postgres.js";
 import { createTestCertificates } from "../../test/support/test-certificates.js";
 import { waitFor } from "../../test/support/wait-for.js";
@@ -269,7 +272,9 @@ describe("PostgreSQL itself, below the stores", function () {
     const database = url.slice(url.lastIndexOf("/") + 1);
     const routers = await Promise.all([1, 2, 3].map(() => openPostgresStores({ url })));
     await Promise.all(routers.map((stores) => stores.close()));
-    expect(await server.psql("SELECT version FROM schema_migrations ORDER BY version", database)).to.equal("1");
+    expect(await server.psql("SELECT version FROM schema_migrations ORDER BY version", database)).to.equal(
+      POSTGRES_MIGRATIONS.map((m) => m.version).join("\n"),
+    );
     await server.psql("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')", database);
     await expectRejection(openPostgresStores({ url }), /schema migrations 999, which this meshexec does not know/);
   });
@@ -333,6 +338,84 @@ describe("PostgreSQL itself, below the stores", function () {
       expect((await stores.jobs.get("before"))?.id).to.equal("before");
     } finally {
       await stores.close();
+    }
+  });
+});
+
+describe("per-subject limits shared in PostgreSQL", function () {
+  this.timeout(60_000);
+  let server: TestPostgres;
+  let database: string;
+  /** Two routers' stores on one database. */
+  let ra: SharedAdmissions;
+  let rb: SharedAdmissions;
+  let close: () => Promise<void>;
+  before(async () => (server = await TestPostgres.start()));
+  after(() => server?.destroy());
+  beforeEach(async () => {
+    const url = await server.createDatabase();
+    database = url.slice(url.lastIndexOf("/") + 1);
+    const stores = await Promise.all([openPostgresStores({ url }), openPostgresStores({ url })]);
+    [ra, rb] = stores.map((one) => one.sharedAdmissions!);
+    close = async () => void (await Promise.all(stores.map((one) => one.close())));
+  });
+  afterEach(() => close());
+
+  const limits = (ratePerSecond: number, burst: number, maxConcurrent: number): AdmissionLimits => ({ ratePerSecond, burst, maxConcurrent });
+  const admit = (store: SharedAdmissions, subject: string, config: AdmissionLimits, router = store === ra ? "ra" : "rb") =>
+    store.admit(subject, randomUUID(), router, config);
+
+  it("lets a burst through across routers, refuses the next with the seconds to wait, each subject on its own, and refills by the database's clock", async () => {
+    const config = limits(1, 2, 0);
+    expect(await admit(ra, "alice", config)).to.deep.equal({ admitted: true });
+    expect(await admit(rb, "alice", config)).to.deep.equal({ admitted: true });
+    expect(await admit(ra, "alice", config)).to.deep.equal({ admitted: false, reason: "rate limited", retryAfterSeconds: 1 });
+    expect(await admit(rb, "alice", config)).to.deep.equal({ admitted: false, reason: "rate limited", retryAfterSeconds: 1 });
+    expect(await admit(rb, "bob", config)).to.deep.equal({ admitted: true });
+    // Refusals take nothing: within about a second, one token is back, and only one.
+    await waitFor("a token to refill", async () => (await admit(rb, "alice", config)).admitted, 5_000);
+    expect(await admit(ra, "alice", config)).to.include({ admitted: false, reason: "rate limited" });
+  });
+
+  it("caps a subject's running execs across routers, exactly under a race, until slots are released (twice is harmless)", async () => {
+    const config = limits(0, 0, 3);
+    const slots = Array.from({ length: 12 }, () => randomUUID());
+    const decisions = await Promise.all(slots.map((id, i) => [ra, rb][i % 2].admit("alice", id, i % 2 ? "rb" : "ra", config)));
+    const taken = slots.filter((_, i) => decisions[i].admitted);
+    expect(taken).to.have.length(3);
+    expect(decisions.filter((d) => !d.admitted)).to.deep.include({ admitted: false, reason: "too many running", running: 3 });
+    expect(await admit(ra, "bob", config)).to.deep.equal({ admitted: true });
+    await ra.release([taken[0]]);
+    await rb.release([taken[0]]);
+    expect(await admit(rb, "alice", config)).to.deep.equal({ admitted: true });
+    expect(await admit(ra, "alice", config)).to.include({ admitted: false, running: 3 });
+  });
+
+  it("gives back every slot of a router that was lost or restarted, and forgets idle subjects", async () => {
+    const config = limits(0, 0, 2);
+    await admit(ra, "alice", config);
+    await admit(ra, "alice", config);
+    await admit(rb, "carol", config);
+    expect(await admit(rb, "alice", config)).to.include({ admitted: false, reason: "too many running" });
+    expect(await rb.releaseAllOf("ra")).to.equal(2);
+    expect(await rb.releaseAllOf("ra")).to.equal(0);
+    expect(await admit(rb, "alice", config)).to.deep.equal({ admitted: true });
+    expect(await server.psql("SELECT subject || '=' || running FROM subject_rate ORDER BY subject", database)).to.equal("alice=1\ncarol=1");
+    expect(await rb.releaseAllOf("rb")).to.equal(2);
+    expect(await ra.forgetIdle(config)).to.equal(2);
+    expect(await server.psql("SELECT count(*) FROM subject_rate", database)).to.equal("0");
+  });
+
+  it('refuses UNAVAILABLE "database unavailable" while the server is down: nobody is admitted unchecked', async () => {
+    await server.stop();
+    try {
+      const refusal = await admit(ra, "alice", limits(1, 2, 1)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refusal).to.include({ code: GrpcStatus.UNAVAILABLE, error: "database unavailable" });
+    } finally {
+      await server.start();
     }
   });
 });

@@ -28,10 +28,13 @@ describe("several routers: presence and forwarding on NATS", function () {
   let stack: MeshStack;
   let box: string;
   let token: string;
+  let database: string;
 
   before(async () => {
     [nats, postgres, box] = await Promise.all([NatsServer.start(), TestPostgres.start(), containers.start()]);
-    stack = await MeshStack.startMesh([nats.url], await postgres.createDatabase(), ROUTERS, AGENTS);
+    const url = await postgres.createDatabase();
+    database = url.slice(url.lastIndexOf("/") + 1);
+    stack = await MeshStack.startMesh([nats.url], url, ROUTERS, AGENTS);
     token = await stack.token();
   });
   after(async () => {
@@ -194,6 +197,8 @@ describe("several routers: presence and forwarding on NATS", function () {
     coordinatedByR1.close();
     expect(orphan.code, orphan.message).to.equal(status.OK);
     await waitFor("the sleeps to run", async () => (await containers.countRunning(box, "sleep 5")) === 6);
+    const slotsOfR1 = () => postgres.psql("SELECT count(*) FROM subject_slots WHERE router = 'r1'", database);
+    expect(await slotsOfR1(), "the exec slot r1's job holds in the shared limits").to.equal("1");
     await stack.routers.get("r1")!.process.stop("SIGKILL");
     const reply = await running;
     caller.close();
@@ -217,6 +222,7 @@ describe("several routers: presence and forwarding on NATS", function () {
     });
     expect(lost).to.include({ status: "failed" });
     expect(lost.error).to.match(/router lost: r1/);
+    await waitFor("r1's exec slot given back to its subject", async () => (await slotsOfR1()) === "0");
 
     const holders = await waitFor(
       "the six agents held by the surviving routers",

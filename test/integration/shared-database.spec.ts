@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { randomBytes, randomUUID } from "node:crypto";
+import { POSTGRES_MIGRATIONS } from "../../src/store/postgres-migrations.js";
 import { MeshexecProcess } from "../support/meshexec-process.js";
 import { TestPostgres } from "../support/postgres.js";
 import { TestContainers } from "../support/test-containers.js";
@@ -32,7 +33,7 @@ describe("several routers on one PostgreSQL database", function () {
       TestStack.start([{ hostname: "pg-1" }], { routerArgs: routerArgs("rb"), secret }),
       third.listeningPort("router listening"),
     ]).finally(() => third.stop("SIGKILL"));
-    expect(await postgres.psql("SELECT count(*) FROM schema_migrations", databaseOf(url))).to.equal("1");
+    expect(await postgres.psql("SELECT count(*) FROM schema_migrations", databaseOf(url))).to.equal(String(POSTGRES_MIGRATIONS.length));
     adminToken = await a.token();
   });
   after(async () => {
