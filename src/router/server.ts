@@ -158,7 +158,6 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         nats: options.nats,
         routerName: options.name,
         registry,
-        agentRevocations,
         isDraining: () => draining,
         // The jobs it coordinated were running on a router that is gone: nobody will finish them.
         onRouterLost: (name) => {

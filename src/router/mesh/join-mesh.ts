@@ -1,6 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../log/index.js";
-import type { AgentRevocations } from "../../store/index.js";
 import type { RemoteHosts } from "../fleet-view.js";
 import type { AgentRegistry } from "../registry.js";
 import { FleetPresence } from "./fleet-presence.js";
@@ -13,7 +12,6 @@ export interface MeshDeps {
   nats: NatsConnection;
   routerName: string;
   registry: AgentRegistry;
-  agentRevocations: AgentRevocations;
   isDraining(): boolean;
   /** Told once when another router stops heartbeating: its running jobs are marked failed. */
   onRouterLost(router: string): void;
@@ -66,7 +64,7 @@ export async function joinMesh(deps: MeshDeps): Promise<Mesh> {
   await presence.start();
   const forwards = new ForwardServer({ nats, routerName, registry, isDraining: deps.isDraining, log });
   forwards.start();
-  const revocations = new RevocationFeed({ nats, registry, revocations: deps.agentRevocations, log });
+  const revocations = new RevocationFeed({ nats, registry, log });
   revocations.start();
   const cancels = new JobCancelRelay({ nats, routerName, cancelHere: deps.cancelJobHere, log });
   cancels.start();
