@@ -73,7 +73,7 @@ export async function openPostgresStores(options: PostgresOptions): Promise<Stor
     await db.migrate();
   } catch (err) {
     await db.close().catch(() => {});
-    throw err;
+    throw db.describeAtStart(err);
   }
   return {
     jobs: new PostgresJobStore(db),

@@ -150,8 +150,25 @@ export class PostgresDatabase {
   describe(err: unknown): MeshError {
     if (err instanceof MeshError) return err;
     const message = this.redact(err instanceof Error ? err.message || String((err as { code?: string }).code ?? err.name) : String(err));
-    if (isConnectionProblem(err)) return new MeshError(GrpcStatus.UNAVAILABLE, "database unavailable", `${message} (${this.where})`, { cause: err });
-    return new MeshError(GrpcStatus.INTERNAL, "database error", message, { cause: err });
+    // The details reach callers (and a job's error), so they name no address; the cause reaches the
+    // logs, which print its message too (pino's error serializer), so it is a redacted copy.
+    const cause = this.redactedCopy(err);
+    if (isConnectionProblem(err)) return new MeshError(GrpcStatus.UNAVAILABLE, "database unavailable", message, { cause });
+    return new MeshError(GrpcStatus.INTERNAL, "database error", message, { cause });
+  }
+
+  /** The same failure naming this database (without its password): for the router's own start-up message. */
+  describeAtStart(err: unknown): MeshError {
+    const described = this.describe(err);
+    if (described.details.includes(this.where)) return described;
+    return new MeshError(described.code, described.error, `${described.details} (${this.where})`, { cause: described.cause });
+  }
+
+  private redactedCopy(err: unknown): Error {
+    const original = err instanceof Error ? err : new Error(String(err));
+    const copy = Object.assign(new Error(this.redact(original.message)), { code: (original as { code?: unknown }).code });
+    copy.stack = this.redact(original.stack ?? copy.stack ?? "");
+    return copy;
   }
 
   private redact(text: string): string {
