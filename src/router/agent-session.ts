@@ -98,6 +98,12 @@ export class AgentSession implements HostLink, ExecDeliverer {
    * to a thousand agents would hold a thousand promises and their closures for the whole call.
    */
   start(request: ExecRequestMessage, onOutcome: (outcome: HostOutcome) => void, onOutput?: OnExecOutput): void {
+    // Selected before its stream ended (a job is recorded between selection and delivery): close()
+    // has already run, so nothing else would answer before the exec's deadline.
+    if (this.stream.writableEnded || this.stream.destroyed) {
+      onOutcome({ $case: "unanswered", value: { status: "failed", message: "agent disconnected" } });
+      return;
+    }
     this.pending.push({ requestId: request.kind.value.requestId, onOutcome, onOutput });
     this.send(request);
   }

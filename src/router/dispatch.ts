@@ -64,7 +64,9 @@ function rollOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions, max
   let next = 0;
   let running = 0;
   let errors = 0;
+  let failed = false;
   const whyNotStarted = (): string | undefined => {
+    if (failed) return "not started: the exec failed";
     if (opts.signal.aborted) return opts.signal.reason instanceof JobCancellation ? "not started: the job was cancelled" : "not started: the caller went away";
     if (errors > maxErrors) return `not started: ${errors} errors exceeded max_errors ${maxErrors}`;
     return undefined;
@@ -87,14 +89,21 @@ function rollOut(links: HostLink[], order: ExecOrder, opts: DispatchOptions, max
       resolve(results);
     };
     const start = (link: HostLink) => {
-      execOn(link, order, opts).then(({ outcome, elapsedMs }) => {
-        const result = toHostResult(link.hostname, outcome, elapsedMs);
-        results.push(result);
-        if (isError(result)) errors++;
-        running--;
-        opts.onResult?.(result);
-        startMore();
-      }, reject);
+      execOn(link, order, opts)
+        .then(({ outcome, elapsedMs }) => {
+          const result = toHostResult(link.hostname, outcome, elapsedMs);
+          results.push(result);
+          if (isError(result)) errors++;
+          running--;
+          opts.onResult?.(result);
+          startMore();
+        })
+        // Whatever failed (a result the caller could not take, say), the roll-out ends with it, and
+        // nothing more starts: failed counts as stopped in whyNotStarted.
+        .catch((err: unknown) => {
+          failed = true;
+          reject(err);
+        });
     };
     startMore();
   });
@@ -183,8 +192,10 @@ export function deliverEach(
   const grouped = new Map<ExecDeliverer, number[]>();
   const direct: number[] = [];
   links.forEach((link, i) => {
-    if ((link.deliverer as unknown) === link) direct.push(i);
-    else grouped.set(link.deliverer, [...(grouped.get(link.deliverer) ?? []), i]);
+    if ((link.deliverer as unknown) === link) return direct.push(i);
+    const group = grouped.get(link.deliverer);
+    if (group) group.push(i);
+    else grouped.set(link.deliverer, [i]);
   });
   const giveUpAll = (status: "failed" | "timeout" | "cancelled", message: string) => {
     direct.forEach((i) => links[i].deliverer.giveUp(requestId, status, message));

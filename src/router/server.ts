@@ -242,9 +242,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     server.bindAsync(address, options.credentials ?? ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(listenErrorOf(address, err)) : resolve(bound),
     ),
-  ).catch((err: unknown) => {
+  ).catch(async (err: unknown) => {
     clearInterval(pruneTimer);
     server.forceShutdown();
+    // Joined before listening: left running, it would keep heartbeating a router that never served.
+    await mesh?.stop();
     throw err;
   });
   options.log.info({ address: `${formatHost(options.host)}:${port}`, port }, "router listening");
