@@ -59,8 +59,9 @@ export class GrpcRouterClient implements RouterClient {
       // A fan-out reply holds up to 2 MiB of output per host, far past grpc's 4 MiB default.
       const named = serverName ? { "grpc.ssl_target_name_override": serverName, "grpc.default_authority": serverName } : {};
       const options = {
-        ...dial.options,
+        // An explicit --router-tls-server-name (in dial.options) wins over the name the address came from.
         ...named,
+        ...dial.options,
         "grpc.keepalive_time_ms": 30_000,
         "grpc.keepalive_timeout_ms": 10_000,
         "grpc.max_receive_message_length": -1,

@@ -66,8 +66,9 @@ export class RouterLink {
       // An address found by resolving a name still has its certificate checked against that name.
       const named = router.serverName ? { "grpc.ssl_target_name_override": router.serverName, "grpc.default_authority": router.serverName } : {};
       client = new AgentServiceClient(router.address, dial.credentials, {
-        ...dial.options,
+        // An explicit --tls-server-name (in dial.options) wins over the name the address came from.
         ...named,
+        ...dial.options,
         "grpc.keepalive_time_ms": this.options.keepaliveMs,
         "grpc.keepalive_timeout_ms": this.options.keepaliveMs,
         "grpc.keepalive_permit_without_calls": 1,
@@ -123,15 +124,19 @@ export class RouterLink {
   /** Dials the next router of the list: the first at the start, and after the one that broke. */
   private dial(): void {
     if (this.next >= this.candidates.length) {
-      resolveRouterAddresses(this.options.routers).then(
-        (candidates) => {
+      resolveRouterAddresses(this.options.routers)
+        .then((candidates) => {
           if (this.stopped) return;
           this.candidates = candidates;
           this.next = 0;
           this.dialCandidate();
-        },
-        () => {},
-      );
+        })
+        // Dialling itself failed (metadata it refused, say): said, and tried again as a lost link is.
+        .catch((err: unknown) => {
+          const retryInMs = backoffDelayMs(this.failedAttempts++, this.options.backoff ?? grpcConnectionBackoff);
+          this.options.log.error({ err, retryInMs }, "could not dial the routers; retrying");
+          this.reconnectTimer = setTimeout(() => this.dial(), retryInMs);
+        });
       return;
     }
     this.dialCandidate();

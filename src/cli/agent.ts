@@ -71,7 +71,8 @@ export const agentCommand = defineCommand({
       routers: config.routers,
       hostname: flags.hostname,
       labels: config.labels,
-      token: flags["agent-token"],
+      // An empty MESHEXEC_AGENT_TOKEN is no token: the client certificate is then the identity.
+      token: flags["agent-token"] || undefined,
       runtime: config.runtime,
       log,
       metrics: metrics.registry,

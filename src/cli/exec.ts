@@ -165,7 +165,8 @@ ${exitCodesHelp({
     if (interrupted) return;
     if (flags.json) writeRaw(JSON.stringify(reply));
     else {
-      const options = { group: !flags["no-group"] && reply.results.length > 1, outputShown: follow !== undefined };
+      // Output was shown as it came only when the edge streamed (an edge without streaming answers plain JSON, no job id).
+      const options = { group: !flags["no-group"] && reply.results.length > 1, outputShown: follow !== undefined && jobId !== "" };
       process.stdout.write(`${renderFields([["job", reply.job_id]])}\n${renderHostResults(reply.results, [], options)}`);
     }
     process.exitCode = exitCodeOfResults(reply.results);

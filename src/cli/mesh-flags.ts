@@ -2,6 +2,7 @@ import { hostname as osHostname } from "node:os";
 import type { FlagValues } from "../config/index.js";
 import { invalidArgument, quoteForMessage } from "../errors/index.js";
 import type { NatsOptions } from "../router/index.js";
+import { redactUrl } from "../router/mesh/connect-nats.js";
 
 const ROUTER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -50,7 +51,10 @@ export function natsOptionsOf(flags: FlagValues<typeof meshFlags>): NatsOptions 
     .filter(Boolean);
   const bad = servers.find((server) => !/^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(server) && !/^[^\s:/]+:\d+$/.test(server));
   if (servers.length === 0 || bad !== undefined) {
-    throw invalidArgument("invalid --nats", `expected nats://HOST:PORT (or tls://, or HOST:PORT), comma separated; got ${quoteForMessage(bad ?? flags.nats)}`);
+    throw invalidArgument(
+      "invalid --nats",
+      `expected nats://HOST:PORT (or tls://, or HOST:PORT), comma separated; got ${quoteForMessage(redactUrl(bad ?? flags.nats))}`,
+    );
   }
   if (Boolean(flags["nats-user"]) !== Boolean(flags["nats-password"])) {
     throw invalidArgument("incomplete NATS user", "--nats-user and --nats-password go together");
