@@ -99,7 +99,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
  * answerClientError), so a client that opens requests and sends them slowly holds a socket and
  * a pending body for at most that long. Node checks every connectionsCheckingInterval (30 s by
  * default, which would double a 30 s limit), so it checks every second here; its default
- * requestTimeout is 300 s. 30 s is enough for the largest body (1 MiB) at 35 KB/s.
+ * requestTimeout is 300 s. 30 s is enough for the largest body (3 MiB) at 105 KB/s; a slower client
+ * sending that much needs a longer --request-timeout.
  * Headers get at most 10 s: they are a few KiB.
  */
 function requestTimeouts(requestTimeoutMs: number) {
