@@ -1,5 +1,5 @@
 import type { JWTPayload } from "jose";
-import { execLimits, matchesGlob } from "../contract/index.js";
+import { execLimits, matchesAnyGlob } from "../contract/index.js";
 import { GrpcStatus, MeshError, invalidArgument, quoteForMessage } from "../errors/index.js";
 
 /**
@@ -65,10 +65,7 @@ export function grantClaimsOf(targets: readonly string[], containers: readonly s
 
 /** Whether a host is inside a target grant: its hostname matches a glob, or it carries a granted label. */
 export function targetGrantAllows(grant: TargetGrant, hostname: string, labels: Readonly<Record<string, string>>): boolean {
-  return (
-    grant.hostnameGlobs.some((glob) => matchesGlob(glob, hostname)) ||
-    grant.labels.some(({ key, value }) => Object.hasOwn(labels, key) && labels[key] === value)
-  );
+  return matchesAnyGlob(grant.hostnameGlobs, hostname) || grant.labels.some(({ key, value }) => Object.hasOwn(labels, key) && labels[key] === value);
 }
 
 /**

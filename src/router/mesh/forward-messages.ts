@@ -1,6 +1,7 @@
 import type { ExecCompleted } from "../../gen/meshexec/v1/agent.js";
 import { ForwardEvent, type ForwardHostOutcome } from "../../gen/meshexec/v1/mesh.js";
 import type { HostOutcome } from "../agent-session.js";
+import { cutToBytes } from "../kept-output.js";
 
 /** The subject a router takes forwarded execs on; router names are [A-Za-z0-9_-], safe in a subject. */
 export function execSubjectOf(router: string): string {
@@ -61,15 +62,7 @@ export function fromForwardOutcome(message: ForwardHostOutcome): HostOutcome {
  */
 export function fitToPayload(run: ExecCompleted, budgetBytes: number): ExecCompleted {
   const half = Math.max(0, Math.floor(budgetBytes / 2));
-  const cut = (text: string) => {
-    const bytes = Buffer.from(text, "utf8");
-    return bytes.length <= half
-      ? undefined
-      : bytes
-          .subarray(0, half)
-          .toString("utf8")
-          .replace(/\uFFFD$/, "");
-  };
+  const cut = (text: string) => (Buffer.byteLength(text) <= half ? undefined : cutToBytes(text, half));
   const stdout = cut(run.stdout);
   const stderr = cut(run.stderr);
   if (stdout === undefined && stderr === undefined) return run;
